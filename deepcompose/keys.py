@@ -1,0 +1,64 @@
+"""Key finding (Krumhansl-Schmuckler with the Krumhansl-Kessler 1982 profiles) and scales.
+
+Pitch class is ``pitch % 12`` throughout. A key is ``(tonic_pc, mode)`` with
+mode ``"major"`` or ``"minor"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+PC_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "A-", "A", "B-", "B")
+MAJOR_STEPS = (0, 2, 4, 5, 7, 9, 11)
+MINOR_STEPS = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor plus the raised 7th
+
+
+def pitch_class_histogram(pitches, durations=None) -> np.ndarray:
+    """Total duration (or count) per pitch class ``[12]``."""
+    hist = np.zeros(12)
+    pitches = np.asarray(pitches, dtype=int)
+    weights = np.ones(len(pitches)) if durations is None else np.asarray(durations, dtype=float)
+    np.add.at(hist, pitches % 12, weights)
+    return hist
+
+
+def estimate_key(pitches, durations=None) -> tuple[int, str]:
+    """The key whose profile correlates best with the duration-weighted pitch-class histogram.
+
+    Returns ``(0, "major")`` (C major) when there are no notes.
+    """
+    hist = pitch_class_histogram(pitches, durations)
+    if hist.sum() == 0 or np.allclose(hist, hist[0]):
+        return 0, "major"
+    best, best_r = (0, "major"), -np.inf
+    for mode, profile in (("major", MAJOR_PROFILE), ("minor", MINOR_PROFILE)):
+        for tonic in range(12):
+            r = np.corrcoef(hist, np.roll(profile, tonic))[0, 1]
+            if r > best_r:
+                best, best_r = (tonic, mode), r
+    return best
+
+
+def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:
+    """Pitch classes of the major scale, or of natural minor plus the raised 7th."""
+    steps = MAJOR_STEPS if mode == "major" else MINOR_STEPS
+    return frozenset((tonic + s) % 12 for s in steps)
+
+
+def key_name(tonic: int, mode: str) -> str:
+    """``(7, "major")`` -> ``"G major"`` (music21 spelling of flats: ``B-``)."""
+    return f"{PC_NAMES[tonic % 12]} {mode}"
+
+
+def parse_key_name(name: str) -> tuple[int, str]:
+    """``"G major"`` / ``"e minor"`` / ``"B- major"`` -> ``(tonic_pc, mode)``."""
+    parts = name.strip().split()
+    if len(parts) != 2 or parts[1].lower() not in ("major", "minor"):
+        raise ValueError(f"not a key name: {name!r}")
+    letter = parts[0]
+    base = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}[letter[0].upper()]
+    for acc in letter[1:]:
+        base += {"#": 1, "-": -1, "b": -1}[acc]
+    return base % 12, parts[1].lower()

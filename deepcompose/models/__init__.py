@@ -1,0 +1,1 @@
+"""Model families. Import is lazy: see ``deepcompose.models.base.get_model``."""

@@ -1,0 +1,172 @@
+"""One training loop for every model family.
+
+A family module (``deepcompose.models.<name>``) provides:
+
+- ``DEFAULT_CONFIG`` (the shipped model) and ``TINY_CONFIG`` (tests): dicts;
+- ``make_trainer(config, train, valid) -> Trainer`` where ``train``/``valid`` are
+  lists of voice grids ``[4, steps]`` (already augmented for train).
+
+A ``Trainer`` has ``modules`` (name -> nn.Module, used through this dict so the
+loop can wrap them in DistributedDataParallel), ``optimizers`` (name ->
+Optimizer), ``train_step(rng) -> dict[str, float]`` (one update),
+``validate() -> dict[str, float]`` and ``export() -> (tensors, meta)`` for
+``save_weights``.
+
+The loop owns seeds, the progress bar, a JSONL log, periodic checkpoints
+(``OUT/checkpoint.pt``, loaded with ``weights_only=True``), ``--resume`` and
+DDP under ``torchrun`` (gloo on CPU, nccl on GPU; rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .data import augment, load_voices
+from .errors import DeepcomposeError
+from .models.base import REGISTRY, save_weights
+
+
+def family_module(name: str):
+    if name not in REGISTRY:
+        raise DeepcomposeError(f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}")
+    return importlib.import_module("deepcompose.models." + REGISTRY[name].split(":")[0])
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``["key=value", ...]`` -> dict, values parsed as JSON where they parse."""
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise DeepcomposeError(f"--config expects key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _dist_info() -> tuple[int, int]:
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def train(
+    model: str,
+    data: str = "jsb",
+    steps: int = 1000,
+    out: Path | str = "runs/model",
+    seed: int = 0,
+    resume: bool = False,
+    tiny: bool = False,
+    overrides: dict | None = None,
+    checkpoint_every: int = 200,
+    validate_every: int = 500,
+    progress: bool = True,
+    threads: int | None = None,
+) -> dict:
+    """Train ``model`` on ``data`` for ``steps`` updates; write ``OUT/NAME.safetensors``.
+
+    Returns the last validation metrics. Resumes from ``OUT/checkpoint.pt`` when
+    ``resume`` is set.
+    """
+    import torch
+
+    fam = family_module(model)
+    config = dict(fam.TINY_CONFIG if tiny else fam.DEFAULT_CONFIG)
+    unknown = set(overrides or {}) - set(config)
+    if unknown:
+        raise DeepcomposeError(f"unknown config keys for {model}: {', '.join(sorted(unknown))}")
+    config.update(overrides or {})
+    out = Path(out)
+    rank, world = _dist_info()
+    if threads:
+        torch.set_num_threads(threads)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+
+    torch.manual_seed(seed)  # same initial weights on every rank
+    train_set = augment(load_voices(data, "train"))
+    valid_set = load_voices(data, "valid")
+    # Distributed sampling: each rank draws its windows from its own slice of the pieces.
+    train_set = train_set[rank::world]
+    trainer = fam.make_trainer(config, train_set, valid_set)
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        for k, m in trainer.modules.items():
+            trainer.modules[k] = DDP(m)
+    rng = np.random.default_rng([seed, rank])
+    torch.manual_seed(seed * 1000 + rank + 1)
+
+    start = 0
+    ckpt = out / "checkpoint.pt"
+    if resume and ckpt.exists():
+        state = torch.load(ckpt, weights_only=True)
+        for k, m in trainer.modules.items():
+            _unwrap(m).load_state_dict(state["modules"][k])
+        for k, o in trainer.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        start = int(state["step"])
+        rng = np.random.default_rng([seed, rank, start])
+        torch.manual_seed(seed * 1000 + rank + 1 + start)
+
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "log.jsonl"
+    from tqdm import tqdm
+
+    bar = tqdm(range(start, steps), initial=start, total=steps, disable=not progress or rank != 0,
+               desc=f"train {model}", unit="step")
+    t0 = time.time()
+    metrics: dict = {}
+    running: dict[str, float] = {}
+    for step in bar:
+        losses = trainer.train_step(rng)
+        for k, v in losses.items():
+            running[k] = 0.98 * running.get(k, v) + 0.02 * v
+        bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()}, refresh=False)
+        done = step + 1
+        row = {"step": done, "seconds": round(time.time() - t0, 2), **losses}
+        if done % validate_every == 0 or done == steps:
+            metrics = {f"valid_{k}": v for k, v in trainer.validate().items()}
+            row.update(metrics)
+        if rank == 0:
+            with open(log_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            if done % checkpoint_every == 0 or done == steps:
+                _checkpoint(trainer, done, ckpt)
+    if rank == 0:
+        tensors, meta = trainer.export()
+        meta = {**meta, "family": model, "config": config,
+                "trained": {"data": data, "steps": steps, "seed": seed, "world_size": world,
+                            "seconds": round(time.time() - t0, 1), **metrics}}
+        save_weights(out / model, tensors, meta)
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    return metrics
+
+
+def _unwrap(m):
+    return getattr(m, "module", m)
+
+
+def _checkpoint(trainer, step: int, path: Path) -> None:
+    import torch
+
+    state = {
+        "step": step,
+        "modules": {k: _unwrap(m).state_dict() for k, m in trainer.modules.items()},
+        "optimizers": {k: o.state_dict() for k, o in trainer.optimizers.items()},
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
