@@ -69,6 +69,10 @@ class Composer:
         """Higher is better (e.g. mean log-likelihood per cell), or None if the model has none."""
         return None
 
+    def nll(self, pieces: list[np.ndarray]) -> dict | None:
+        """Likelihood of whole pieces ``[4, steps]``: ``{"nll": nats per token, ...}`` or None."""
+        return None
+
 
 def tasks_of(name: str) -> tuple[str, ...]:
     """Tasks a registered model supports, without importing torch."""
