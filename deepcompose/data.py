@@ -26,7 +26,7 @@ SPLITS = ("train", "valid", "test")
 PITCH_RANGE = (30, 88)  # lowest and highest MIDI pitch the shipped models cover, inclusive
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _jsb_json(path: str) -> dict:
     return json.loads(Path(path).read_text())
 
