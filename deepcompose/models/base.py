@@ -185,3 +185,26 @@ def get_model(name: str) -> Composer:
         if name not in _cache:
             _cache[name] = load_composer(name)
         return _cache[name]
+
+
+def describe_models() -> list[dict]:
+    """Name, tasks, weights path, card path and training summary of each registered model."""
+    rows = []
+    for name in sorted(REGISTRY):
+        stem = WEIGHTS_DIR / name
+        weights = stem.with_suffix(".safetensors")
+        card = stem.with_suffix(".md")
+        try:
+            tasks = list(tasks_of(name))
+        except DeepcomposeError:
+            tasks = []
+        trained = {}
+        if stem.with_suffix(".json").exists():
+            try:
+                trained = read_meta(stem.with_suffix(".json")).get("trained", {})
+            except DeepcomposeError:
+                pass
+        rows.append({"name": name, "tasks": tasks,
+                     "weights": str(weights) if weights.exists() else None,
+                     "card": str(card) if card.exists() else None, "trained": trained})
+    return rows
