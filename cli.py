@@ -205,6 +205,61 @@ def models_command(as_json):
         click.echo(f"{'':12s} card: {r['card'] or 'missing'}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; loopback unless you say otherwise.")
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--preload", default="gan", show_default=True,
+              help="Comma-separated models to load at start.")
+def serve_command(host, port, preload):
+    """Localhost JSON server for DAW bridges: GET /health, GET /models, POST /compose."""
+    from deepcompose.server import serve
+
+    serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
+
+
+@main.command("batch")
+@click.argument("in_dir")
+@click.argument("out_dir")
+@click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
+@click.option("--task", default="accompany", show_default=True,
+              type=click.Choice(["accompany", "continue", "enhance", "infill"]))
+@click.option("--workers", type=int, help="Worker processes (default: CPU count).")
+@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "ray"]))
+@click.option("--address", help="Ray cluster address (default: a local Ray).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--bars", type=str, help="As for compose.")
+@click.option("--temperature", type=float, default=1.0, show_default=True)
+def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, bars, temperature):
+    """Compose every melody under IN_DIR into OUT_DIR (resumable; manifest.jsonl).
+
+    Exit status 0 when every input succeeded, 1 when some failed (see the manifest).
+    """
+    from deepcompose.batch import run_batch
+
+    summary = run_batch(in_dir, out_dir, model=model, task=task, workers=workers, engine=engine,
+                        address=address, seed=seed, bars=bars, temperature=temperature)
+    click.echo(json.dumps(summary), err=True)
+    return 0 if summary.get("error", 0) == 0 else 1
+
+
+@main.command("evaluate")
+@click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
+@click.option("--data", default="jsb", show_default=True, help="'jsb' or a folder of MIDI files.")
+@click.option("--split", default="test", show_default=True,
+              type=click.Choice(["train", "valid", "test"]))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--limit", type=int, help="Only the first N pieces.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def evaluate_command(model, data, split, seed, limit, as_json):
+    """Harmonize each piece's real melody: model vs data metrics, plus NLL where defined."""
+    from deepcompose.evaluate import evaluate, format_report
+
+    report = evaluate(model=model, data=data, split=split, seed=seed, limit=limit,
+                      progress=not as_json)
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
 def compose_main():
     """Entry point of the ``compose`` console script."""
     _run(compose_command)
