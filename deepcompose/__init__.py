@@ -1,0 +1,49 @@
+"""deepcompose: complete a melody with a GAN, an AR-CNN or a transformer, on your own machine.
+
+    import deepcompose
+    song = deepcompose.compose("tune.mid", model="gan", seed=1)
+    song.write("tune-gan.mid")
+
+Importing this package is light: torch, pretty_midi and music21 load on first use,
+and no global setting is changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+__all__ = [
+    "compose", "read", "Song", "Track", "Note", "DeepcomposeError", "list_models", "__version__",
+]
+
+_LAZY = {
+    "compose": ("deepcompose.compose", "compose"),
+    "Song": ("deepcompose.song", "Song"),
+    "Track": ("deepcompose.song", "Track"),
+    "Note": ("deepcompose.song", "Note"),
+    "DeepcomposeError": ("deepcompose.errors", "DeepcomposeError"),
+}
+
+
+def read(path):
+    """Read a MIDI, MusicXML, ABC or JSON file into a Song (beats, tempo map, meter, key)."""
+    from .song import Song
+
+    return Song.read(path)
+
+
+def list_models() -> list[dict]:
+    """The installed models: name, tasks, weights and card paths."""
+    from .models.base import describe_models
+
+    return describe_models()
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deepcompose' has no attribute {name!r}")
