@@ -1,0 +1,637 @@
+"""Song / Track / Note: notes in beats plus the source's tempo map, meter and key.
+
+Beats are quarter notes throughout (``start``/``end`` of a note, tempo and
+time-signature positions). Seconds only appear through the tempo map
+(``beats_to_seconds``). Models see piano rolls or voice grids made on demand
+(``pianoroll``, ``melody_row``); generated rolls come back through
+``from_pianoroll``.
+
+Readers and writers pick the format by extension (``Song.read`` / ``Song.write``):
+MIDI in ``midi.py`` (no music21 import), MusicXML / ABC in ``notation.py``
+(music21, imported lazily), JSON here (the schema of DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import keys, limits
+from .errors import DeepcomposeError
+from .voices import STEPS_PER_BEAT, Meter, notes_to_row
+
+MIDI_EXTS = (".mid", ".midi")
+NOTATION_READ_EXTS = (".musicxml", ".xml", ".mxl", ".abc")
+NOTATION_WRITE_EXTS = (".musicxml", ".xml", ".mxl")
+READ_EXTS = MIDI_EXTS + NOTATION_READ_EXTS + (".json",)
+WRITE_EXTS = MIDI_EXTS + NOTATION_WRITE_EXTS + (".json",)
+
+# Track names that mark the melody; the default melody rule prefers them.
+MELODY_WORDS = ("melody", "vocal", "voice", "lead", "soprano", "tune", "sing")
+
+
+@dataclass
+class Note:
+    """One note: MIDI ``pitch`` 0-127, ``start``/``end`` in beats, ``velocity`` 1-127."""
+
+    pitch: int
+    start: float
+    end: float
+    velocity: int = 90
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class Track:
+    """A named instrument: General MIDI ``program`` 0-127, drums on MIDI channel 10."""
+
+    name: str = ""
+    program: int = 0
+    is_drum: bool = False
+    notes: list[Note] = field(default_factory=list)
+
+
+@dataclass
+class Song:
+    """Tracks of notes in beats plus tempo map ``(beat, bpm)``, time signatures
+    ``(beat, numerator, denominator)``, the source's key signature (``"G major"`` or
+    None) and ``pickup`` (beats before the first full bar).
+
+    ``ticks_per_beat`` is the MIDI resolution of the source (kept so that a MIDI round
+    trip is exact to the tick); writers use it.
+    """
+
+    tracks: list[Track] = field(default_factory=list)
+    tempos: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 120.0)])
+    time_signatures: list[tuple[float, int, int]] = field(default_factory=lambda: [(0.0, 4, 4)])
+    key: str | None = None
+    pickup: float = 0.0
+    ticks_per_beat: int = 480
+
+    def __post_init__(self):
+        self.tempos = _normalize_tempos(self.tempos)
+        self.time_signatures = _normalize_time_signatures(self.time_signatures)
+
+    # ------------------------------------------------------------------ files
+
+    @classmethod
+    def read(cls, path) -> Song:
+        """Read ``.mid .midi .musicxml .xml .mxl .abc .json``; DeepcomposeError on bad input."""
+        path = Path(path)
+        ext = path.suffix.lower()
+        if ext not in READ_EXTS:
+            raise DeepcomposeError(
+                f"cannot read {path.name!r}: unknown extension {ext or '(none)'!r}; "
+                f"use one of {' '.join(READ_EXTS)}"
+            )
+        if not path.exists():
+            raise DeepcomposeError(f"file not found: {path}")
+        if not path.is_file():
+            raise DeepcomposeError(f"not a file: {path}")
+        if ext in MIDI_EXTS:
+            from .midi import read_midi
+
+            return read_midi(path)
+        if ext in NOTATION_READ_EXTS:
+            from .notation import read_notation
+
+            return read_notation(path)
+        limits.check_file_size(path.stat().st_size, path.name)
+        try:
+            obj = json.loads(path.read_bytes())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise DeepcomposeError(f"{path.name} is not valid JSON: {e}") from None
+        except OSError as e:
+            raise DeepcomposeError(f"cannot read {path}: {e.strerror or e}") from None
+        return cls.from_notes(obj)
+
+    def write(self, path) -> None:
+        """Write ``.mid .midi .musicxml .xml .mxl .json`` atomically (temp file + rename)."""
+        path = Path(path)
+        ext = path.suffix.lower()
+        if ext not in WRITE_EXTS:
+            raise DeepcomposeError(
+                f"cannot write {path.name!r}: unknown extension {ext or '(none)'!r}; "
+                f"use one of {' '.join(WRITE_EXTS)}"
+            )
+        if ext in MIDI_EXTS:
+            from .midi import midi_bytes
+
+            atomic_write_bytes(path, midi_bytes(self))
+        elif ext == ".json":
+            atomic_write_bytes(path, (json.dumps(self.to_notes(), indent=1) + "\n").encode())
+        else:
+            from .notation import write_notation
+
+            write_notation(self, path)
+
+    # ------------------------------------------------------------------ JSON / tuples
+
+    @classmethod
+    def from_notes(cls, obj) -> Song:
+        """The JSON schema of DESIGN.md (``"tracks"`` or ``"notes"``), validated.
+
+        Optional extra keys written by ``to_notes``: ``tempos`` ([[beat, bpm], ...]),
+        ``time_signatures`` ([[beat, num, den], ...]), ``key``, ``pickup``.
+        A note is ``{"pitch", "start", "duration", "velocity"?}`` or a list
+        ``[pitch, start, duration, velocity?]``.
+        """
+        if not isinstance(obj, dict):
+            raise DeepcomposeError("notes JSON must be an object with 'tracks' or 'notes'")
+        tempo = _number(obj.get("tempo", 120.0), "tempo", 1.0, 1000.0)
+        ts = obj.get("time_signature", [4, 4])
+        if not isinstance(ts, (list, tuple)) or len(ts) != 2:
+            raise DeepcomposeError("time_signature must be [numerator, denominator]")
+        num, den = _time_signature(ts[0], ts[1])
+        tempos = [(0.0, tempo)]
+        if obj.get("tempos") is not None:
+            tempos = [
+                (_number(_pair(t, 2, "tempos")[0], "tempo beat", 0.0, limits.MAX_BEATS),
+                 _number(t[1], "tempo", 1.0, 1000.0))
+                for t in _list(obj["tempos"], "tempos", 10_000)
+            ]
+        signatures = [(0.0, num, den)]
+        if obj.get("time_signatures") is not None:
+            signatures = []
+            for t in _list(obj["time_signatures"], "time_signatures", 10_000):
+                _pair(t, 3, "time_signatures")
+                beat = _number(t[0], "time signature beat", 0.0, limits.MAX_BEATS)
+                signatures.append((beat, *_time_signature(t[1], t[2])))
+        key = obj.get("key")
+        if key is not None:
+            if not isinstance(key, str):
+                raise DeepcomposeError("key must be a string like 'G major' or null")
+            try:
+                key = keys.key_name(*keys.parse_key_name(key))
+            except (ValueError, KeyError):
+                raise DeepcomposeError(
+                    f"key must look like 'G major' or 'e minor', not {key!r}") from None
+        pickup = _number(obj.get("pickup", 0.0), "pickup", 0.0, 64.0)
+
+        if "tracks" in obj:
+            raw_tracks = _list(obj["tracks"], "tracks", limits.MAX_TRACKS)
+        elif "notes" in obj:
+            raw_tracks = [{"name": "Melody", "notes": obj["notes"]}]
+        else:
+            raise DeepcomposeError("notes JSON needs 'tracks' or 'notes'")
+        tracks, total = [], 0
+        for i, rt in enumerate(raw_tracks):
+            if not isinstance(rt, dict):
+                raise DeepcomposeError(f"tracks[{i}] must be an object")
+            name = rt.get("name", "")
+            if not isinstance(name, str) or len(name) > 200:
+                raise DeepcomposeError(f"tracks[{i}].name must be a string (<= 200 characters)")
+            program = _integer(rt.get("program", 0), f"tracks[{i}].program", 0, 127)
+            is_drum = rt.get("is_drum", False)
+            if not isinstance(is_drum, bool):
+                raise DeepcomposeError(f"tracks[{i}].is_drum must be true or false")
+            raw_notes = _list(rt.get("notes", []), f"tracks[{i}].notes", limits.MAX_NOTES)
+            total += len(raw_notes)
+            limits.check_notes(total, "the notes JSON")
+            notes = [_parse_note(n, f"tracks[{i}].notes[{j}]") for j, n in enumerate(raw_notes)]
+            tracks.append(Track(name=name, program=program, is_drum=is_drum, notes=notes))
+        return cls(tracks=tracks, tempos=tempos, time_signatures=signatures, key=key,
+                   pickup=pickup)
+
+    def to_notes(self) -> dict:
+        """The JSON schema (``tempo`` = first bpm, ``time_signature`` = first [num, den])."""
+        return {
+            "tempo": _clean(self.tempos[0][1]),
+            "time_signature": list(self.time_signatures[0][1:]),
+            "tempos": [[_clean(b), _clean(t)] for b, t in self.tempos],
+            "time_signatures": [[_clean(b), n, d] for b, n, d in self.time_signatures],
+            "key": self.key,
+            "pickup": _clean(self.pickup),
+            "tracks": [
+                {
+                    "name": t.name,
+                    "program": t.program,
+                    "is_drum": t.is_drum,
+                    "notes": [
+                        {"pitch": n.pitch, "start": _clean(n.start),
+                         "duration": _clean(n.end - n.start), "velocity": n.velocity}
+                        for n in t.notes
+                    ],
+                }
+                for t in self.tracks
+            ],
+        }
+
+    @classmethod
+    def from_tuples(cls, notes, tempo=120.0, time_signature=(4, 4)) -> Song:
+        """Note tuples ``(pitch, start_beat, duration_beats[, velocity])`` -> a one-track Song."""
+        return cls.from_notes({"tempo": tempo, "time_signature": list(time_signature),
+                               "notes": list(notes)})
+
+    # ------------------------------------------------------------------ other libraries
+
+    @classmethod
+    def from_pretty_midi(cls, pm) -> Song:
+        """A ``pretty_midi.PrettyMIDI`` -> Song (times through its own tick map)."""
+        from .midi import song_from_pretty_midi
+
+        return song_from_pretty_midi(pm)
+
+    def to_pretty_midi(self):
+        """This song as a ``pretty_midi.PrettyMIDI`` (through the MIDI writer)."""
+        import io
+
+        import pretty_midi
+
+        from .midi import midi_bytes
+
+        return pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(self)))
+
+    @classmethod
+    def from_music21(cls, stream) -> Song:
+        """A music21 Score / Part / Stream -> Song (one track per part)."""
+        from .notation import song_from_music21
+
+        return song_from_music21(stream)
+
+    def to_music21(self):
+        """A music21 Score: one part per track, with meter, key and tempo marks."""
+        from .notation import song_to_music21
+
+        return song_to_music21(self)
+
+    # ------------------------------------------------------------------ time
+
+    def beats_to_seconds(self, beats: float) -> float:
+        """Seconds at ``beats`` through the tempo map."""
+        secs, (prev_beat, prev_bpm) = 0.0, self.tempos[0]
+        for beat, bpm in self.tempos[1:]:
+            if beat >= beats:
+                break
+            secs += (beat - prev_beat) * 60.0 / prev_bpm
+            prev_beat, prev_bpm = beat, bpm
+        return secs + (beats - prev_beat) * 60.0 / prev_bpm
+
+    def seconds_to_beats(self, s: float) -> float:
+        """Beats at ``s`` seconds through the tempo map."""
+        secs, (prev_beat, prev_bpm) = 0.0, self.tempos[0]
+        for beat, bpm in self.tempos[1:]:
+            seg = (beat - prev_beat) * 60.0 / prev_bpm
+            if secs + seg >= s:
+                break
+            secs += seg
+            prev_beat, prev_bpm = beat, bpm
+        return prev_beat + (s - secs) * prev_bpm / 60.0
+
+    @property
+    def length_beats(self) -> float:
+        """End of the last note, in beats (0 for an empty song)."""
+        return max((n.end for t in self.tracks for n in t.notes), default=0.0)
+
+    @property
+    def length_seconds(self) -> float:
+        return self.beats_to_seconds(self.length_beats)
+
+    @property
+    def note_count(self) -> int:
+        return sum(len(t.notes) for t in self.tracks)
+
+    def bars(self) -> int:
+        """Number of bars up to the last note; a partial pickup bar counts as one."""
+        length = self.length_beats
+        if length <= 0:
+            return 0
+        eps = 1e-6
+        count, pos = (1, self.pickup) if self.pickup > eps else (0, 0.0)
+        sigs = self.time_signatures
+        for i, (_beat, num, den) in enumerate(sigs):
+            seg_end = sigs[i + 1][0] if i + 1 < len(sigs) else math.inf
+            bar = num * 4.0 / den
+            stop = min(seg_end, length)
+            if stop > pos + eps:
+                n = math.ceil((stop - pos) / bar - eps)
+                count += n
+                pos += n * bar
+        return count
+
+    def meter(self) -> Meter:
+        """Bar lines on the 16th grid from the FIRST time signature and the pickup.
+
+        ``steps_per_bar = 16 * num / den`` (16 for 4/4, 12 for 3/4 and 6/8);
+        ``offset = round(pickup * 4) % steps_per_bar``.
+        """
+        _, num, den = self.time_signatures[0]
+        steps_per_bar = max(1, round(STEPS_PER_BEAT * 4 * num / den))
+        return Meter(steps_per_bar, round(self.pickup * STEPS_PER_BEAT) % steps_per_bar)
+
+    # ------------------------------------------------------------------ analysis
+
+    def estimated_key(self) -> tuple[int, str]:
+        """``keys.estimate_key`` over non-drum notes, weighted by duration in beats.
+
+        Always estimated from the notes; the source's key signature stays in ``self.key``.
+        """
+        notes = [n for t in self.tracks if not t.is_drum for n in t.notes]
+        return keys.estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
+
+    def melody_index(self, track: str | int | None = None) -> int:
+        """The track carrying the melody (``--track NAME|INDEX``).
+
+        ``track`` may be an index (int or digit string) or a track name (case-insensitive).
+        Default rule, among non-drum tracks with notes: tracks whose name contains
+        melody / vocal / voice / lead / soprano / tune / sing win first; then the one with
+        the highest mean pitch weighted by duration; ties go to more notes, then the lower
+        index. DeepcomposeError when there is no usable track.
+        """
+        if track is not None and not (isinstance(track, str) and not track.strip()):
+            return self._chosen_track(track)
+        usable = [i for i, t in enumerate(self.tracks) if not t.is_drum and t.notes]
+        if not usable:
+            if any(t.notes for t in self.tracks):
+                raise DeepcomposeError("only drum notes: there is no melody track to work with")
+            raise DeepcomposeError(
+                "no notes to use as a melody (notes of zero length are ignored)"
+            )
+        named = [i for i in usable if any(w in self.tracks[i].name.lower() for w in MELODY_WORDS)]
+        candidates = named or usable
+
+        def rank(i):
+            notes = self.tracks[i].notes
+            durs = np.array([n.end - n.start for n in notes])
+            mean = float(np.dot([n.pitch for n in notes], durs) / durs.sum())
+            return (-mean, -len(notes), i)
+
+        return min(candidates, key=rank)
+
+    def _chosen_track(self, track) -> int:
+        names = ", ".join(f"{i}:{t.name or '(unnamed)'}" for i, t in enumerate(self.tracks))
+        if isinstance(track, str) and track.strip().lstrip("-").isdigit():
+            track = int(track)
+        if isinstance(track, bool) or not isinstance(track, (int, str)):
+            raise DeepcomposeError(f"--track must be a name or an index, not {track!r}")
+        if isinstance(track, int):
+            if not 0 <= track < len(self.tracks):
+                raise DeepcomposeError(f"no track {track}; the tracks are {names or 'none'}")
+            index = track
+        else:
+            matches = [i for i, t in enumerate(self.tracks) if t.name.lower() == track.lower()]
+            if not matches:
+                raise DeepcomposeError(
+                    f"no track named {track!r}; the tracks are {names or 'none'}")
+            index = matches[0]
+        chosen = self.tracks[index]
+        if chosen.is_drum:
+            raise DeepcomposeError(f"track {index} ({chosen.name!r}) is a drum track, not a melody")
+        if not chosen.notes:
+            raise DeepcomposeError(f"track {index} ({chosen.name!r}) has no notes")
+        return index
+
+    # ------------------------------------------------------------------ grids
+
+    def pianoroll(self, steps_per_beat: int = 4, pitch_range=(0, 128), tracks=None) -> np.ndarray:
+        """Bool roll ``[tracks, steps, pitches]``; pitches ``pitch_range[0] <= p < pitch_range[1]``.
+
+        ``steps = ceil(length_beats * steps_per_beat)``; a note covers the steps from its
+        rounded start to its rounded end, at least one step. ``tracks``: indices or names.
+        """
+        low, high = pitch_range
+        chosen = self.tracks if tracks is None else [self.tracks[self._index(t)] for t in tracks]
+        steps = math.ceil(self.length_beats * steps_per_beat - 1e-9)
+        roll = np.zeros((len(chosen), steps, max(0, high - low)), dtype=bool)
+        for k, t in enumerate(chosen):
+            for start, end, pitch in _quantized(t.notes, steps_per_beat, steps):
+                if low <= pitch < high:
+                    roll[k, start:end, pitch - low] = True
+        return roll
+
+    @classmethod
+    def from_pianoroll(cls, roll, steps_per_beat=4, pitch_low=0, names=None, programs=None,
+                       tempo=120.0) -> Song:
+        """Rolls ``[tracks, steps, pitches]`` (or ``[steps, pitches]``) -> notes.
+
+        Each run of True steps at one pitch becomes one note of velocity 90.
+        """
+        roll = np.asarray(roll).astype(bool)
+        if roll.ndim == 2:
+            roll = roll[None]
+        tracks = []
+        for k in range(roll.shape[0]):
+            notes = []
+            padded = np.zeros((roll.shape[1] + 2, roll.shape[2]), dtype=np.int8)
+            padded[1:-1] = roll[k]
+            edges = np.diff(padded, axis=0)  # +1 at onsets, -1 one step after the end
+            for p in range(roll.shape[2]):
+                onsets = np.flatnonzero(edges[:, p] == 1)
+                ends = np.flatnonzero(edges[:, p] == -1)
+                notes += [Note(int(pitch_low + p), float(s / steps_per_beat),
+                               float(e / steps_per_beat))
+                          for s, e in zip(onsets, ends, strict=True)]
+            notes.sort(key=lambda n: (n.start, n.pitch))
+            name = names[k] if names is not None else f"Track {k + 1}"
+            program = programs[k] if programs is not None else 0
+            tracks.append(Track(name=name, program=int(program), notes=notes))
+        return cls(tracks=tracks, tempos=[(0.0, float(tempo))])
+
+    def melody_row(self, index: int, steps: int | None = None) -> np.ndarray:
+        """Top line of track ``index`` on the 16th grid ``[steps]`` (pitch or REST=-1).
+
+        Starts and ends round to the nearest step; a note shorter than half a step still
+        covers one step. ``steps`` defaults to ``ceil(length_beats * 4)``.
+        """
+        if steps is None:
+            steps = math.ceil(self.length_beats * STEPS_PER_BEAT - 1e-9)
+        notes = _quantized(self.tracks[index].notes, STEPS_PER_BEAT, steps)
+        return notes_to_row([(p, s, e) for s, e, p in notes], steps)
+
+    def _index(self, track) -> int:
+        if isinstance(track, str):
+            for i, t in enumerate(self.tracks):
+                if t.name == track:
+                    return i
+            raise DeepcomposeError(f"no track named {track!r}")
+        return int(track)
+
+    # ------------------------------------------------------------------ checks
+
+    def check_limits(self, where: str = "input") -> None:
+        """Refuse songs past ``limits`` (notes, tracks, length)."""
+        limits.check_tracks(len(self.tracks), where)
+        limits.check_notes(self.note_count, where)
+        limits.check_beats(self.length_beats, where)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _quantized(notes, steps_per_beat: int, steps: int) -> list[tuple[int, int, int]]:
+    """Notes -> ``(start_step, end_step, pitch)`` rounded to the grid, >= 1 step, clipped."""
+    out = []
+    for n in notes:
+        s = int(round(n.start * steps_per_beat))
+        e = max(int(round(n.end * steps_per_beat)), s + 1)
+        s, e = max(0, s), min(steps, e)
+        if e > s:
+            out.append((s, e, n.pitch))
+    return out
+
+
+def _normalize_tempos(tempos) -> list[tuple[float, float]]:
+    """Sorted by beat, one per beat (the last given wins), first at beat 0 (120 bpm if none)."""
+    by_beat = {}
+    for beat, bpm in tempos:
+        by_beat[float(beat)] = float(bpm)
+    out = sorted(by_beat.items())
+    if not out or out[0][0] > 0:
+        out.insert(0, (0.0, out[0][1] if out else 120.0))
+    return [(b, t) for b, t in out if b >= 0]
+
+
+def _normalize_time_signatures(sigs) -> list[tuple[float, int, int]]:
+    """Sorted, one per beat, first at beat 0 (4/4 if none), repeats of the same meter dropped."""
+    by_beat = {}
+    for beat, num, den in sigs:
+        by_beat[float(beat)] = (int(num), int(den))
+    items = sorted(by_beat.items())
+    if not items or items[0][0] > 0:
+        items.insert(0, (0.0, items[0][1] if items else (4, 4)))
+    out = []
+    for beat, (num, den) in items:
+        if beat >= 0 and (not out or out[-1][1:] != (num, den)):
+            out.append((beat, num, den))
+    return out
+
+
+def tempo_at(tempos, beat: float) -> float:
+    """bpm in effect at ``beat``."""
+    i = bisect.bisect_right([b for b, _ in tempos], beat) - 1
+    return tempos[max(i, 0)][1]
+
+
+def _clean(x: float):
+    """Round float noise away for JSON (beats to 1e-6); integers stay integers."""
+    r = round(float(x), 6)
+    return int(r) if r == int(r) else r
+
+
+def _list(x, name: str, max_len: int) -> list:
+    if not isinstance(x, (list, tuple)):
+        raise DeepcomposeError(f"{name} must be a list")
+    if len(x) > max_len:
+        raise DeepcomposeError(f"{name} has more than {max_len:,} entries (the limit)")
+    return list(x)
+
+
+def _pair(x, n: int, name: str):
+    if not isinstance(x, (list, tuple)) or len(x) != n:
+        raise DeepcomposeError(f"each entry of {name} must be a list of {n} numbers")
+    return x
+
+
+def _number(x, name: str, low: float, high: float) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise DeepcomposeError(f"{name} must be a number, not {x!r}"[:200])
+    x = float(x)
+    if not (low <= x <= high):  # NaN fails too
+        raise DeepcomposeError(f"{name} must be between {low:g} and {high:g}, not {x:g}")
+    return x
+
+
+def _integer(x, name: str, low: int, high: int) -> int:
+    if isinstance(x, (float, np.floating)) and float(x).is_integer():
+        x = int(x)
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise DeepcomposeError(f"{name} must be an integer, not {x!r}"[:200])
+    if not low <= x <= high:
+        raise DeepcomposeError(f"{name} must be between {low} and {high}, not {x}")
+    return int(x)
+
+
+def _time_signature(num, den) -> tuple[int, int]:
+    num = _integer(num, "time signature numerator", 1, 64)
+    den = _integer(den, "time signature denominator", 1, 64)
+    if den & (den - 1):
+        raise DeepcomposeError(f"time signature denominator must be a power of 2, not {den}")
+    return num, den
+
+
+def _parse_note(n, where: str) -> Note:
+    if isinstance(n, dict):
+        for k in ("pitch", "start", "duration"):
+            if k not in n:
+                raise DeepcomposeError(f"{where} needs '{k}'")
+        pitch, start, dur, vel = n["pitch"], n["start"], n["duration"], n.get("velocity", 90)
+    elif isinstance(n, (list, tuple)) and len(n) in (3, 4):
+        pitch, start, dur = n[:3]
+        vel = n[3] if len(n) == 4 else 90
+    else:
+        raise DeepcomposeError(
+            f"{where} must be an object or [pitch, start, duration, velocity]"
+        )
+    pitch = _integer(pitch, f"{where}.pitch", 0, 127)
+    start = _number(start, f"{where}.start", 0.0, limits.MAX_BEATS)
+    dur = _number(dur, f"{where}.duration", 0.0, limits.MAX_BEATS)
+    if dur <= 0:
+        raise DeepcomposeError(f"{where}.duration must be positive, not {dur:g}")
+    limits.check_beats(start + dur, where)
+    vel = _integer(vel, f"{where}.velocity", 1, 127)
+    return Note(pitch, start, start + dur, vel)
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
+
+    Nothing is left behind on failure; permission and disk errors become DeepcomposeError.
+    """
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+class atomic_path:
+    """Context manager: yields a temp path beside ``path``; renamed onto it on success.
+
+    ``with atomic_path(out) as tmp: write(tmp)`` — the temp file keeps ``path``'s suffix
+    so that writers that go by extension (music21) still work.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __enter__(self) -> Path:
+        folder = self.path.parent if str(self.path.parent) else Path(".")
+        if not folder.is_dir():
+            raise DeepcomposeError(f"cannot write {self.path}: folder {folder} does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.stem}.",
+                                       suffix=".tmp" + self.path.suffix)
+        except OSError as e:
+            raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                os.replace(self.tmp, self.path)
+                return False
+            except OSError as e:
+                self._remove_tmp()
+                raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
+        self._remove_tmp()
+        if isinstance(exc, OSError):
+            raise DeepcomposeError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        return False
+
+    def _remove_tmp(self):
+        try:
+            self.tmp.unlink()
+        except OSError:
+            pass
