@@ -134,12 +134,12 @@ def read_meta(path: Path) -> dict:
 
 def load_tensors(path: Path) -> dict:
     """Tensors from a ``.safetensors`` file; a corrupt or truncated file is a clear error."""
-    from safetensors import SafetensorsError
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     try:
         return load_file(str(path))
-    except (SafetensorsError, OSError, ValueError, RuntimeError) as exc:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise DeepcomposeError(f"cannot load weights {path}: {exc}") from None
 
 
