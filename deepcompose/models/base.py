@@ -24,8 +24,8 @@ from ..voices import Meter
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 TASKS = ("accompany", "continue", "enhance", "infill")
 
-# name -> "module:Class" (relative to deepcompose.models)
-REGISTRY: dict[str, str] = {
+# name -> "module:Class" (relative to deepcompose.models), or a Composer subclass
+REGISTRY: dict[str, str | type] = {
     "gan": "gan:GanComposer",
     "arcnn": "arcnn:ArcnnComposer",
     "transformer": "transformer:TransformerComposer",
@@ -84,7 +84,10 @@ def model_class(name: str) -> type[Composer]:
         raise DeepcomposeError(
             f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}"
         )
-    module, cls = REGISTRY[name].split(":")
+    entry = REGISTRY[name]
+    if isinstance(entry, type):  # a class registered directly (plug-ins, tests)
+        return entry
+    module, cls = entry.split(":")
     try:
         mod = importlib.import_module(f"deepcompose.models.{module}")
     except ModuleNotFoundError as exc:
