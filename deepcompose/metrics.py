@@ -49,6 +49,12 @@ voice_crossing
     order is melody, then the accompaniment parts as given, high to low) has a note above
     the lowest note of a higher part.
 
+Calibration (JSB test split, 77 chorales, mean over pieces; ``tests/test_metrics.py``):
+Bach's own alto/tenor/bass score consonance 0.923, keyfit 0.933, parallels 0.31; random
+in-scale notes (``benchmarks/baselines.py``, new note each beat) 0.637, 1.0, 8.1; a held
+tonic triad 0.719, 1.0, 0.0. Parallels depend on the grid: sampling the voices once per
+beat instead of every 16th (passing notes then hide between samples) gives Bach 1.9.
+
 ``musegan`` returns MuseGAN's metrics (Dong et al., AAAI 2018) on a bool piano roll
 ``[tracks, steps, 128]``; see its docstring for each convention.
 """
