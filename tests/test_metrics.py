@@ -47,6 +47,14 @@ def test_contrary_and_oblique_motion_are_not_parallels():
     assert metrics.harmony(melody, [sixths])["parallels"] == 0.0
 
 
+def test_chords_in_one_part_are_split_into_lines():
+    melody = [(84, 0, 2)]  # held
+    chords = [(60, 0, 1), (64, 0, 1), (67, 0, 1), (62, 1, 2), (65, 1, 2), (69, 1, 2)]
+    m = metrics.harmony(melody, [chords])  # C-E-G -> D-F-A: the outer lines move in fifths
+    assert m["parallels"] == pytest.approx(100.0)
+    assert m["polyphony"] == 3.0
+
+
 def test_parallels_are_per_100_transitions():
     # four transitions (every beat), one of them a parallel fifth -> 25 per 100
     melody = [(72, 0, 1), (74, 1, 2), (72, 2, 3), (71, 3, 4), (72, 4, 5)]
