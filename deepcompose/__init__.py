@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "compose": ("deepcompose.compose", "compose"),
+    "compose": ("deepcompose.pipeline", "compose"),
     "Song": ("deepcompose.song", "Song"),
     "Track": ("deepcompose.song", "Track"),
     "Note": ("deepcompose.song", "Note"),

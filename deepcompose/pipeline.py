@@ -1,4 +1,7 @@
-"""The one entry point: ``compose(melody, model, task, **controls) -> Song``.
+"""The compose pipeline behind ``deepcompose.compose(melody, model, task, **controls) -> Song``.
+
+(DESIGN.md calls this module compose.py; it is pipeline.py so that importing it never
+shadows the public function ``deepcompose.compose``.)
 
 compose turns the user's melody into a voice grid ``[4, steps]`` (16th grid,
 row 0 = the melody's top line, octave-shifted into the models' soprano range),
@@ -77,9 +80,8 @@ def parse_bars(bars, meter: Meter, steps: int) -> tuple[int, int]:
         raise DeepcomposeError(f"--bars for infill takes A:B, e.g. 3:4; got {bars!r}")
     if a < 0 or b < a:
         raise DeepcomposeError(f"--bars {a}:{b} is not a range of bars")
-    bar_start = 0 if meter.offset == 0 else meter.offset - meter.steps_per_bar  # bar 1 start
-    start = max(0, bar_start + (a - 1) * meter.steps_per_bar) if a > 0 else 0
-    end = min(steps, bar_start + b * meter.steps_per_bar)
+    start = meter.bar_start(a - 1) if a > 0 else 0  # bar 1 starts at the first full bar line
+    end = min(steps, meter.bar_start(b))
     if end <= start:
         raise DeepcomposeError(f"--bars {a}:{b} lies outside the piece")
     return start, end
@@ -230,7 +232,7 @@ def assemble(song, melody_index: int, p: Plan, out: np.ndarray, ensemble: str | 
             notes = _row_notes(out[r], p.shift)
             tracks.append(Track(VOICE_NAMES[r], programs[r - 1], False, notes))
     return Song(tracks=tracks, tempos=list(song.tempos), time_signatures=list(song.time_signatures),
-                key=song.key, pickup=song.pickup)
+                key=song.key, pickup=song.pickup, ticks_per_beat=song.ticks_per_beat)
 
 
 def _check_kept(p: Plan, out: np.ndarray) -> None:

@@ -1,0 +1,132 @@
+"""compose(): input forms, task plans, the melody carried through untouched."""
+
+import numpy as np
+import pytest
+
+import deepcompose
+from deepcompose.errors import DeepcomposeError
+from deepcompose.pipeline import octave_shift, parse_bars
+from deepcompose.song import Note, Song, Track
+from deepcompose.voices import REST, Meter
+
+MELODY = [(67, 0.0, 0.9, 90), (69, 1.0, 0.5, 80), (71, 1.5, 0.5, 80), (72, 2.0, 2.0, 100),
+          (71, 4.0, 1.0, 90), (69, 5.0, 1.0, 90), (67, 6.0, 2.0, 90)]
+
+
+def rounded(rows):
+    return [tuple(round(x, 6) for x in r) for r in rows]
+
+
+def melody_song(ts=(4, 4)):
+    return Song.from_tuples(MELODY, tempo=96, time_signature=ts)
+
+
+def test_accompany_keeps_melody_notes_exactly(chord_model):
+    song = deepcompose.compose(melody_song(), model=chord_model, seed=1)
+    got = [(n.pitch, n.start, n.end - n.start, n.velocity) for n in song.tracks[0].notes]
+    assert rounded(got) == rounded(MELODY)
+    assert [t.name for t in song.tracks[1:]] == ["Alto", "Tenor", "Bass"]
+    assert all(t.notes for t in song.tracks[1:])
+    assert song.tempos[0][1] == 96
+
+
+def test_unquantized_melody_is_not_requantized(chord_model):
+    notes = [(64, 0.03, 0.71, 77), (65, 1.02, 0.93, 64)]
+    song = deepcompose.compose(notes, model=chord_model)
+    got = [(n.start, n.end, n.velocity) for n in song.tracks[0].notes]
+    assert rounded(got) == [(0.03, 0.74, 77), (1.02, 1.95, 64)]
+
+
+def test_same_seed_same_notes_other_seed_differs(chord_model):
+    a = deepcompose.compose(MELODY, model=chord_model, seed=3).to_notes()
+    b = deepcompose.compose(MELODY, model=chord_model, seed=3).to_notes()
+    c = deepcompose.compose(MELODY, model=chord_model, seed=4).to_notes()
+    assert a == b
+    assert a != c
+
+
+def test_continue_appends_bars_in_the_melody_track(chord_model):
+    song = deepcompose.compose(MELODY, model=chord_model, task="continue", bars=2)
+    melody = song.tracks[0].notes
+    assert [(n.pitch, n.start) for n in melody[: len(MELODY)]] == [(p, s) for p, s, *_ in MELODY]
+    assert max(n.end for n in melody) == pytest.approx(8.0 + 2 * 4)
+    assert max(n.end for n in song.tracks[3].notes) == pytest.approx(16.0)
+
+
+def test_infill_keeps_notes_outside_the_bars(chord_model):
+    first = deepcompose.compose(MELODY + [(p + 12, s + 8, d, v) for p, s, d, v in MELODY],
+                                model=chord_model, seed=1)
+    again = deepcompose.compose(first, model=chord_model, task="infill", bars="2:2", seed=9)
+    assert len(again.tracks) == len(first.tracks)
+    for before, after in zip(first.tracks, again.tracks, strict=True):
+        outside = [n for n in before.notes if n.end <= 4.0 or n.start >= 8.0]
+        assert outside, before.name
+        assert all(n in after.notes for n in outside)
+        assert any(4.0 <= n.start < 8.0 for n in after.notes)
+
+
+def test_enhance_iterations_zero_returns_melody_unchanged(chord_model):
+    song = deepcompose.compose(MELODY, model=chord_model, task="enhance", iterations=0)
+    assert [(n.pitch, n.start, n.end) for n in song.tracks[0].notes] == [
+        (p, s, s + d) for p, s, d, _ in MELODY]
+    edited = deepcompose.compose(MELODY, model=chord_model, task="enhance", iterations=5)
+    assert edited.tracks[0].notes != song.tracks[0].notes
+
+
+def test_octave_shift_moves_melody_into_soprano_range():
+    row = np.array([84, 86, 88, REST, 91], dtype=np.int16)
+    assert octave_shift(row) == -12
+    assert octave_shift(np.array([40, 43, 45], dtype=np.int16)) == 24
+    assert octave_shift(np.array([REST], dtype=np.int16)) == 0
+
+
+def test_high_melody_parts_stay_below_it(chord_model):
+    high = [(p + 24, s, d, v) for p, s, d, v in MELODY]
+    song = deepcompose.compose(high, model=chord_model)
+    assert max(n.pitch for n in song.tracks[1].notes) < min(p for p, *_ in high)
+
+
+def test_parse_bars_with_and_without_pickup():
+    assert parse_bars("2:3", Meter(16, 0), 200) == (16, 48)
+    assert parse_bars("1:1", Meter(12, 4), 200) == (4, 16)  # pickup of 4 steps is bar 0
+    with pytest.raises(DeepcomposeError):
+        parse_bars("3", Meter(16, 0), 200)
+    with pytest.raises(DeepcomposeError):
+        parse_bars("50:60", Meter(16, 0), 100)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(model="nope"), "unknown model"),
+    (dict(model="gan", task="enhance"), "cannot do task"),
+    (dict(model="gan", task="dance"), "unknown task"),
+    (dict(model="gan", temperature=-1), "temperature"),
+    (dict(model="gan", ensemble="kazoo"), "unknown ensemble"),
+])
+def test_bad_requests_are_clear_errors(kwargs, message):
+    with pytest.raises(DeepcomposeError, match=message):
+        deepcompose.compose(MELODY, **kwargs)
+
+
+def test_input_forms_agree(chord_model, tmp_path):
+    song = melody_song()
+    path = tmp_path / "m.mid"
+    song.write(path)
+    by_tuples = deepcompose.compose(MELODY, model=chord_model, seed=2)
+    by_song = deepcompose.compose(song, model=chord_model, seed=2)
+    by_path = deepcompose.compose(str(path), model=chord_model, seed=2)
+    by_pm = deepcompose.compose(song.to_pretty_midi(), model=chord_model, seed=2)
+    ref = [(n.pitch, n.start, n.end) for t in by_song.tracks for n in t.notes]
+    for other in (by_tuples, by_path, by_pm):
+        got = [(n.pitch, n.start, n.end) for t in other.tracks for n in t.notes]
+        assert rounded(got) == rounded(ref)
+
+
+def test_compose_rejects_unknown_input_type(chord_model):
+    with pytest.raises(DeepcomposeError, match="cannot compose from"):
+        deepcompose.compose(3.5, model=chord_model)
+
+
+def test_drums_only_is_a_clear_error(chord_model):
+    song = Song(tracks=[Track("Drums", 0, True, [Note(36, 0, 1, 100)])])
+    with pytest.raises(DeepcomposeError):
+        deepcompose.compose(song, model=chord_model)
