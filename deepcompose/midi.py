@@ -193,6 +193,7 @@ class _Parser:
                     if tick > self.max_tick:
                         limits.check_beats(tick / self.tpb, self.where)
                     open_notes.setdefault((ch, d1), deque()).append((tick, d2, programs[ch]))
+                    groups.setdefault((ch, programs[ch]), [])  # tracks in order of first note
                 elif kind == 0x80 or kind == 0x90:
                     queue = open_notes.get((ch, d1))
                     if queue:
@@ -247,6 +248,7 @@ class _Parser:
     @staticmethod
     def make_tracks(groups, name, index) -> list[Track]:
         tracks = []
+        groups = {k: v for k, v in groups.items() if v}
         for (ch, program), notes in groups.items():
             label = name or ""
             if len(groups) > 1 or not label:

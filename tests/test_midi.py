@@ -1,0 +1,242 @@
+"""MIDI reading and writing: the odd-file corpus, round trips, limits, mutated bytes."""
+
+from __future__ import annotations
+
+import io
+import random
+import sys
+import time
+from pathlib import Path
+
+import mido
+import pretty_midi
+import pytest
+
+from deepcompose.errors import DeepcomposeError
+from deepcompose.midi import parse_midi
+from deepcompose.song import Note, Song, Track
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(DATA))
+import make_corpus  # noqa: E402
+
+CASES = make_corpus.CASES
+
+
+def notes_of(track):
+    return [(n.pitch, n.start, n.end) for n in track.notes]
+
+
+# ---------------------------------------------------------------------- the corpus
+
+
+def test_corpus_files_match_the_script():
+    for name, (build, _) in CASES.items():
+        assert (DATA / name).read_bytes() == build(), f"{name} is stale: run make_corpus.py"
+
+
+@pytest.mark.parametrize("name", [n for n, (_, (k, _)) in CASES.items() if k == "melody"])
+def test_valid_odd_files_keep_the_melody(name):
+    song = Song.read(DATA / name)
+    melody = song.tracks[song.melody_index()]
+    assert sorted(notes_of(melody)) == sorted(CASES[name][1][1])
+    assert all(n.velocity == 80 for n in melody.notes)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, (k, _)) in CASES.items() if k == "read_error"])
+def test_broken_files_give_one_clear_line(name):
+    start = time.perf_counter()
+    with pytest.raises(DeepcomposeError) as err:
+        Song.read(DATA / name)
+    msg = str(err.value)
+    assert CASES[name][1][1] in msg
+    assert "\n" not in msg and name in msg
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("name", [n for n, (_, (k, _)) in CASES.items() if k == "melody_error"])
+def test_files_without_a_melody_say_why(name):
+    song = Song.read(DATA / name)
+    with pytest.raises(DeepcomposeError, match=CASES[name][1][1]):
+        song.melody_index()
+
+
+def test_type0_channels_become_tracks():
+    song = Song.read(DATA / "type0.mid")
+    assert [(t.program, t.is_drum, len(t.notes)) for t in song.tracks] == [
+        (73, False, 8), (32, False, 2), (0, True, 8)]
+    assert song.tempos == [(0.0, 100.0)]
+
+
+def test_tempo_changes_under_held_notes_keep_beats_and_map():
+    song = Song.read(DATA / "tempo_changes_held_notes.mid")
+    assert [b for b, _ in song.tempos] == [0.0, 0.5, 1.5, 4.5, 5.25, 7.75]
+    assert song.tempos[3][1] == pytest.approx(75.5, abs=1e-3)
+    # Seconds go through the map: beat 1 = 0.5 beat at 100 bpm + 0.5 beat at 60 bpm.
+    assert song.beats_to_seconds(1.0) == pytest.approx(0.3 + 0.5)
+    assert song.seconds_to_beats(song.beats_to_seconds(6.3)) == pytest.approx(6.3)
+
+
+def test_non_utf8_names_decode_as_latin1():
+    song = Song.read(DATA / "non_utf8_meta.mid")
+    assert song.tracks[0].name == "Mélodie ÿþ"
+
+
+def test_long_file_counts_bars():
+    song = Song.read(DATA / "long_256_bars.mid")
+    assert song.bars() == 256 and song.length_beats == 1024
+
+
+def test_200k_notes_are_refused_fast(tmp_path):
+    path = tmp_path / "many.mid"
+    path.write_bytes(make_corpus.many_notes(200_000))
+    start = time.perf_counter()
+    with pytest.raises(DeepcomposeError, match="more than 100,000 notes"):
+        Song.read(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.mid"
+    with open(path, "wb") as f:
+        f.truncate(17 * 2**20)
+    with pytest.raises(DeepcomposeError, match="limit is 16 MiB"):
+        Song.read(path)
+
+
+def test_missing_file_and_unknown_extension(tmp_path):
+    with pytest.raises(DeepcomposeError, match="not found"):
+        Song.read(tmp_path / "nope.mid")
+    (tmp_path / "x.wav").write_bytes(b"RIFF")
+    with pytest.raises(DeepcomposeError, match="unknown extension"):
+        Song.read(tmp_path / "x.wav")
+
+
+def test_mutated_files_only_raise_deepcompose_errors():
+    """5,000 flipped, cut and inflated variants of valid files: read or a clean error."""
+    rng = random.Random(0)
+    seeds = [build() for build, (kind, _) in CASES.values() if kind == "melody"]
+    outcomes = {"read": 0, "error": 0}
+    for _ in range(5000):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 4)):
+            op = rng.random()
+            i = rng.randrange(len(data))
+            if op < 0.5:
+                data[i] = rng.randrange(256)
+            elif op < 0.7:
+                del data[i:]
+            elif op < 0.9:
+                data[i:i] = rng.randbytes(rng.randint(1, 8))
+            else:  # inflate a length or a delta time
+                data[i:i + 4] = b"\x7f\xff\xff\xff"
+            if not data:
+                data = bytearray(b"M")
+        try:
+            parse_midi(bytes(data))
+            outcomes["read"] += 1
+        except DeepcomposeError as e:
+            assert "\n" not in str(e)
+            outcomes["error"] += 1
+    assert outcomes["read"] > 100 and outcomes["error"] > 100
+
+
+# ---------------------------------------------------------------------- round trips
+
+
+def tempo_map_file(tpb=384) -> bytes:
+    """Type 1, tempo and meter changes, a melody, a chordal track and drums (mido-written)."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    cond = mido.MidiTrack([
+        mido.MetaMessage("set_tempo", tempo=500000, time=0),
+        mido.MetaMessage("time_signature", numerator=3, denominator=4, time=0),
+        mido.MetaMessage("key_signature", key="Bb", time=0),
+        mido.MetaMessage("set_tempo", tempo=800000, time=tpb * 3 // 2),
+        mido.MetaMessage("time_signature", numerator=6, denominator=8, time=tpb * 3 // 2),
+        mido.MetaMessage("set_tempo", tempo=333333, time=tpb * 5),
+    ])
+    mid.tracks.append(cond)
+    rng = random.Random(3)
+    for ch, prog, base in ((0, 73, 72), (1, 0, 55), (9, 0, 36)):
+        events, t = [], 0
+        for _ in range(30):
+            dur = rng.choice([tpb // 4, tpb // 3, tpb // 2, tpb, tpb * 3 // 2])
+            pitches = [base + rng.randrange(12)] + ([base - 5] if ch == 1 else [])
+            for p in pitches:
+                events += [(t, 1, mido.Message("note_on", channel=ch, note=p, velocity=70)),
+                           (t + dur, 0, mido.Message("note_off", channel=ch, note=p))]
+            t += dur + rng.choice([0, 0, tpb // 8])
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=f"t{ch}", time=0),
+                                mido.Message("program_change", channel=ch, program=prog)])
+        now = 0
+        for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+            track.append(msg.copy(time=tick - now))
+            now = tick
+        mid.tracks.append(track)
+    buf = io.BytesIO()
+    mid.save(file=buf)
+    return buf.getvalue()
+
+
+def test_midi_song_midi_keeps_every_note_in_beats(tmp_path):
+    src = tmp_path / "src.mid"
+    src.write_bytes(tempo_map_file())
+    song = Song.read(src)
+    assert len(song.tempos) == 3 and [t[1:] for t in song.time_signatures] == [(3, 4), (6, 8)]
+    assert song.key == "B- major" and song.ticks_per_beat == 384
+    out = tmp_path / "out.mid"
+    song.write(out)
+    again = Song.read(out)
+    assert again.tempos == song.tempos and again.time_signatures == song.time_signatures
+    assert again.key == song.key
+    for a, b in zip(song.tracks, again.tracks, strict=True):
+        assert (a.name, a.program, a.is_drum) == (b.name, b.program, b.is_drum)
+        assert [(n.pitch, n.start, n.end, n.velocity) for n in a.notes] == \
+               [(n.pitch, n.start, n.end, n.velocity) for n in b.notes]
+    # And the seconds agree with pretty_midi's reading of the original file.
+    pm_src, pm_out = pretty_midi.PrettyMIDI(str(src)), pretty_midi.PrettyMIDI(str(out))
+    for a, b in zip(pm_src.instruments, pm_out.instruments, strict=True):
+        assert sorted((n.pitch, round(n.start, 6), round(n.end, 6)) for n in a.notes) == \
+               sorted((n.pitch, round(n.start, 6), round(n.end, 6)) for n in b.notes)
+
+
+def test_reader_agrees_with_pretty_midi(tmp_path):
+    src = tmp_path / "src.mid"
+    src.write_bytes(tempo_map_file(tpb=480))
+    ours, theirs = Song.read(src), Song.from_pretty_midi(pretty_midi.PrettyMIDI(str(src)))
+    flat = [x for pair in ours.tempos for x in pair]
+    assert flat == pytest.approx([x for pair in theirs.tempos for x in pair])
+    for a, b in zip(ours.tracks, theirs.tracks, strict=True):
+        assert a.is_drum == b.is_drum and a.program == b.program
+        assert [n.pitch for n in a.notes] == [n.pitch for n in b.notes]
+        assert [(n.start, n.end) for n in a.notes] == [(n.start, n.end) for n in b.notes]
+
+
+def test_to_pretty_midi_uses_the_tempo_map():
+    song = Song(tracks=[Track("m", 0, False, [Note(60, 0, 1), Note(62, 2, 4)])],
+                tempos=[(0.0, 120.0), (2.0, 60.0)])
+    pm = song.to_pretty_midi()
+    times = [t for n in pm.instruments[0].notes for t in (n.start, n.end)]
+    assert times == pytest.approx([0.0, 0.5, 1.0, 3.0])
+    assert Song.from_pretty_midi(pm).tracks[0].notes == song.tracks[0].notes
+
+
+def test_writer_puts_drums_on_channel_10_and_programs_on_tracks(tmp_path):
+    song = Song(tracks=[Track("Piano", 0, False, [Note(60, 0, 1)]),
+                        Track("Kit", 0, True, [Note(36, 0, 0.5)]),
+                        Track("Cello", 42, False, [Note(48, 0, 2)])])
+    song.write(tmp_path / "x.mid")
+    mid = mido.MidiFile(tmp_path / "x.mid")
+    assert mid.type == 1 and len(mid.tracks) == 4
+    channels = [{m.channel for m in t if m.type == "note_on"} for t in mid.tracks[1:]]
+    assert channels[1] == {9} and 9 not in channels[0] | channels[2]
+    assert [m.program for m in mid.tracks[3] if m.type == "program_change"] == [42]
+
+
+def test_program_change_mid_track_splits_the_track():
+    data = make_corpus.header(1, 1) + make_corpus.chunk(
+        make_corpus.notes_events([(60, 0, 1)]) + [(96, 0, bytes([0xC0, 40]))]
+        + make_corpus.notes_events([(62, 1, 2)]))
+    song = parse_midi(data)
+    assert [(t.program, notes_of(t)) for t in song.tracks] == [
+        (0, [(60, 0.0, 1.0)]), (40, [(62, 1.0, 2.0)])]
