@@ -1,0 +1,104 @@
+"""Piano-roll PNG of a Song (``compose --plot OUT.png``); needs the ``plot`` extra.
+
+x axis: beats (quarter notes) from the start of the song, with a bar line at
+every bar of the song's meter (``Song.meter()``: first time signature and pickup).
+y axis: MIDI pitch, labelled at every C. One colour per track; the melody is
+drawn with a black outline and named "(melody)" in the legend.
+
+matplotlib is imported only when a plot is made, through its object API with
+the Agg canvas (no pyplot, no ``matplotlib.use``), so no global state changes.
+"""
+
+from __future__ import annotations
+
+from .errors import DeepcomposeError
+
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22", "#17becf")
+NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+DPI = 100
+HEIGHT_IN = 5.0
+MAX_WIDTH_IN = 40.0  # long songs get squeezed rather than a giant image
+
+
+def require_matplotlib() -> None:
+    """Raise DeepcomposeError naming the ``plot`` extra when matplotlib is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise DeepcomposeError(
+            "--plot needs matplotlib: pip install 'deepcompose[plot]'"
+        ) from None
+
+
+def pitch_label(pitch: int) -> str:
+    """MIDI pitch -> name with octave, middle C (60) = C4."""
+    return f"{NOTE_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def bar_lines(song, end_beat: float) -> list[float]:
+    """Beats where bar lines fall up to ``end_beat`` (from ``song.meter()``, 4 steps a beat)."""
+    meter = song.meter()
+    bar, first = meter.steps_per_bar / 4.0, meter.offset / 4.0
+    lines, b = [], first
+    while b <= end_beat + 1e-9:
+        lines.append(b)
+        b += bar
+    return lines
+
+
+def plot_song(song, path, melody_index: int = 0) -> None:
+    """Write a piano roll of ``song`` to ``path`` (PNG, atomically); mark track ``melody_index``."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    from .song import atomic_path
+
+    notes = [n for t in song.tracks for n in t.notes]
+    end = max([n.end for n in notes], default=4.0)
+    low = min([n.pitch for n in notes], default=60) - 2
+    high = max([n.pitch for n in notes], default=72) + 2
+
+    width = min(MAX_WIDTH_IN, max(8.0, 2.0 + end * 0.18))
+    fig = Figure(figsize=(width, HEIGHT_IN), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+
+    for b in bar_lines(song, end):
+        ax.axvline(b, color="#999999", linewidth=0.8, zorder=0)
+    for i, track in enumerate(song.tracks):
+        if not track.notes:
+            continue
+        is_melody = i == melody_index
+        color = COLORS[i % len(COLORS)]
+        boxes = [Rectangle((n.start, n.pitch - 0.4), n.end - n.start, 0.8) for n in track.notes]
+        ax.add_collection(PatchCollection(
+            boxes, facecolor=color, edgecolor="black" if is_melody else "white",
+            linewidth=1.6 if is_melody else 0.5,
+            zorder=3 if is_melody else 2))
+        label = track.name or f"track {i}"
+        if is_melody and "melody" not in label.lower():
+            label += " (melody)"
+        ax.add_patch(Rectangle((0, 0), 0, 0, facecolor=color, label=label,
+                               edgecolor="black" if is_melody else "white",
+                               linewidth=1.6 if is_melody else 0.5))
+
+    ax.set_xlim(0, end)
+    ax.set_ylim(low, high)
+    cs = [p for p in range(low, high + 1) if p % 12 == 0]
+    ax.set_yticks(cs, [pitch_label(p) for p in cs])
+    ax.set_xlabel("beats (quarter notes); vertical lines are bar lines")
+    ax.set_ylabel("pitch")
+    ax.grid(axis="y", color="#dddddd", linewidth=0.5)
+    _, num, den = song.time_signatures[0]
+    ax.set_title(f"{len(song.tracks)} tracks, {num}/{den}, {song.tempos[0][1]:g} bpm"
+                 + (f", {song.key}" if song.key else ""))
+    if any(t.notes for t in song.tracks):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize="small",
+                  borderaxespad=0.0)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")

@@ -1,0 +1,469 @@
+"""Localhost JSON server for DAW bridges: ``deepcompose serve``.
+
+Endpoints (JSON in and out, beats throughout):
+
+- ``GET /health`` -> ``{"status": "ok", "models_loaded": [...]}``
+- ``GET /models`` -> ``{"models": [{"name", "tasks", "weights", "loaded", "trained"}]}``
+- ``POST /compose`` -> the composed song in the JSON notes schema of DESIGN.md.
+  The body is that schema (``tracks`` or ``notes``, plus ``tempo``, ``time_signature``, ...)
+  and the request fields ``model``, ``task``, ``track``, ``seed``, ``temperature``, ``bars``,
+  ``ensemble``, ``candidates`` and the model controls ``top_k``, ``top_p``,
+  ``iterations``, ``max_remove``, ``max_add``.
+
+Errors are JSON ``{"error": "..."}``: bad input 400, unknown path 404, wrong method 405,
+no ``Content-Length`` (or a chunked body) 411, body too large 413. A request that
+fails inside a model is a 500 and the server keeps serving.
+
+Safety: the server binds 127.0.0.1 unless told otherwise; a melody is only ever
+inline notes (never a path), so nothing a client sends makes it read or write a
+file. Caps (on top of ``deepcompose.limits``):
+
+==========================  ========  ==========================================
+cap                         value     why
+==========================  ========  ==========================================
+``MAX_REQUEST_BYTES``       1 MiB     body size; checked from Content-Length first
+``MAX_REQUEST_NOTES``       20,000    notes in one request (all tracks)
+``MAX_REQUEST_BEATS``       4,096     end of the last note (1,024 bars of 4/4)
+``MAX_CANDIDATES``          8         ``candidates`` per request
+``MAX_ITERATIONS``          1,000     ``iterations`` (AR-CNN Gibbs steps)
+``SOCKET_TIMEOUT_S``        10 s      any single read or write on a connection
+``REQUEST_DEADLINE_S``      30 s      to receive a whole request (slow clients)
+``MAX_CONNECTIONS``         64        connections handled at once; more wait
+==========================  ========  ==========================================
+
+Concurrency: one thread per connection (at most ``MAX_CONNECTIONS``), and one
+lock per model, so requests for different models run side by side while calls
+into one model are serialized (each call seeds its own generator, so results do
+not depend on what else is running).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from .errors import DeepcomposeError
+from .limits import MAX_REQUEST_BYTES
+
+MAX_REQUEST_NOTES = 20_000
+MAX_REQUEST_BEATS = 4096.0
+MAX_CANDIDATES = 8
+MAX_ITERATIONS = 1000
+SOCKET_TIMEOUT_S = 10.0
+REQUEST_DEADLINE_S = 30.0
+MAX_CONNECTIONS = 64
+
+SONG_KEYS = frozenset({"tempo", "time_signature", "tempos", "time_signatures", "key", "pickup",
+                       "tracks", "notes"})
+REQUEST_KEYS = frozenset({"model", "task", "track", "seed", "temperature", "bars", "ensemble",
+                          "candidates", "top_k", "top_p", "iterations", "max_remove", "max_add"})
+ROUTES = {"/health": "GET", "/models": "GET", "/compose": "POST"}
+
+
+# ---------------------------------------------------------------- request validation
+
+
+def _int(x, name: str, low: int, high: int) -> int:
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise DeepcomposeError(f"{name} must be an integer, not {_show(x)}")
+    if not low <= x <= high:
+        raise DeepcomposeError(f"{name} must be between {low} and {high}, not {_show(x)}")
+    return x
+
+
+def _float(x, name: str, low: float, high: float) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise DeepcomposeError(f"{name} must be a number, not {_show(x)}")
+    try:
+        x = float(x)
+    except OverflowError:
+        raise DeepcomposeError(f"{name} must be between {low:g} and {high:g}") from None
+    if not low <= x <= high:  # NaN fails too
+        raise DeepcomposeError(f"{name} must be between {low:g} and {high:g}, not {x:g}")
+    return x
+
+
+def _str(x, name: str, max_len: int = 64) -> str:
+    if not isinstance(x, str) or not 0 < len(x) <= max_len:
+        raise DeepcomposeError(f"{name} must be a string of 1 to {max_len} characters")
+    return x
+
+
+def _show(x) -> str:
+    """A short, safe rendering of a client value for an error message."""
+    text = repr(x) if not isinstance(x, int) or abs(x) < 10**30 else "a huge integer"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _count_notes(obj: dict) -> int:
+    if isinstance(obj.get("tracks"), list):
+        return sum(len(t["notes"]) for t in obj["tracks"]
+                   if isinstance(t, dict) and isinstance(t.get("notes"), list))
+    return len(obj["notes"]) if isinstance(obj.get("notes"), list) else 0
+
+
+def parse_request(body: bytes):
+    """Validate a ``POST /compose`` body; return ``(song, kwargs for compose())``.
+
+    Raises DeepcomposeError (a 400) for anything wrong with it: not JSON, not an object,
+    unknown keys, unknown model or task, values of the wrong type or range, bad notes,
+    too many notes or beats. Never reads or writes a file.
+    """
+    from .models.base import REGISTRY, TASKS
+    from .song import Song
+
+    try:
+        obj = json.loads(body)
+    except RecursionError:
+        raise DeepcomposeError("request JSON is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, int digits limit
+        raise DeepcomposeError(f"request body is not valid JSON: {exc}"[:200]) from None
+    if not isinstance(obj, dict):
+        raise DeepcomposeError("request body must be a JSON object with 'tracks' or 'notes'")
+    unknown = sorted(set(obj) - SONG_KEYS - REQUEST_KEYS)
+    if unknown:
+        names = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise DeepcomposeError(f"unknown key(s) {names}; allowed: "
+                               f"{', '.join(sorted(SONG_KEYS | REQUEST_KEYS))}")
+    if ("tracks" in obj) == ("notes" in obj):
+        raise DeepcomposeError("give exactly one of 'tracks' or 'notes'")
+
+    kw = {}
+    kw["model"] = _str(obj.get("model", "gan"), "model")
+    if kw["model"] not in REGISTRY:
+        raise DeepcomposeError(f"unknown model {_show(kw['model'])}; available: "
+                               f"{', '.join(sorted(REGISTRY))}")
+    kw["task"] = _str(obj.get("task", "accompany"), "task")
+    if kw["task"] not in TASKS:
+        raise DeepcomposeError(f"unknown task {_show(kw['task'])}; choose one of "
+                               f"{', '.join(TASKS)}")
+    kw["seed"] = _int(obj.get("seed", 0), "seed", 0, 2**63 - 1)
+    kw["temperature"] = _float(obj.get("temperature", 1.0), "temperature", 0.0, 10.0)
+    kw["candidates"] = _int(obj.get("candidates", 1), "candidates", 1, MAX_CANDIDATES)
+    if obj.get("ensemble") is not None:
+        kw["ensemble"] = _str(obj["ensemble"], "ensemble")
+    if obj.get("track") is not None:
+        t = obj["track"]
+        kw["track"] = (_int(t, "track", 0, 1000) if isinstance(t, int) and not isinstance(t, bool)
+                       else _str(t, "track", 200))
+    if obj.get("bars") is not None:
+        b = obj["bars"]
+        if isinstance(b, str):
+            kw["bars"] = _str(b, "bars", 20)
+        elif isinstance(b, list) and len(b) == 2:
+            kw["bars"] = [_int(v, "bars", 0, 100_000) for v in b]
+        else:
+            kw["bars"] = _int(b, "bars", 1, 256)
+    for name, check in (("top_k", lambda v: _int(v, "top_k", 1, 1000)),
+                        ("top_p", lambda v: _float(v, "top_p", 0.0, 1.0)),
+                        ("iterations", lambda v: _int(v, "iterations", 1, MAX_ITERATIONS)),
+                        ("max_remove", lambda v: _float(v, "max_remove", 0.0, 100.0)),
+                        ("max_add", lambda v: _int(v, "max_add", 0, MAX_REQUEST_NOTES))):
+        if obj.get(name) is not None:
+            kw[name] = check(obj[name])
+
+    if _count_notes(obj) > MAX_REQUEST_NOTES:
+        raise DeepcomposeError(f"too many notes: a request takes at most {MAX_REQUEST_NOTES:,}")
+    try:
+        song = Song.from_notes({k: v for k, v in obj.items() if k in SONG_KEYS})
+    except OverflowError:  # an integer too large for a float
+        raise DeepcomposeError("a number in the request is out of range") from None
+    if song.note_count == 0:
+        raise DeepcomposeError("the request has no notes")
+    if song.length_beats > MAX_REQUEST_BEATS:
+        raise DeepcomposeError(f"the melody is {song.length_beats:.0f} beats long; the server "
+                               f"takes at most {MAX_REQUEST_BEATS:.0f}")
+    return song, kw
+
+
+# ---------------------------------------------------------------- the app
+
+
+class App:
+    """What the handlers call: model listing and composing, with one lock per model."""
+
+    def __init__(self):
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, model: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(model, threading.Lock())
+
+    @staticmethod
+    def loaded() -> list[str]:
+        from .models import base
+
+        return sorted(base._cache)
+
+    def models(self) -> list[dict]:
+        from .models.base import describe_models
+
+        loaded = set(self.loaded())
+        return [{"name": r["name"], "tasks": r["tasks"], "weights": r["weights"] is not None,
+                 "loaded": r["name"] in loaded, "trained": r["trained"]}
+                for r in describe_models()]
+
+    def compose(self, body: bytes) -> dict:
+        """Body bytes -> the composed song as JSON notes (DeepcomposeError for bad input)."""
+        from .pipeline import compose
+
+        song, kw = parse_request(body)
+        with self._lock(kw["model"]):
+            out = compose(song, **kw)
+        return out.to_notes()
+
+    def preload(self, names) -> None:
+        """Load ``names`` now; a model without weights is a warning, not a failure."""
+        from .models.base import REGISTRY, get_model
+
+        for name in names:
+            if name not in REGISTRY:
+                raise DeepcomposeError(f"cannot preload unknown model {name!r}; available: "
+                                       f"{', '.join(sorted(REGISTRY))}")
+            try:
+                get_model(name)
+            except DeepcomposeError as exc:
+                print(f"warning: not preloading {name}: {exc}", file=sys.stderr)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection, one request (HTTP/1.0: the connection closes after the reply)."""
+
+    server_version = "deepcompose"
+    timeout = SOCKET_TIMEOUT_S
+    app: App  # set by make_server on a subclass
+    quiet = False
+
+    # -- connection lifetime: a hard deadline for receiving the request
+
+    def setup(self):
+        super().setup()
+        self._deadline = threading.Timer(REQUEST_DEADLINE_S, self._expire)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def _expire(self):
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def _received(self):
+        self._deadline.cancel()
+
+    def finish(self):
+        self._deadline.cancel()
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    # -- replies
+
+    def send_json(self, status: int, obj, headers=()) -> None:
+        data = (json.dumps(obj, allow_nan=False) + "\n").encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            for k, v in headers:
+                self.send_header(k, v)
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except OSError:
+            pass  # the client went away
+        self.close_connection = True
+
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own errors (bad request line, headers too long, ...) as JSON."""
+        try:
+            text = message or HTTPStatus(code).phrase
+        except ValueError:
+            text = "error"
+        self.send_json(code, {"error": text})
+
+    def log_message(self, format, *args):
+        if not self.quiet:
+            super().log_message(format, *args)
+
+    # -- routing
+
+    def _route(self, method: str) -> str | None:
+        """The path if ``method`` is allowed on it; otherwise replies 404/405 and returns None."""
+        path = urlsplit(self.path).path
+        if path not in ROUTES:
+            self.send_json(404, {"error": f"no such endpoint {path[:100]!r}; try "
+                                          f"{', '.join(ROUTES)}"})
+            return None
+        if ROUTES[path] != method:
+            self.send_json(405, {"error": f"{path} takes {ROUTES[path]}, not {method}"},
+                           headers=[("Allow", ROUTES[path])])
+            return None
+        return path
+
+    def do_GET(self):
+        self._received()
+        path = self._route("GET")
+        if path == "/health":
+            self.send_json(200, {"status": "ok", "models_loaded": self.app.loaded()})
+        elif path == "/models":
+            self._guarded(lambda: {"models": self.app.models()})
+
+    def do_POST(self):
+        if self._route("POST") is None:
+            self._received()
+            return
+        body = self._read_body()
+        self._received()
+        if body is not None:
+            self._guarded(lambda: self.app.compose(body))
+
+    def _wrong_method(self):
+        self._received()
+        self._route(self.command)
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _wrong_method
+
+    def _guarded(self, work) -> None:
+        """Run ``work``; DeepcomposeError -> 400, anything else -> 500, the server lives on."""
+        t0 = time.perf_counter()
+        try:
+            result = work()
+        except DeepcomposeError as exc:
+            text = (str(exc).splitlines() or ["bad input"])[0]
+            self.send_json(400, {"error": text if len(text) <= 300 else text[:297] + "..."})
+            return
+        except Exception as exc:  # a bug or a model failure: report, keep serving
+            traceback.print_exc(file=sys.stderr)
+            self.send_json(500, {"error": f"internal error: {type(exc).__name__}"})
+            return
+        self.send_json(200, result,
+                       headers=[("X-Seconds", f"{time.perf_counter() - t0:.3f}")])
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after replying 400/411/413."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.send_json(411, {"error": "chunked bodies are not accepted; send Content-Length"})
+            return None
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            self.send_json(411, {"error": "POST /compose needs a Content-Length header"})
+            return None
+        if len(set(lengths)) != 1 or not lengths[0].strip().isdigit() or len(lengths[0]) > 20:
+            self.send_json(400, {"error": "invalid Content-Length header"})
+            return None
+        length = int(lengths[0])
+        if length > MAX_REQUEST_BYTES:
+            self.send_json(413, {"error": f"request body is {length:,} bytes; the limit is "
+                                          f"{MAX_REQUEST_BYTES:,} (1 MiB)"})
+            self._drain(length)
+            return None
+        try:
+            body = self.rfile.read(length)
+        except OSError:  # timeout or deadline
+            body = b""
+        if len(body) != length:
+            self.send_json(400, {"error": "request body shorter than its Content-Length "
+                                          "(or too slow to arrive)"})
+            return None
+        return body
+
+    def _drain(self, length: int) -> None:
+        """Read and drop a refused body for a moment, so the client sees the reply, not a reset."""
+        end = time.monotonic() + 1.0
+        left = min(length, 4 * MAX_REQUEST_BYTES)
+        try:
+            self.connection.settimeout(0.2)
+            while left > 0 and time.monotonic() < end:
+                chunk = self.connection.recv(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        except OSError:
+            pass
+
+
+class Server(ThreadingHTTPServer):
+    """ThreadingHTTPServer with at most ``MAX_CONNECTIONS`` handler threads at once."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address, handler, max_connections: int = MAX_CONNECTIONS):
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address):
+        self._slots.acquire()  # further connections wait in the listen backlog
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address):
+        print(f"warning: connection from {client_address[0]} failed: "
+              f"{sys.exc_info()[1]!r}"[:300], file=sys.stderr)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+def make_server(host: str = "127.0.0.1", port: int = 8765, preload=(), quiet: bool = False):
+    """A ready (not yet serving) server; ``port=0`` picks a free port (see ``server.url``).
+
+    Call ``server.serve_forever()`` (e.g. in a thread) and ``server.shutdown()``.
+    """
+    app = App()
+    app.preload(preload)
+    handler = type("DeepcomposeHandler", (Handler,), {"app": app, "quiet": quiet})
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    cls = type("DeepcomposeServer", (Server,), {"address_family": family})
+    try:
+        return cls((host, port), handler)
+    except OSError as exc:
+        raise DeepcomposeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, preload=("gan",)) -> None:
+    """Serve until Ctrl-C. Binds loopback unless ``host`` says otherwise."""
+    server = make_server(host, port, preload)
+    if not _is_loopback(host):
+        print(f"warning: listening on {host}, reachable from other machines; the server has "
+              "no authentication", file=sys.stderr)
+    print(f"deepcompose serving on {server.url} (models loaded: "
+          f"{', '.join(App.loaded()) or 'none'}); Ctrl-C stops", file=sys.stderr)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

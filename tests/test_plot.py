@@ -1,0 +1,79 @@
+"""Piano-roll PNG: a real, readable picture; a clear error without matplotlib."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from deepcompose.errors import DeepcomposeError
+from deepcompose.plot import COLORS, DPI, HEIGHT_IN, bar_lines, plot_song, require_matplotlib
+from deepcompose.song import Note, Song, Track
+
+pytest.importorskip("matplotlib")
+
+
+def song(pickup=0.0, ts=(4, 4)):
+    melody = [Note(67 + (i % 5), i * 1.0, i * 1.0 + 0.9, 90) for i in range(16)]
+    parts = [Track(name, 0, False, [Note(p, b, b + 2.0, 80) for b in range(0, 16, 2)])
+             for name, p in (("Alto", 60), ("Tenor", 55), ("Bass", 43))]
+    return Song(tracks=[Track("Soprano", 0, False, melody), *parts],
+                time_signatures=[(0.0, *ts)], pickup=pickup)
+
+
+def colour_pixels(img: np.ndarray, hex_colour: str, tol: float = 0.02) -> int:
+    rgb = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    return int(np.sum(np.all(np.abs(img[..., :3] - rgb) < tol, axis=-1)))
+
+
+def test_png_has_the_right_size_and_every_track_colour(tmp_path):
+    import matplotlib.image
+
+    out = tmp_path / "roll.png"
+    plot_song(song(), out)
+    img = matplotlib.image.imread(out)
+    assert img.shape[0] == round(HEIGHT_IN * DPI) and img.shape[1] >= 8 * DPI
+    assert img[..., :3].std() > 0.1  # not blank
+    for colour in COLORS[:4]:  # one colour per track, each visible
+        assert colour_pixels(img, colour) > 200, colour
+    assert list(tmp_path.iterdir()) == [out]  # no temp file left behind
+
+
+def test_bar_lines_follow_meter_and_pickup():
+    assert bar_lines(song(), 16) == [0, 4, 8, 12, 16]
+    assert bar_lines(song(ts=(3, 4)), 9) == [0, 3, 6, 9]
+    assert bar_lines(song(pickup=1.0, ts=(3, 4)), 8) == [1, 4, 7]  # first full bar after 1 beat
+
+
+def test_plot_changes_no_global_matplotlib_state(tmp_path):
+    import matplotlib
+
+    backend, rc = matplotlib.get_backend(), dict(matplotlib.rcParams)
+    plot_song(song(), tmp_path / "a.png")
+    assert matplotlib.get_backend() == backend
+    assert dict(matplotlib.rcParams) == rc
+    assert "matplotlib.pyplot" not in sys.modules or backend  # pyplot is never needed
+
+
+def test_unwritable_path_is_a_clear_error_and_leaves_nothing(tmp_path):
+    with pytest.raises(DeepcomposeError, match="cannot write"):
+        plot_song(song(), tmp_path / "missing" / "roll.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_matplotlib_a_clear_error_naming_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    with pytest.raises(DeepcomposeError, match=r"deepcompose\[plot\]"):
+        require_matplotlib()
+    with pytest.raises(DeepcomposeError, match="matplotlib"):
+        plot_song(song(), tmp_path / "roll.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_importing_deepcompose_plot_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import deepcompose.plot, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

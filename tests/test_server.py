@@ -1,0 +1,399 @@
+"""The localhost JSON server: endpoints, bad input, limits, concurrency, fuzzing.
+
+The test-only ChordComposer (tests/fakes.py, registered by the ``chord_model`` fixture)
+stands in for a trained model so that these tests check the server, not a model: they
+run in seconds without weights.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fakes import ChordComposer
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deepcompose import server as srv
+from deepcompose.errors import DeepcomposeError
+from deepcompose.models import base
+
+
+@pytest.fixture
+def fake_model(chord_model):
+    """The test-only ChordComposer (tests/fakes.py) registered as a model."""
+    return chord_model
+
+
+@pytest.fixture
+def server(fake_model):
+    s = srv.make_server("127.0.0.1", 0, quiet=True)
+    t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    yield s
+    s.shutdown()
+    s.server_close()
+
+
+MELODY = [{"pitch": p, "start": i * 1.0, "duration": 0.9, "velocity": 90}
+          for i, p in enumerate([67, 69, 71, 72, 74, 72, 71, 69])]
+
+
+def request(server, method, path, body=None, headers=None):
+    """(status, parsed JSON) for one request over a fresh connection."""
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        if body is not None and not isinstance(body, bytes):
+            body = json.dumps(body).encode()
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, (json.loads(data) if data else None)
+    finally:
+        conn.close()
+
+
+def raw(server, data: bytes) -> bytes:
+    """Send raw bytes, return the raw reply."""
+    with socket.create_connection(server.server_address[:2], timeout=30) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def healthy(server) -> bool:
+    status, body = request(server, "GET", "/health")
+    return status == 200 and body["status"] == "ok"
+
+
+# ---------------------------------------------------------------- endpoints
+
+
+def test_health_lists_loaded_models(server):
+    status, body = request(server, "GET", "/health")
+    assert status == 200
+    assert body["status"] == "ok" and "chord" in body["models_loaded"]
+
+
+def test_models_lists_registry_tasks_and_weights(server):
+    status, body = request(server, "GET", "/models")
+    assert status == 200
+    rows = {m["name"]: m for m in body["models"]}
+    assert {"gan", "arcnn", "transformer", "chord"} <= set(rows)
+    assert rows["chord"]["loaded"] is True and rows["chord"]["weights"] is False
+    assert "accompany" in rows["chord"]["tasks"]
+    assert all(isinstance(m["weights"], bool) for m in body["models"])  # no file paths leak
+
+
+def test_compose_round_trip_keeps_the_melody(server):
+    status, song = request(server, "POST", "/compose",
+                           {"tempo": 96, "time_signature": [3, 4], "notes": MELODY,
+                            "model": "chord", "seed": 1})
+    assert status == 200
+    assert song["tempo"] == 96 and song["time_signature"] == [3, 4]
+    assert len(song["tracks"]) == 4
+    assert song["tracks"][0]["notes"] == MELODY  # the user's notes, unchanged
+    assert all(t["notes"] for t in song["tracks"][1:])
+    alto = song["tracks"][1]["notes"]
+    assert alto[0]["pitch"] < MELODY[0]["pitch"] + 12  # shifted back to the user's octave
+
+
+def test_compose_accepts_tracks_controls_and_is_seeded(server):
+    req = {"tracks": [{"name": "Lead", "program": 73, "notes": MELODY},
+                      {"name": "Drums", "is_drum": True, "notes": [[36, 0, 0.5, 100]]}],
+           "model": "chord", "task": "continue", "bars": 2, "seed": 5, "temperature": 0.5,
+           "candidates": 1, "ensemble": "strings", "track": "Lead", "top_k": 5, "top_p": 0.9,
+           "iterations": 10, "max_remove": 10, "max_add": 3}
+    s1, a = request(server, "POST", "/compose", req)
+    s2, b = request(server, "POST", "/compose", req)
+    others = [request(server, "POST", "/compose", {**req, "seed": k})[1] for k in range(6, 10)]
+    assert (s1, s2) == (200, 200)
+    assert a == b and any(c != a for c in others)
+    assert a["tracks"][0]["name"] == "Lead" and a["tracks"][0]["program"] == 73
+    assert [t["program"] for t in a["tracks"][1:]] == [41, 42, 43]  # strings ensemble
+    assert max(n["start"] for n in a["tracks"][1]["notes"]) >= 8  # continued past the melody
+
+
+# ---------------------------------------------------------------- bad input
+
+
+BAD_BODIES = {
+    "not json": b"{not json",
+    "not an object": b"[1, 2, 3]",
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "not utf-8": b'{"notes": "\xff\xfe"}',
+    "huge integer": b'{"notes": [], "seed": ' + b"9" * 5000 + b"}",
+    "no notes key": {"model": "chord"},
+    "both notes and tracks": {"notes": MELODY, "tracks": [], "model": "chord"},
+    "unknown key": {"notes": MELODY, "model": "chord", "melody": "/etc/passwd"},
+    "unknown model": {"notes": MELODY, "model": "gpt"},
+    "unknown task": {"notes": MELODY, "model": "chord", "task": "remix"},
+    "pitch 128": {"notes": [{"pitch": 128, "start": 0, "duration": 1}], "model": "chord"},
+    "pitch -1": {"notes": [[-1, 0, 1]], "model": "chord"},
+    "negative start": {"notes": [{"pitch": 60, "start": -1, "duration": 1}], "model": "chord"},
+    "zero duration": {"notes": [{"pitch": 60, "start": 0, "duration": 0}], "model": "chord"},
+    "string pitch": {"notes": [{"pitch": "C4", "start": 0, "duration": 1}], "model": "chord"},
+    "too many notes": {"notes": [[60, i / 8, 0.1] for i in range(srv.MAX_REQUEST_NOTES + 1)],
+                       "model": "chord"},
+    "too long": {"notes": [[60, 0, 1], [62, srv.MAX_REQUEST_BEATS, 1]], "model": "chord"},
+    "empty melody": {"notes": [], "model": "chord"},
+    "seed a string": {"notes": MELODY, "model": "chord", "seed": "1"},
+    "temperature NaN": b'{"notes": [[60, 0, 1]], "model": "chord", "temperature": NaN}',
+    "temperature huge": {"notes": MELODY, "model": "chord", "temperature": 1e308},
+    "too many candidates": {"notes": MELODY, "model": "chord", "candidates": 1000},
+    "bad bars": {"notes": MELODY, "model": "chord", "task": "infill", "bars": "x:y"},
+    "bars out of piece": {"notes": MELODY, "model": "chord", "task": "infill", "bars": "50:60"},
+    "unknown ensemble": {"notes": MELODY, "model": "chord", "ensemble": "kazoo"},
+    "no such track": {"notes": MELODY, "model": "chord", "track": 3},
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BODIES))
+def test_bad_input_is_400_and_the_next_request_works(server, case):
+    body = BAD_BODIES[case]
+    status, reply = request(server, "POST", "/compose", body)
+    assert status == 400, reply
+    assert isinstance(reply["error"], str) and 0 < len(reply["error"]) < 400
+    assert healthy(server)
+
+
+def test_task_the_model_lacks_is_400(server, monkeypatch):
+    monkeypatch.setattr(ChordComposer, "tasks", ("accompany",))
+    status, reply = request(server, "POST", "/compose",
+                            {"notes": MELODY, "model": "chord", "task": "enhance"})
+    assert status == 400 and "enhance" in reply["error"]
+
+
+def test_body_over_one_mib_is_413_without_reading_it(server):
+    big = json.dumps({"notes": MELODY, "model": "chord", "pad": "x" * (1 << 20)}).encode()
+    status, reply = request(server, "POST", "/compose", big)
+    assert status == 413 and "limit" in reply["error"]
+    # headers alone announcing a huge body: refused before any body arrives
+    reply = raw(server, b"POST /compose HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.0 413")
+    assert healthy(server)
+
+
+@pytest.mark.parametrize("headers, status", [
+    (b"", 411),  # no Content-Length
+    (b"Content-Length: -5\r\n", 400),
+    (b"Content-Length: abc\r\n", 400),
+    (b"Content-Length: 5\r\nContent-Length: 6\r\n", 400),
+    (b"Transfer-Encoding: chunked\r\n", 411),
+])
+def test_missing_invalid_or_chunked_length(server, headers, status):
+    head = b"POST /compose HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    reply = raw(server, head + b"5\r\nhello\r\n0\r\n\r\n")
+    assert reply.startswith(f"HTTP/1.0 {status}".encode()), reply[:80]
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"]
+    assert healthy(server)
+
+
+def test_short_body_and_garbage_request_lines(server):
+    reply = raw(server, b"POST /compose HTTP/1.1\r\nContent-Length: 100\r\n\r\n{}")
+    assert reply.startswith(b"HTTP/1.0 400")
+    for junk in (b"\x00\xff\x10garbage\r\n\r\n", b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n",
+                 b"GET /health HTTP/9.9\r\n\r\n", b"\r\n", b""):
+        raw(server, junk)
+    assert healthy(server)
+
+
+def test_wrong_path_is_404_and_wrong_method_405(server):
+    assert request(server, "GET", "/nope")[0] == 404
+    assert request(server, "POST", "/health", b"{}")[0] == 405
+    assert request(server, "GET", "/compose")[0] == 405
+    assert request(server, "DELETE", "/models")[0] == 405
+    assert request(server, "GET", "/health?x=1")[0] == 200
+    assert request(server, "GET", "/../../etc/passwd")[0] == 404
+
+
+def test_slow_client_is_cut_off(server, monkeypatch):
+    """A client that sends headers and then nothing does not hold a thread forever."""
+    monkeypatch.setattr(srv, "REQUEST_DEADLINE_S", 0.5)
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(b"POST /compose HTTP/1.1\r\nContent-Length: 50\r\n\r\n{")
+        reply = sock.recv(65536)  # the server gives up after the deadline
+    assert reply.startswith(b"HTTP/1.0 400") or reply == b""
+    assert healthy(server)
+
+
+def test_model_failure_is_500_and_the_server_lives(server, monkeypatch):
+    def broken(self, *a, **k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(ChordComposer, "generate", broken)
+    status, reply = request(server, "POST", "/compose", {"notes": MELODY, "model": "chord"})
+    assert status == 500 and "RuntimeError" in reply["error"]
+    assert healthy(server)
+
+
+def test_default_bind_is_loopback(fake_model):
+    import inspect
+
+    assert inspect.signature(srv.serve).parameters["host"].default == "127.0.0.1"
+    assert inspect.signature(srv.make_server).parameters["host"].default == "127.0.0.1"
+    s = srv.make_server(port=0, quiet=True)
+    try:
+        assert s.server_address[0] == "127.0.0.1"
+    finally:
+        s.server_close()
+
+
+def test_preload_unknown_model_is_a_clear_error():
+    with pytest.raises(DeepcomposeError, match="unknown model"):
+        srv.make_server(port=0, preload=["nope"])
+
+
+def test_twenty_parallel_requests(server, monkeypatch):
+    calls = []
+    generate = ChordComposer.generate
+
+    def counted(self, *a, **k):
+        calls.append(k["seed"])
+        return generate(self, *a, **k)
+
+    monkeypatch.setattr(ChordComposer, "generate", counted)
+
+    def one(seed):
+        return request(server, "POST", "/compose", {"notes": MELODY, "model": "chord",
+                                                    "seed": seed})
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert [s for s, _ in results] == [200] * 20
+    assert sorted(calls) == list(range(20))
+    assert all(song["tracks"][0]["notes"] == MELODY for _, song in results)
+    assert results[3][1] == one(3)[1]  # each answer belongs to its own request
+
+
+# ---------------------------------------------------------------- fuzzing
+
+VALID = {"tempo": 100, "time_signature": [4, 4], "model": "chord", "task": "accompany",
+         "seed": 3, "temperature": 1.0, "candidates": 1,
+         "tracks": [{"name": "Lead", "program": 0, "is_drum": False,
+                     "notes": [{"pitch": 60 + i, "start": i * 0.5, "duration": 0.5,
+                                "velocity": 80} for i in range(8)]}]}
+VALID_BYTES = json.dumps(VALID).encode()
+
+json_leaf = (st.none() | st.booleans() | st.integers() | st.sampled_from([10**400, -(10**400)])
+             | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20)
+             | st.sampled_from(["gan", "chord", "accompany", "infill", "3:4", "/etc/passwd"]))
+json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=5)
+                          | st.dictionaries(st.text(max_size=10), kids, max_size=5),
+                          max_leaves=20)
+KEYS = sorted(srv.SONG_KEYS | srv.REQUEST_KEYS)
+
+counter = {"direct": 0, "http": 0}
+
+
+def paths(obj, prefix=()):
+    """Every (path, value) inside a JSON value."""
+    yield prefix, obj
+    items = (obj.items() if isinstance(obj, dict)
+             else enumerate(obj) if isinstance(obj, list) else ())
+    for k, v in items:
+        yield from paths(v, prefix + (k,))
+
+
+def replace_at(obj, path, value):
+    if not path:
+        return value
+    obj = json.loads(json.dumps(obj))
+    node = obj
+    for k in path[:-1]:
+        node = node[k]
+    node[path[-1]] = value
+    return obj
+
+
+@st.composite
+def mutated_request(draw):
+    """The valid request with one value replaced, a key added or dropped, then maybe bytes hit."""
+    obj = VALID
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["replace", "add", "drop", "inflate"]))
+        if kind == "replace":
+            where = draw(st.sampled_from([p for p, _ in paths(obj)]))
+            obj = replace_at(obj, where, draw(json_value))
+        elif kind == "add" and isinstance(obj, dict):
+            obj = {**obj, draw(st.sampled_from(KEYS) | st.text(max_size=8)): draw(json_value)}
+        elif kind == "drop" and isinstance(obj, dict) and obj:
+            obj = {k: v for k, v in obj.items() if k != draw(st.sampled_from(sorted(obj)))}
+        elif kind == "inflate" and isinstance(obj, dict):
+            n = draw(st.sampled_from([0, 1, 64, 2000]))  # the cap itself: see BAD_BODIES
+            obj = {**obj, "notes": [[60, 0.25 * i, 0.25] for i in range(n)]}
+            obj.pop("tracks", None)
+    try:
+        data = json.dumps(obj).encode()
+    except ValueError:
+        data = VALID_BYTES
+    for _ in range(draw(st.integers(0, 3))):
+        op = draw(st.sampled_from(["flip", "cut", "insert"]))
+        i = draw(st.integers(0, max(0, len(data) - 1)))
+        if op == "flip" and data:
+            data = data[:i] + bytes([data[i] ^ draw(st.integers(1, 255))]) + data[i + 1:]
+        elif op == "cut":
+            data = data[:i]
+        else:
+            data = data[:i] + draw(st.binary(max_size=8)) + data[i:]
+    return data
+
+
+def check_direct(body: bytes) -> None:
+    counter["direct"] += 1
+    try:
+        song, kw = srv.parse_request(body)
+    except DeepcomposeError as exc:
+        assert str(exc)
+        return
+    assert 0 < song.note_count <= srv.MAX_REQUEST_NOTES
+    assert kw["model"] in base.REGISTRY
+
+
+FUZZ = settings(max_examples=1200, deadline=None, derandomize=True, database=None,
+                suppress_health_check=list(HealthCheck))
+
+
+@FUZZ
+@given(mutated_request())
+def test_fuzz_parse_request_mutated(body):
+    check_direct(body)
+
+
+@settings(FUZZ, max_examples=800)
+@given(json_value)
+def test_fuzz_parse_request_random_json(value):
+    check_direct(json.dumps(value).encode())
+
+
+@settings(FUZZ, max_examples=1000)
+@given(st.binary(max_size=200) | st.from_regex(rb"\A[\[\]{}\",:0-9a-z\- .eE]{0,80}\Z"))
+def test_fuzz_parse_request_random_bytes(body):
+    check_direct(body)
+
+
+def test_fuzz_over_http(server):
+    """Mutated bodies over real HTTP: 200 or 400 only (never 500), and the server lives."""
+    statuses = {}
+
+    @settings(FUZZ, max_examples=150)
+    @given(mutated_request())
+    def one(body):
+        counter["http"] += 1
+        status, reply = request(server, "POST", "/compose", body)
+        assert status in (200, 400, 413), (status, reply)
+        statuses[status] = statuses.get(status, 0) + 1
+
+    one()
+    assert healthy(server)
+    assert statuses.get(200, 0) > 0 and statuses.get(400, 0) > 0
+    print(f"\nserver fuzz: {counter['direct']} bodies into parse_request, "
+          f"{counter['http']} over HTTP; statuses {statuses}")
