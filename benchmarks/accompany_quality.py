@@ -85,17 +85,7 @@ def fmt(x) -> str:
     return f"{x:.3f}"
 
 
-def clean(obj):
-    """nan -> None, numpy scalars -> floats, recursively (for JSON)."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [clean(v) for v in obj]
-    if isinstance(obj, (float, np.floating)):
-        return None if math.isnan(obj) else float(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
+clean = metrics.json_ready
 
 
 def table(columns: dict[str, dict], rows, checks: dict | None = None) -> str:

@@ -368,3 +368,16 @@ def average(results: list[dict]) -> dict:
     """Mean of each scalar metric over several results, skipping nans (dicts are dropped)."""
     keys_ = [k for k, v in results[0].items() if isinstance(v, (int, float))] if results else []
     return {k: _nanmean([float(r[k]) for r in results]) for k in keys_}
+
+
+def json_ready(obj):
+    """nan -> None, numpy scalars -> Python numbers, recursively (for JSON output)."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return None if np.isnan(obj) else float(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
