@@ -240,3 +240,55 @@ def test_program_change_mid_track_splits_the_track():
     song = parse_midi(data)
     assert [(t.program, notes_of(t)) for t in song.tracks] == [
         (0, [(60, 0.0, 1.0)]), (40, [(62, 1.0, 2.0)])]
+
+
+# ---------------------------------------------------------------------- MIDI folders
+
+
+def satb_song(names, programs, pitches, drums=False):
+    tracks = [Track(n, p, False, [Note(x, b, b + 1) for b in range(8)])
+              for n, p, x in zip(names, programs, pitches, strict=True)]
+    if drums:
+        tracks.append(Track("Kit", 0, True, [Note(36, b, b + 0.5) for b in range(8)]))
+    return Song(tracks=tracks)
+
+
+def test_midi_folder_maps_names_programs_and_pitch_to_roles(tmp_path):
+    from deepcompose.data import load_midi_folder
+
+    (tmp_path / "sub").mkdir()
+    satb_song(["Bass", "Tenor", "Alto", "Soprano"], [0] * 4, [48, 55, 64, 72]).write(
+        tmp_path / "named.mid")
+    satb_song(["a", "b", "c"], [33, 73, 0], [40, 79, 60], drums=True).write(
+        tmp_path / "sub" / "programs.mid")
+    satb_song(["p1", "p2"], [0, 0], [50, 70]).write(tmp_path / "pitch.midi")
+    (tmp_path / "broken.mid").write_bytes(b"MThd\x00")
+    errors = []
+    grids = load_midi_folder(tmp_path, errors=errors)
+    assert [e[0] for e in errors] == ["broken.mid"]
+    named, pitch, programs = grids  # sorted by path: named.mid, pitch.midi, sub/programs.mid
+    assert [int(r[0]) for r in named] == [72, 64, 55, 48] and named.shape == (4, 32)
+    assert [int(r[0]) for r in programs] == [79, 60, -1, 40]  # flute S, bass B, piano fills A
+    assert [int(r[0]) for r in pitch] == [70, -1, -1, 50]
+    overridden = load_midi_folder(tmp_path, roles={"p1": "S", "p2": None, 73: "A"})
+    assert int(overridden[1][0, 0]) == 50 and int(overridden[2][1, 0]) == 79
+
+
+def test_midi_folder_splits_are_deterministic(tmp_path):
+    from deepcompose.data import load_midi_folder, load_voices, split_of
+
+    for i in range(30):
+        Song.from_tuples([(60 + i % 12, 0, 1), (62, 1, 1)]).write(tmp_path / f"t{i:02}.mid")
+    sizes = {s: len(load_voices(str(tmp_path), s)) for s in ("train", "valid", "test")}
+    assert sum(sizes.values()) == 30 and sizes["train"] > sizes["valid"] + sizes["test"]
+    assert sizes["train"] == sum(split_of(f"t{i:02}.mid") == "train" for i in range(30))
+    first = [g.tolist() for g in load_midi_folder(tmp_path, split="valid")]
+    assert first == [g.tolist() for g in load_midi_folder(tmp_path, split="valid")]
+
+
+def test_grids_fold_pitches_into_the_model_range():
+    from deepcompose.data import PITCH_RANGE, song_to_grid
+
+    grid = song_to_grid(satb_song(["Soprano", "Bass"], [0, 0], [100, 20]))
+    assert grid[0, 0] == 100 - 12 and grid[3, 0] == 20 + 12
+    assert PITCH_RANGE[0] <= grid[grid >= 0].min() and grid.max() <= PITCH_RANGE[1]

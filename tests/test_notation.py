@@ -127,3 +127,15 @@ def test_oversized_notation_is_refused(tmp_path):
         f.truncate(5 * 2**20)
     with pytest.raises(DeepcomposeError, match="limit is 4 MiB"):
         Song.read(path)
+
+
+def test_music21_chorales_become_satb_grids():
+    from deepcompose.data import load_music21_chorales
+
+    grids = load_music21_chorales(limit=3)
+    assert len(grids) >= 2
+    for g in grids:
+        assert g.shape[0] == 4 and g.dtype.name == "int16" and g.shape[1] > 64
+        sounding = (g >= 0).all(axis=0)
+        s, a, t, b = g[:, sounding]
+        assert (s >= a).mean() > 0.9 and (t >= b).mean() > 0.9
