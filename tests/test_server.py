@@ -397,3 +397,41 @@ def test_fuzz_over_http(server):
     assert statuses.get(200, 0) > 0 and statuses.get(400, 0) > 0
     print(f"\nserver fuzz: {counter['direct']} bodies into parse_request, "
           f"{counter['http']} over HTTP; statuses {statuses}")
+
+
+# ---------------------------------------------------------------- shipped models
+
+SHIPPED = [r["name"] for r in base.describe_models() if r["weights"]]
+ODD_BUT_VALID = {
+    "one note, pitch 127": {"notes": [[127, 0, 1]]},
+    "one note, pitch 0": {"notes": [[0, 0, 4]]},
+    "off-grid times": {"notes": [[60 + i % 7, i / 3, 0.3] for i in range(24)]},
+    "chords in the melody": {"notes": [[p, b, 1] for b in range(8) for p in (60, 64, 67)]},
+    "6/8 with a pickup": {"time_signature": [6, 8], "pickup": 1,
+                          "notes": [[67, 0, 1]] + [[69 + i % 3, 1 + i, 1] for i in range(12)]},
+    "melody after a long rest": {"notes": [[72, 0, 1], [74, 300, 2]]},
+    "melody beside drums": {"tracks": [{"name": "Drums", "is_drum": True,
+                                        "notes": [[36, b / 2, 0.25] for b in range(16)]},
+                                       {"name": "Lead", "notes": MELODY}]},
+}
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no shipped weights yet")
+@pytest.mark.parametrize("model", SHIPPED)
+def test_shipped_models_answer_odd_but_valid_requests(model):
+    """Every odd-but-valid melody gets a 200 from each shipped model, melody kept."""
+    s = srv.make_server(port=0, preload=[model], quiet=True)
+    threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        for case, req in ODD_BUT_VALID.items():
+            status, song = request(s, "POST", "/compose", {**req, "model": model, "seed": 1,
+                                                            "candidates": 2})
+            assert status == 200, (case, song)
+            sent = req.get("notes") or req["tracks"][1]["notes"]
+            name = "Melody" if "notes" in req else "Lead"
+            melody = next(t for t in song["tracks"] if t["name"] == name)
+            assert [n["pitch"] if isinstance(n, dict) else n[0] for n in sent] == \
+                [n["pitch"] for n in melody["notes"]], case
+    finally:
+        s.shutdown()
+        s.server_close()
