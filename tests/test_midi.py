@@ -11,6 +11,8 @@ from pathlib import Path
 import mido
 import pretty_midi
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deepcompose.errors import DeepcomposeError
 from deepcompose.midi import parse_midi
@@ -139,6 +141,43 @@ def test_mutated_files_only_raise_deepcompose_errors():
             assert "\n" not in str(e)
             outcomes["error"] += 1
     assert outcomes["read"] > 100 and outcomes["error"] > 100
+
+
+SEEDS = [build() for build, (kind, _) in CASES.values() if kind == "melody"
+         and len(build()) < 1000]
+
+
+@settings(max_examples=1500, deadline=None, derandomize=True, database=None)
+@given(seed=st.sampled_from(SEEDS),
+       edits=st.lists(st.tuples(st.integers(0, 2000), st.binary(min_size=0, max_size=6),
+                                st.sampled_from(["set", "insert", "cut"])), max_size=4))
+def test_hypothesis_mutated_midi_reads_or_fails_cleanly(seed, edits):
+    data = bytearray(seed)
+    for at, payload, op in edits:
+        at %= len(data) + 1
+        if op == "set":
+            data[at:at + len(payload)] = payload
+        elif op == "insert":
+            data[at:at] = payload
+        else:
+            del data[at:]
+    try:
+        song = parse_midi(bytes(data))
+    except DeepcomposeError as e:
+        assert "\n" not in str(e)
+        return
+    assert song.note_count <= 100_000 and song.length_beats <= 20_000
+    for t in song.tracks:
+        assert all(0 <= n.pitch <= 127 and n.end > n.start >= 0 for n in t.notes)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.binary(max_size=200))
+def test_hypothesis_random_bytes_after_a_header(tail):
+    try:
+        parse_midi(make_corpus.header(1, 1) + b"MTrk" + len(tail).to_bytes(4, "big") + tail)
+    except DeepcomposeError:
+        pass
 
 
 # ---------------------------------------------------------------------- round trips

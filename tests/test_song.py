@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deepcompose import limits
 from deepcompose.errors import DeepcomposeError
@@ -77,6 +79,37 @@ def test_bad_json_values_are_clear_errors(obj, words):
     with pytest.raises(DeepcomposeError) as err:
         Song.from_notes(obj)
     assert words in str(err.value) and "\n" not in str(err.value)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                               max_size=4),
+    max_leaves=12)
+NOTE_FIELDS = st.fixed_dictionaries({}, optional={
+    "pitch": JSON_VALUES | st.integers(0, 127), "start": JSON_VALUES | st.floats(0, 100),
+    "duration": JSON_VALUES | st.floats(0, 10), "velocity": JSON_VALUES | st.integers(1, 127)})
+REQUESTS = st.fixed_dictionaries({}, optional={
+    "tempo": JSON_VALUES, "time_signature": JSON_VALUES, "tempos": JSON_VALUES,
+    "time_signatures": JSON_VALUES, "key": JSON_VALUES | st.sampled_from(["G major", "x"]),
+    "pickup": JSON_VALUES,
+    "notes": st.lists(NOTE_FIELDS | JSON_VALUES, max_size=5) | JSON_VALUES,
+    "tracks": st.lists(st.fixed_dictionaries({}, optional={
+        "name": JSON_VALUES, "program": JSON_VALUES, "is_drum": JSON_VALUES,
+        "notes": st.lists(NOTE_FIELDS, max_size=4)}) | JSON_VALUES, max_size=3)})
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(REQUESTS | JSON_VALUES)
+def test_hypothesis_json_requests_read_or_fail_cleanly(obj):
+    try:
+        song = Song.from_notes(obj)
+    except DeepcomposeError as e:
+        assert "\n" not in str(e)
+        return
+    json.dumps(song.to_notes(), allow_nan=False)  # what was accepted is valid JSON again
+    assert all(0 <= n.pitch <= 127 and n.end > n.start >= 0 for t in song.tracks for n in t.notes)
 
 
 def test_too_many_notes_is_refused():
