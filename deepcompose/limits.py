@@ -14,7 +14,7 @@ limit                        value       what it bounds
 ``MAX_NOTES``                100,000     notes in one song (all tracks)
 ``MAX_BEATS``                20,000      end of the last note, in beats (quarter notes)
 ``MAX_TRACKS``               64          tracks in one song (MIDI: chunks and tracks)
-``MAX_EVENTS``               2,000,000   MIDI events of any kind in one file
+``MAX_EVENTS``               1,000,000   MIDI events of any kind in one file
 ``MAX_REQUEST_BYTES``        1 MiB       a JSON request body (server)
 ===========================  ==========  ==============================================
 """
@@ -28,7 +28,7 @@ MAX_NOTATION_BYTES = 4 * 1024 * 1024
 MAX_NOTES = 100_000
 MAX_BEATS = 20_000.0
 MAX_TRACKS = 64
-MAX_EVENTS = 2_000_000
+MAX_EVENTS = 1_000_000
 MAX_REQUEST_BYTES = 1024 * 1024
 
 

@@ -331,3 +331,11 @@ def test_grids_fold_pitches_into_the_model_range():
     grid = song_to_grid(satb_song(["Soprano", "Bass"], [0, 0], [100, 20]))
     assert grid[0, 0] == 100 - 12 and grid[3, 0] == 20 + 12
     assert PITCH_RANGE[0] <= grid[grid >= 0].min() and grid.max() <= PITCH_RANGE[1]
+
+
+def test_event_flood_is_refused(monkeypatch):
+    monkeypatch.setattr("deepcompose.limits.MAX_EVENTS", 1000)
+    body = b"\x00\xb0\x07\x40" + b"\x00\x07\x40" * 1500
+    data = make_corpus.header(1, 1) + b"MTrk" + len(body).to_bytes(4, "big") + body
+    with pytest.raises(DeepcomposeError, match="more than 1,000 MIDI events"):
+        parse_midi(data)
