@@ -44,7 +44,7 @@ import os
 import re
 import tempfile
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -329,17 +329,14 @@ def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
                    for job in pending.values()}
         broken = False
         try:
-            todo = set(futures)
-            while todo:
-                done, todo = wait(todo, return_when=FIRST_COMPLETED)
-                for f in done:
-                    try:
-                        row = f.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        continue
-                    del pending[futures[f].input]
-                    yield row
+            for f in as_completed(futures):
+                try:
+                    row = f.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                del pending[futures[f].input]
+                yield row
         finally:
             pool.shutdown(wait=not broken, cancel_futures=True)
         if broken:
@@ -572,7 +569,7 @@ def _preload() -> None:
     """Import the reading/writing modules once here rather than in every forked worker."""
     import importlib
 
-    for name in ("deepcompose.compose", "deepcompose.song", "deepcompose.midi", "pretty_midi"):
+    for name in ("deepcompose.pipeline", "deepcompose.song", "deepcompose.midi", "pretty_midi"):
         try:
             importlib.import_module(name)
         except ImportError:
