@@ -87,11 +87,6 @@ def train(
     rank, world = _dist_info()
     if threads:
         torch.set_num_threads(threads)
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-
     torch.manual_seed(seed)  # same initial weights on every rank
     train_set = augment(load_voices(data, "train"))
     valid_set = load_voices(data, "valid")
@@ -99,7 +94,12 @@ def train(
     train_set = train_set[rank::world]
     trainer = fam.make_trainer(config, train_set, valid_set)
     if world > 1:
+        import torch.distributed as dist
         from torch.nn.parallel import DistributedDataParallel as DDP
+
+        # nccl only when the trainer put its modules on a GPU; CPU tensors need gloo.
+        on_gpu = any(p.is_cuda for m in trainer.modules.values() for p in m.parameters())
+        dist.init_process_group("nccl" if on_gpu else "gloo")
 
         for k, m in trainer.modules.items():
             trainer.modules[k] = DDP(m)
