@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
@@ -360,7 +361,7 @@ class Handler(BaseHTTPRequestHandler):
         if not lengths:
             self.send_json(411, {"error": "POST /compose needs a Content-Length header"})
             return None
-        if len(set(lengths)) != 1 or not lengths[0].strip().isdigit() or len(lengths[0]) > 20:
+        if len(set(lengths)) != 1 or not re.fullmatch(r"[0-9]{1,20}", lengths[0].strip()):
             self.send_json(400, {"error": "invalid Content-Length header"})
             return None
         length = int(lengths[0])

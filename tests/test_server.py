@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -186,6 +187,7 @@ def test_body_over_one_mib_is_413_without_reading_it(server):
     (b"", 411),  # no Content-Length
     (b"Content-Length: -5\r\n", 400),
     (b"Content-Length: abc\r\n", 400),
+    (b"Content-Length: \xb2\r\n", 400),  # a latin-1 superscript two: isdigit() but not int()
     (b"Content-Length: 5\r\nContent-Length: 6\r\n", 400),
     (b"Transfer-Encoding: chunked\r\n", 411),
 ])
@@ -245,6 +247,15 @@ def test_default_bind_is_loopback(fake_model):
         assert s.server_address[0] == "127.0.0.1"
     finally:
         s.server_close()
+
+
+def test_server_and_plot_modules_do_not_import_torch_or_matplotlib():
+    import subprocess
+
+    code = ("import sys, deepcompose.server, deepcompose.plot; "
+            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_preload_unknown_model_is_a_clear_error():
