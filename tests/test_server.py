@@ -404,8 +404,25 @@ def test_fuzz_over_http(server):
         statuses[status] = statuses.get(status, 0) + 1
 
     one()
-    assert healthy(server)
     assert statuses.get(200, 0) > 0 and statuses.get(400, 0) > 0
+
+    head = b"POST /compose HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+    valid_raw = head % len(VALID_BYTES) + VALID_BYTES
+
+    @settings(FUZZ, max_examples=100)
+    @given(st.integers(0, len(valid_raw) - 1), st.binary(min_size=1, max_size=4),
+           st.sampled_from(["flip", "cut", "insert"]))
+    def one_raw(i, junk, op):
+        """Mutated request lines and headers: a reply or a closed connection, nothing else."""
+        counter["http"] += 1
+        data = (valid_raw[:i] if op == "cut" else valid_raw[:i] + junk + valid_raw[i + 1:]
+                if op == "flip" else valid_raw[:i] + junk + valid_raw[i:])
+        reply = raw(server, data)
+        assert reply == b"" or reply.startswith(b"HTTP/1.0 ") or not reply.startswith(b"HTTP")
+        assert not reply.startswith(b"HTTP/1.0 500")
+
+    one_raw()
+    assert healthy(server)
     print(f"\nserver fuzz: {counter['direct']} bodies into parse_request, "
           f"{counter['http']} over HTTP; statuses {statuses}")
 
