@@ -56,7 +56,9 @@ def main() -> None:  # pragma: no cover - needs a running REAPER
     args = ap.parse_args()
 
     project = reapy.Project()
-    item = project.selected_items[0]
+    if project.n_selected_items == 0:
+        raise SystemExit("select the MIDI item that holds your melody first")
+    item = project.get_selected_item(0)
     take = item.active_take
     beat = take_beats(take)
     origin = beat(item.position)
