@@ -71,7 +71,7 @@ ROLES = "SATB"
 # MIDI program (0-based); tracks matched by neither fill the roles still empty by
 # duration-weighted mean pitch: the highest becomes S, the lowest B, then A and T.
 ROLE_WORDS = (
-    ("S", ("soprano", "melody", "vocal", "voice", "lead", "tune", "violin i", "violin 1")),
+    ("S", ("soprano", "melody", "vocal", "voice", "lead", "tune")),
     ("A", ("alto",)),
     ("T", ("tenor",)),
     ("B", ("bass", "continuo", "basso")),
