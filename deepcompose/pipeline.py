@@ -22,7 +22,7 @@ import numpy as np
 from .ensembles import ensemble_programs
 from .errors import DeepcomposeError
 from .models.base import check_task, get_model
-from .voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes, notes_to_row
+from .voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes
 
 SOPRANO_RANGE = (60, 81)  # MIDI pitches of the JSB sopranos the shipped models learned
 MAX_COMPOSE_BEATS = 8192  # longest melody compose accepts (beats); see limits in the README
@@ -101,12 +101,6 @@ class Plan:
     region: tuple[int, int] = (0, 0)  # infill: steps [start, end) to regenerate
 
 
-def _track_row(track, steps: int) -> np.ndarray:
-    q = [(n.pitch, round(n.start * STEPS_PER_BEAT), max(round(n.end * STEPS_PER_BEAT),
-          round(n.start * STEPS_PER_BEAT) + 1)) for n in track.notes]
-    return notes_to_row(q, steps)
-
-
 def plan(song, melody_index: int, task: str, bars=None) -> Plan:
     """Build the grid and mask for ``task`` around the melody track ``melody_index``."""
     meter = song.meter()
@@ -143,7 +137,7 @@ def plan(song, melody_index: int, task: str, bars=None) -> Plan:
         others.sort(key=lambda i: -np.mean([n.pitch for n in song.tracks[i].notes]))
         for r, i in enumerate(others[:3], start=1):
             voice_tracks[r] = i
-            grid[r] = np.where((g := _track_row(song.tracks[i], steps)) != REST, g + shift, REST)
+            grid[r] = np.where((g := song.melody_row(i, steps)) != REST, g + shift, REST)
             known[r] = True
         start, end = parse_bars(bars if bars is not None else "1:1", meter, steps)
         known[:, start:end] = False
