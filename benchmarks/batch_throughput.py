@@ -6,7 +6,7 @@ relative path, hence its own seed), plus two broken files.
 
 Default mode (target: batch <= 8x the I/O floor on 2 cores):
 - I/O floor: read every melody with pretty_midi and write it out again, in one process
-  (best of 3);
+  (best of 5);
 - ``run_batch(model=M, workers=W)`` in this process, on a fresh OUT_DIR: the first run
   includes loading the model, the second does not; then the same command once more
   (resume: everything skipped);
@@ -100,8 +100,8 @@ def throughput(args, work: Path) -> None:
 
     src = work / "in"
     rels = build_inputs(src, args.n)
-    floor = min(io_floor(src, rels, work / f"floor{i}") for i in range(3))
-    rows = [("I/O floor: pretty_midi read + write, 1 process (best of 3)", floor, None)]
+    floor = min(io_floor(src, rels, work / f"floor{i}") for i in range(5))
+    rows = [("I/O floor: pretty_midi read + write, 1 process (best of 5)", floor, None)]
 
     runs = []
     for i in range(2):
@@ -213,7 +213,7 @@ def main() -> None:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="batch-bench-"))
     if args.keep and work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)
     try:
         if args.kill_test:
             sys.exit(0 if kill_test(args, work) else 1)

@@ -286,9 +286,11 @@ def _worker_init(model: str, lock_fd: int | None) -> None:
             os.close(lock_fd)  # the lock belongs to the parent alone
         except OSError:
             pass
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:  # Linux: a worker must not outlive a killed parent (it would race the rerun)
         import ctypes
-        import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() == 1:
@@ -327,7 +329,7 @@ def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
                                    initializer=_worker_init, initargs=(s.model, lock_fd))
         futures = {pool.submit(run_job, in_dir, out_dir, job, s): job
                    for job in pending.values()}
-        broken = False
+        broken = finished = False
         try:
             for f in as_completed(futures):
                 try:
@@ -337,8 +339,9 @@ def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
                     continue
                 del pending[futures[f].input]
                 yield row
-        finally:
-            pool.shutdown(wait=not broken, cancel_futures=True)
+            finished = True
+        finally:  # on Ctrl-C or a manifest error: cancel, don't wait for running files
+            pool.shutdown(wait=finished and not broken, cancel_futures=True)
         if broken:
             restarts += 1
             if restarts > MAX_POOL_RESTARTS:
