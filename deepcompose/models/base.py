@@ -127,12 +127,18 @@ def read_meta(path: Path) -> dict:
     try:
         meta = json.loads(Path(path).read_text())
     except (OSError, ValueError) as exc:
-        raise DeepcomposeError(f"cannot read model config {path}: {exc}") from None
+        raise DeepcomposeError(f"cannot read model config {path}: {one_line(exc)}") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
         raise DeepcomposeError(f"model config {path} has no 'config' object")
     if not isinstance(meta.get("family"), str):
         raise DeepcomposeError(f"model config {path} has no 'family' name")
     return meta
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message folded onto one line and cut to ``limit`` characters."""
+    text = " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def load_tensors(path: Path) -> dict:
@@ -143,7 +149,7 @@ def load_tensors(path: Path) -> dict:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise DeepcomposeError(f"cannot load weights {path}: {exc}") from None
+        raise DeepcomposeError(f"cannot load weights {path}: {one_line(exc)}") from None
 
 
 def save_weights(stem: Path, tensors: dict, meta: dict) -> None:
@@ -175,7 +181,8 @@ def load_composer(name: str, weights_dir: Path = WEIGHTS_DIR) -> Composer:
     try:
         return cls.from_weights(tensors, meta)
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        raise DeepcomposeError(f"weights for {name!r} do not match its config: {exc}") from None
+        raise DeepcomposeError(
+            f"weights for {name!r} do not match its config: {one_line(exc)}") from None
 
 
 _cache: dict[str, Composer] = {}
