@@ -57,6 +57,7 @@ DEFAULT_CONFIG = {
     "gp": 10.0,  # gradient-penalty weight (WGAN-GP lambda)
     "sup": 1.0,  # weight of the supervised cross-entropy term
     "adv": 0.05,  # weight of the adversarial term in the generator loss
+    "chunk": 16,  # generation: at most this many frames written per generator pass
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "blocks": 2, "critic_channels": 16,
                "z_shared": 4, "z_track": 2, "window": 16, "context": 4, "lookahead": 4,
@@ -433,14 +434,15 @@ class GanComposer(Composer):
         cap, sounding, mel_at, mel_before = self._melody_frames(grid[0], pad_front, n)
         gen = torch.Generator().manual_seed(int(seed))
         parts = torch.full((1, PARTS, n + W), REST_IX, dtype=torch.long)
+        zs = torch.randn(1, cfg["z_shared"], generator=gen)  # one per piece, as in MuseGAN
+        zt = torch.randn(1, PARTS, cfg["z_track"], generator=gen)
+        if temperature <= 0:
+            zs, zt = zs * 0, zt * 0
+        chunk = int(controls.get("chunk", cfg["chunk"]))
         pos = 0
         while pos < n:
             s = max(0, pos - cfg["context"])
-            end = n if s + W >= n else s + W - cfg["lookahead"]
-            zs = torch.randn(1, cfg["z_shared"], generator=gen)
-            zt = torch.randn(1, PARTS, cfg["z_track"], generator=gen)
-            if temperature <= 0:
-                zs, zt = zs * 0, zt * 0
+            end = min(n if s + W >= n else s + W - cfg["lookahead"], pos + chunk)
             n_known = torch.tensor([pos - s])
             logits = self.generator(cond[None, :, s:s + W], known_input(parts[:, :, s:s + W],
                                     n_known), zs, zt)[0, :, pos - s:end - s]  # [PARTS, t, V]
