@@ -113,10 +113,12 @@ def output_names(inputs: list[str]) -> dict[str, str]:
             for rel in inputs}
 
 
-def clean_temps(out_dir: Path) -> int:
-    """Remove temp files a killed run left under ``out_dir``; return how many."""
+def clean_temps(out_dir: Path, keep_out: Path | None = None) -> int:
+    """Remove temp files a killed run left under ``out_dir`` (not under ``keep_out``)."""
     n = 0
-    for root, _, files in os.walk(out_dir):
+    keep = Path(keep_out).resolve() if keep_out is not None else None
+    for root, dirs, files in os.walk(out_dir):
+        dirs[:] = [d for d in dirs if keep is None or (Path(root) / d).resolve() != keep]
         for name in files:
             if _TEMP.match(name):
                 try:
@@ -163,6 +165,7 @@ class Manifest:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, _file_mode())  # mkstemp makes 0600; a manifest is a normal file
             os.replace(tmp, self.path)
             _fsync_dir(self.path.parent)
             self._f = open(self.path, "a")  # noqa: SIM115 (closed in close())
@@ -180,7 +183,10 @@ class Manifest:
 
     def close(self) -> None:
         if self._f is not None:
-            self._f.close()
+            try:
+                self._f.close()
+            except OSError:  # a row that could not be written was reported already
+                pass
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
@@ -191,7 +197,10 @@ def _lock(path: Path) -> int | None:
         import fcntl
     except ImportError:  # Windows: no lock
         return None
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DeepcomposeError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -206,6 +215,13 @@ def _manifest_error(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
         return f"disk full: cannot write {path}; free some space and rerun to resume"
     return f"cannot write {path}: {exc.strerror or exc}"
+
+
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file under the current umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -321,12 +337,13 @@ def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
 
     import multiprocessing as mp
 
-    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    forked = "fork" in mp.get_all_start_methods()  # children share the loaded model
+    ctx = mp.get_context("fork" if forked else "spawn")
     pending = {job.input: job for job in jobs}  # insertion order = dispatch order
     restarts = 0
     while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=_worker_init, initargs=(s.model, lock_fd))
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(s.model, lock_fd if forked else None))
         futures = {pool.submit(run_job, in_dir, out_dir, job, s): job
                    for job in pending.values()}
         broken = finished = False
@@ -497,7 +514,7 @@ def run_batch(
     names = output_names(inputs)
     manifest = Manifest(out_dir)  # exclusive: one batch per OUT_DIR at a time
     try:
-        clean_temps(out_dir)
+        clean_temps(out_dir, keep_out=in_dir)
         old = read_manifest(manifest.path)
         keep, jobs = [], []
         for rel in inputs:
