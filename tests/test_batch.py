@@ -199,7 +199,7 @@ def manifest_rows_loose(out: Path) -> list[dict]:
     return list(read_manifest(out / "manifest.jsonl").values())
 
 
-def test_write_errors_are_rows_not_tracebacks(tmp_path, fake_gan):
+def test_write_errors_are_rows_not_tracebacks(tmp_path, fake_gan, monkeypatch):
     src, out = tmp_path / "in", tmp_path / "out"
     make_inputs(src, 3, broken=False)
     (out / "000-" f"{FOLK[0].stem}.mid").mkdir(parents=True)  # the output path is taken
@@ -208,6 +208,15 @@ def test_write_errors_are_rows_not_tracebacks(tmp_path, fake_gan):
     bad = [r for r in manifest_rows(out) if r["status"] == "error"]
     assert "cannot write" in bad[0]["error"] and "Traceback" not in bad[0]["error"]
     assert temps(out) == []
+
+    def full(fd):  # the disk fills up: every fsync fails
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(DeepcomposeError, match="disk full: cannot write .*manifest.jsonl"):
+        run_batch(src, tmp_path / "full", model="gan", workers=1, progress=False)
+    monkeypatch.undo()
+    assert temps(tmp_path / "full") == []
     err = OSError(28, "No space left on device", "x.mid")
     assert batch.error_message(err).startswith("disk full")
     assert batch.error_message(PermissionError(13, "Permission denied", "y.mid")) == \
