@@ -168,7 +168,7 @@ def test_sigkill_then_rerun_resumes(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-c", code, "0.15", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 30
+    deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
         if (out / "manifest.jsonl").exists() and len(manifest_rows_loose(out)) >= 5:
             break
