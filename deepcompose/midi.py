@@ -351,7 +351,8 @@ def _track(events):
     track = mido.MidiTrack()
     now = 0
     for t, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        track.append(msg.copy(time=t - now))
+        msg.time = t - now  # messages are built for this track alone: no copy needed
+        track.append(msg)
         now = t
     track.append(mido.MetaMessage("end_of_track", time=0))
     return track

@@ -14,6 +14,7 @@ MIDI in ``midi.py`` (no music21 import), MusicXML / ABC in ``notation.py``
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import math
 import os
@@ -594,6 +595,14 @@ def atomic_write_bytes(path, data: bytes) -> None:
             os.fsync(f.fileno())
 
 
+@functools.cache
+def _umask() -> int:
+    """The process umask, read once (reading it means setting it, so not per write)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class atomic_path:
     """Context manager: yields a temp path beside ``path``; renamed onto it on success.
 
@@ -620,6 +629,7 @@ class atomic_path:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
             try:
+                os.chmod(self.tmp, 0o666 & ~_umask())  # as open() would have made it, not 0600
                 os.replace(self.tmp, self.path)
                 return False
             except OSError as e:
