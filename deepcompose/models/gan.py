@@ -23,6 +23,7 @@ Per frame the inputs are (channels):
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -57,7 +58,7 @@ DEFAULT_CONFIG = {
     "gp": 10.0,  # gradient-penalty weight (WGAN-GP lambda)
     "sup": 1.0,  # weight of the supervised cross-entropy term
     "adv": 0.05,  # weight of the adversarial term in the generator loss
-    "chunk": 16,  # generation: at most this many frames written per generator pass
+    "chunk": 64,  # generation: at most this many frames written per generator pass
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "blocks": 2, "critic_channels": 16,
                "z_shared": 4, "z_track": 2, "window": 16, "context": 4, "lookahead": 4,
@@ -393,35 +394,67 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
     return torch.from_numpy(out.T.copy())
 
 
+@contextmanager
+def one_thread():
+    """Run torch on one thread, then restore the caller's setting: these convolutions are
+    small, and a second thread only waits on the first (badly so on a busy machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
+
+
+def build(cls, cfg: dict, tensors: dict, prefix: str) -> nn.Module:
+    """``cls(cfg)`` holding the ``prefix``-ed tensors, without a throw-away random init."""
+    with torch.device("meta"):
+        module = cls(cfg)
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    module.load_state_dict(state, assign=True)
+    return module
+
+
 class GanComposer(Composer):
     """Accompaniment for a melody of any length and meter, window by window."""
 
     name = "gan"
     tasks = ("accompany",)
 
-    def __init__(self, cfg: dict, generator: Generator, critic: Critic):
-        self.cfg, self.generator, self.critic = cfg, generator.eval(), critic.eval()
+    def __init__(self, cfg: dict, generator: Generator, critic_tensors: dict):
+        self.cfg, self.generator = cfg, generator.eval()
+        self._critic_tensors, self._critic = critic_tensors, None
 
     @classmethod
     def from_weights(cls, tensors: dict, meta: dict) -> GanComposer:
         cfg = {**DEFAULT_CONFIG, **meta["config"]}
-        G, D = Generator(cfg), Critic(cfg)
-        for prefix, m in (("generator.", G), ("critic.", D)):
-            m.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
-                               if k.startswith(prefix)})
-        return cls(cfg, G, D)
+        with one_thread():
+            G = build(Generator, cfg, tensors, "generator.")
+        return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
 
-    @torch.no_grad()
+    @property
+    def critic(self) -> Critic:
+        """The critic, built on first use (``generate`` does not need it)."""
+        if self._critic is None:
+            self._critic = build(Critic, self.cfg, self._critic_tensors, "critic.").eval()
+        return self._critic
+
     def generate(self, task, grid, known, meter, seed, temperature=1.0, **controls):
-        """Alto, tenor and bass under ``grid[0]``; known cells come back unchanged.
+        """Alto, tenor and bass under ``grid[0]`` ``[4, steps]``; known cells come back unchanged.
 
         Windows of ``window`` frames advance by ``window - context - lookahead``
         frames; each starts with up to ``context`` frames already written (the
-        previous window's output) and generates the rest. Decoding per 8th frame:
-        argmax at ``temperature == 0`` (latents zero), else a sample from
-        ``softmax(logits / temperature)``. No voice goes above the melody, and no
-        voice rests where the melody sounds.
+        previous window's output) and writes the next ones while seeing
+        ``lookahead`` frames of melody beyond them. Per 8th frame one chord is
+        chosen by ``decode_frames``: the best at ``temperature == 0`` (latents
+        zero), else sampled at that temperature. No voice goes above the melody,
+        and no voice rests where the melody sounds. Control ``chunk``: at most
+        this many frames per generator pass.
         """
+        with one_thread(), torch.no_grad():
+            return self._generate(task, grid, known, meter, seed, temperature, **controls)
+
+    def _generate(self, task, grid, known, meter, seed, temperature, **controls):
         if task not in self.tasks:
             raise DeepcomposeError(f"model 'gan' cannot do task {task!r}; it does 'accompany'")
         grid = np.asarray(grid, dtype=np.int16)
@@ -490,8 +523,11 @@ class GanComposer(Composer):
         banned = banned | ((ix[None, :] == REST_IX) & sounding[:, None])
         return logits.masked_fill(banned[None], float("-inf"))
 
-    @torch.no_grad()
     def score(self, grid: np.ndarray, meter: Meter) -> float:
+        with one_thread(), torch.no_grad():
+            return self._score(grid, meter)
+
+    def _score(self, grid: np.ndarray, meter: Meter) -> float:
         """The critic's mean score over consecutive windows (higher = more Bach-like)."""
         W = self.cfg["window"]
         cond, parts, _ = piece_frames(np.asarray(grid, dtype=np.int16), meter)
