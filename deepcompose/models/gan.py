@@ -59,6 +59,7 @@ DEFAULT_CONFIG = {
     "sup": 1.0,  # weight of the supervised cross-entropy term
     "adv": 0.05,  # weight of the adversarial term in the generator loss
     "chunk": 64,  # generation: at most this many frames written per generator pass
+    "sample_scale": 0.5,  # generation: chord sampling temperature = this x the user's temperature
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "blocks": 2, "critic_channels": 16,
                "z_shared": 4, "z_track": 2, "window": 16, "context": 4, "lookahead": 4,
@@ -447,7 +448,10 @@ class GanComposer(Composer):
         previous window's output) and writes the next ones while seeing
         ``lookahead`` frames of melody beyond them. Per 8th frame one chord is
         chosen by ``decode_frames``: the best at ``temperature == 0`` (latents
-        zero), else sampled at that temperature. No voice goes above the melody,
+        zero); otherwise the latents are drawn from ``seed`` (the GAN's own
+        randomness) and the chord is sampled at ``sample_scale * temperature``
+        (0.5 x by default: sampling each frame at the full temperature breaks the
+        voices into 8th notes). No voice goes above the melody,
         and no voice rests where the melody sounds. Control ``chunk``: at most
         this many frames per generator pass.
         """
@@ -482,7 +486,7 @@ class GanComposer(Composer):
             logits = self._mask(logits, cap[pos:end], sounding[pos:end])
             prev = parts[0, :, pos - 1] if pos > 0 else torch.full((PARTS,), REST_IX)
             choice = decode_frames(logits, prev, mel_before[pos:end], mel_at[pos:end],
-                                   temperature, gen)
+                                   temperature * cfg["sample_scale"], gen)
             parts[0, :, pos:end] = choice
             pos = end
         rows = from_index(parts[0, :, :n].numpy()).repeat(STEPS_PER_FRAME, axis=1)
