@@ -54,6 +54,7 @@ DEFAULT_CONFIG = {
     "batch": 32,
     "lr": 1e-3,
     "critic_lr": 1e-3,
+    "decay_steps": 6000,  # both learning rates follow a cosine to 5% over this many updates
     "n_critic": 1,  # critic updates per generator update
     "gp": 10.0,  # gradient-penalty weight (WGAN-GP lambda)
     "sup": 1.0,  # weight of the supervised cross-entropy term
@@ -278,10 +279,27 @@ class GanTrainer:
         logits = G(cond, known_input(parts, n_known), *self._latents(cond.shape[0]))
         return logits, mix_known(real, logits.softmax(-1), n_known)
 
+    def _schedule(self) -> float:
+        """Cosine learning-rate factor for the update about to be made (1 -> 0.05).
+
+        The update count is read from Adam's own state, so it survives ``--resume``.
+        """
+        opt = self.optimizers["generator"]
+        state = opt.state.get(opt.param_groups[0]["params"][0], {})
+        done = int(state["step"]) if "step" in state else 0
+        horizon = self.cfg["decay_steps"]
+        if horizon <= 0:
+            return 1.0
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done / horizon, 1.0)))
+
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
         cfg = self.cfg
-        out = {}
+        factor = self._schedule()
+        for name, key in (("generator", "lr"), ("critic", "critic_lr")):
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = cfg[key] * factor
+        out = {"lr": cfg["lr"] * factor}
         for _ in range(cfg["n_critic"]):
             cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
             real = window_onehot(parts)
