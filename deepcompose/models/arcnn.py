@@ -263,7 +263,7 @@ def gumbel_sample(logits, temperature: float, gen: torch.Generator):
 
 @torch.no_grad()
 def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch.Generator,
-          p_max: float = 1.0, p_min: float = 0.05, eta: float = 0.75):
+          p_max: float = 1.0, p_min: float = 0.05, eta: float = 0.75, cool: float = 1.0):
     """Blocked Gibbs with an annealed masking schedule (Yao et al. 2014; Coconet section 4).
 
     ``ids [K,4,T]`` long (K chains), ``free [K,4,T]`` bool: the cells to sample; the
@@ -271,6 +271,7 @@ def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch
     ``p_n = max(p_min, p_max - n (p_max - p_min) / (eta N))`` of the free cells and
     resamples them all at once from the net's conditionals; the first iteration
     (p = 1) draws every free cell independently, the last ones polish single cells.
+    The temperature falls geometrically from ``temperature`` to ``cool * temperature``.
     """
     ids = ids.clone()
     n_iter = max(1, iterations)
@@ -278,7 +279,8 @@ def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch
         p = max(p_min, p_max - n * (p_max - p_min) / (eta * n_iter))
         block = free if n == 0 else free & (torch.rand(free.shape, generator=gen) < p)
         logits = net(ids, block, phase)  # [K,4,T,P1]
-        ids = torch.where(block, gumbel_sample(logits, temperature, gen), ids)
+        temp = temperature * cool ** (n / max(1, n_iter - 1))
+        ids = torch.where(block, gumbel_sample(logits, temp, gen), ids)
     return ids
 
 
@@ -323,6 +325,8 @@ def interior_rests(grid: np.ndarray) -> np.ndarray:
 class ArcnnComposer(Composer):
     """Coconet-style AR-CNN behind the compose interface.
 
+    ``temperature`` is where the softmax temperature of the Gibbs sampler starts; it
+    cools to ``COOL * temperature`` by the last iteration (0 = always the likeliest).
     Controls: ``iterations`` (Gibbs sweeps; for ``enhance`` the melody-edit
     proposals), ``chains`` (parallel Gibbs chains, best kept by pseudo-likelihood),
     ``max_remove`` (enhance: percent of melody notes that may go, default 20) and
@@ -333,6 +337,7 @@ class ArcnnComposer(Composer):
     name = "arcnn"
     tasks = ("accompany", "continue", "enhance", "infill")
     ITERATIONS = 48  # default Gibbs iterations (see the card for the speed/quality trade)
+    COOL = 0.5  # the sampling temperature falls from T to COOL * T over the iterations
     ENHANCE_ITERATIONS = 32
 
     def __init__(self, net: ArcnnNet, config: dict):
@@ -374,7 +379,8 @@ class ArcnnComposer(Composer):
         T = grid.shape[1]
         free = torch.as_tensor(~known | (interior_rests(grid) & known)).expand(chains, -1, -1)
         ids = torch.as_tensor(encode(grid)).expand(chains, -1, -1)
-        ids = gibbs(self.net, ids, free, beat_phase(T), iterations, temperature, gen)
+        ids = gibbs(self.net, ids, free, beat_phase(T), iterations, temperature, gen,
+                    cool=self.COOL)
         best = 0
         if chains > 1:
             plls = cell_log_probs(self.net, ids, beat_phase(T), 4, gen).mean((1, 2))
@@ -410,7 +416,7 @@ class ArcnnComposer(Composer):
             start -= start % STEPS_PER_BEAT  # spans start on a beat
             hide = torch.zeros(1, VOICES, T, dtype=torch.bool)
             hide[0, 0, start : start + span] = True
-            proposal = gibbs(self.net, ids, hide, phase, 2, temperature, gen)
+            proposal = gibbs(self.net, ids, hide, phase, 2, temperature, gen, cool=self.COOL)
             row = decode(proposal[0, 0].numpy())
             removed, added = melody_edits(melody, row)
             if removed <= budget and added <= max_add:
@@ -483,5 +489,5 @@ class ArcnnComposer(Composer):
         nll = float(terms.mean())
         return {"nll": nll, "sem": float(terms.std() / np.sqrt(len(terms))),
                 "nll_per_cell": nll / VOICES, "frames_scored": int(len(terms)),
-                "pieces": len(pieces), "order": order, "fraction": fraction,
+                "order": order, "fraction": fraction,
                 "unit": "nats per 16th-note frame (4 voices)"}
