@@ -134,9 +134,13 @@ def compose_command(melody, notes_json, track, model, task, bars, seed, temperat
                                seed=seed, temperature=temperature, ensemble=ensemble,
                                candidates=candidates, **controls)
     if plot:
+        from deepcompose.pipeline import load_song
         from deepcompose.plot import plot_song
 
-        plot_song(song, plot)
+        # accompany/continue put the melody first; infill/enhance keep the input's track order
+        index = 0 if task in ("accompany", "continue") else load_song(source).melody_index(
+            track_sel)
+        plot_song(song, plot, melody_index=index)
     if path is None:
         click.echo(json.dumps(song.to_notes()))
     else:

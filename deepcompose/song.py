@@ -536,7 +536,10 @@ def _pair(x, n: int, name: str):
 def _number(x, name: str, low: float, high: float) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
         raise DeepcomposeError(f"{name} must be a number, not {x!r}"[:200])
-    x = float(x)
+    try:
+        x = float(x)
+    except OverflowError:  # an int too large for a float
+        raise DeepcomposeError(f"{name} must be between {low:g} and {high:g}") from None
     if not (low <= x <= high):  # NaN fails too
         raise DeepcomposeError(f"{name} must be between {low:g} and {high:g}, not {x:g}")
     return x

@@ -297,3 +297,8 @@ def test_disk_full_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(DeepcomposeError, match="cannot write .*No space left on device"):
         Song.from_tuples(G_MAJOR_TUNE).write(tmp_path / "x.json")
     assert leftovers(tmp_path) == []
+
+
+def test_huge_integer_time_is_a_clear_error():
+    with pytest.raises(DeepcomposeError, match="start"):
+        Song.from_notes({"notes": [[60, 10**400, 1]]})
