@@ -261,9 +261,48 @@ def gumbel_sample(logits, temperature: float, gen: torch.Generator):
     return (logits / temperature - torch.log(-torch.log(u))).argmax(-1)
 
 
+def parallel_moves(ids):
+    """Bool ``[K,4,T,P1]``: class ``c`` at (voice v, step t) would make parallel fifths or
+    octaves with another voice, given every other cell of ``ids [K,4,T]``.
+
+    Parallel (as in ``metrics.harmony``): two voices sounding at both steps of a
+    transition, both moving in the same direction, a fifth or octave (mod 12) apart before
+    and after. Checked for the transitions t-1 -> t and t -> t+1. Class ids differ from
+    pitches by a constant, so intervals mod 12 are the same.
+    """
+    K, V, T = ids.shape
+    c = torch.arange(P1).view(1, 1, P1)  # candidate classes
+    pad = torch.zeros(K, V, 1, dtype=ids.dtype)
+    prev = torch.cat([pad, ids[..., :-1]], -1)  # [K,4,T] value at t-1 (rest at the edge)
+    nxt = torch.cat([ids[..., 1:], pad], -1)  # value at t+1
+    out = torch.zeros(K, V, T, P1, dtype=torch.bool)
+    perfect = (0, 7)
+    for v in range(V):
+        pv, nv = prev[:, v, :, None], nxt[:, v, :, None]  # [K,T,1]
+        for u in range(V):
+            if u == v:
+                continue
+            pu, cu, nu = prev[:, u, :, None], ids[:, u, :, None], nxt[:, u, :, None]
+            # t-1 -> t: u moves pu -> cu, v would move pv -> c
+            before = (pv - pu) % 12
+            back = ((pv > 0) & (pu > 0) & (cu > 0) & (c > 0) & (cu != pu)
+                    & (torch.sign(c - pv) == torch.sign(cu - pu))
+                    & ((before == perfect[0]) | (before == perfect[1]))
+                    & ((c - cu) % 12 == before))
+            # t -> t+1: u moves cu -> nu, v would move c -> nv
+            now = (c - cu) % 12
+            fwd = ((nv > 0) & (cu > 0) & (nu > 0) & (c > 0) & (nu != cu)
+                   & (torch.sign(nv - c) == torch.sign(nu - cu))
+                   & ((now == perfect[0]) | (now == perfect[1]))
+                   & ((nv - nu) % 12 == now))
+            out[:, v] |= back | fwd
+    return out
+
+
 @torch.no_grad()
 def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch.Generator,
-          p_max: float = 1.0, p_min: float = 0.05, eta: float = 0.75, cool: float = 1.0):
+          p_max: float = 1.0, p_min: float = 0.05, eta: float = 0.75, cool: float = 1.0,
+          unit: int = 1, voice_leading: bool = False):
     """Blocked Gibbs with an annealed masking schedule (Yao et al. 2014; Coconet section 4).
 
     ``ids [K,4,T]`` long (K chains), ``free [K,4,T]`` bool: the cells to sample; the
@@ -272,15 +311,36 @@ def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch
     resamples them all at once from the net's conditionals; the first iteration
     (p = 1) draws every free cell independently, the last ones polish single cells.
     The temperature falls geometrically from ``temperature`` to ``cool * temperature``.
+    ``voice_leading`` forbids, at each draw, the classes that would form parallel fifths
+    or octaves with the current state of the other voices (``parallel_moves``).
     """
     ids = ids.clone()
     n_iter = max(1, iterations)
     for n in range(n_iter):
         p = max(p_min, p_max - n * (p_max - p_min) / (eta * n_iter))
-        block = free if n == 0 else free & (torch.rand(free.shape, generator=gen) < p)
+        if n == 0:
+            block = free
+        else:  # hide whole runs of `unit` steps (a beat when unit = 4) of one voice at a time
+            K, V, T = free.shape
+            coarse = torch.rand(K, V, -(-T // unit), generator=gen) < p
+            block = free & coarse.repeat_interleave(unit, -1)[..., :T]
         logits = net(ids, block, phase)  # [K,4,T,P1]
+        if voice_leading:  # constrained sampling: no new parallel fifths/octaves
+            bad = parallel_moves(ids)
+            bad &= ~bad.all(-1, keepdim=True)
+            logits = logits.masked_fill(bad, -torch.inf)
         temp = temperature * cool ** (n / max(1, n_iter - 1))
         ids = torch.where(block, gumbel_sample(logits, temp, gen), ids)
+    if voice_leading:  # cells drawn in the same block can still move in parallel: repair
+        for v in reversed(range(VOICES)):  # one voice at a time, against the others
+            bad = parallel_moves(ids).gather(-1, ids[..., None])[..., 0] & free  # [K,4,T]
+            block = torch.zeros_like(free)
+            block[:, v] = bad[:, v]
+            if block.any():
+                forbid = parallel_moves(ids)
+                forbid &= ~forbid.all(-1, keepdim=True)
+                logits = net(ids, block, phase).masked_fill(forbid, -torch.inf)
+                ids = torch.where(block, gumbel_sample(logits, temp, gen), ids)
     return ids
 
 
@@ -338,6 +398,8 @@ class ArcnnComposer(Composer):
     tasks = ("accompany", "continue", "enhance", "infill")
     ITERATIONS = 48  # default Gibbs iterations (see the card for the speed/quality trade)
     COOL = 0.5  # the sampling temperature falls from T to COOL * T over the iterations
+    UNIT = 1  # Gibbs blocks hide runs of UNIT steps of one voice
+    VOICE_LEADING = True  # default of the voice_leading control (see gibbs)
     ENHANCE_ITERATIONS = 32
 
     def __init__(self, net: ArcnnNet, config: dict):
@@ -366,9 +428,10 @@ class ArcnnComposer(Composer):
                                  int(controls.get("max_add", 16)))
         iterations = self.ITERATIONS if iterations is None else int(iterations)
         return self._fill(grid, known, gen, temperature, iterations,
-                          int(controls.get("chains", 1)))
+                          int(controls.get("chains", 1)),
+                          bool(controls.get("voice_leading", self.VOICE_LEADING)))
 
-    def _fill(self, grid, known, gen, temperature, iterations, chains=1):
+    def _fill(self, grid, known, gen, temperature, iterations, chains=1, voice_leading=True):
         """Sample every unknown cell; known cells come back unchanged.
 
         Known rests inside a voice (between its first and last note) are sampled too
@@ -380,7 +443,7 @@ class ArcnnComposer(Composer):
         free = torch.as_tensor(~known | (interior_rests(grid) & known)).expand(chains, -1, -1)
         ids = torch.as_tensor(encode(grid)).expand(chains, -1, -1)
         ids = gibbs(self.net, ids, free, beat_phase(T), iterations, temperature, gen,
-                    cool=self.COOL)
+                    cool=self.COOL, unit=self.UNIT, voice_leading=voice_leading)
         best = 0
         if chains > 1:
             plls = cell_log_probs(self.net, ids, beat_phase(T), 4, gen).mean((1, 2))
