@@ -135,3 +135,13 @@ def test_shipped_accompaniment_sounds_under_the_melody(valid):
     sop = np.broadcast_to(out[0], lower.shape)
     both = (lower != REST) & (sop != REST)
     assert np.mean(lower[both] <= sop[both]) > 0.9  # and stay under the melody
+
+
+def test_parallel_fifths_and_octaves_are_banned():
+    # step 0: S=67 (G4), A=60 (C4): a fifth. Step 1: S moves up to 69 (A4).
+    ids = {p: p - tf.LOW + 1 for p in (60, 62, 67, 69)}
+    out = np.array([ids[67], ids[60], 0, 0, ids[69], 0, 0, 0])
+    banned = set(tf.parallel_ids(out, 5))  # the alto at step 1
+    assert ids[62] in banned  # D4 -> parallel fifths with A4
+    assert ids[60] not in banned  # oblique motion (held C) is fine
+    assert (59 - tf.LOW + 1) not in banned  # contrary motion is fine

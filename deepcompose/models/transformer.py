@@ -23,7 +23,9 @@ same model harmonizes (``accompany``) and extends (``continue``).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 
 import numpy as np
 import torch
@@ -91,13 +93,15 @@ def tokens_to_grid(ids: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- rotary positions
 
 
-def rotate(x: torch.Tensor, pos: torch.Tensor, inv_freq: torch.Tensor) -> torch.Tensor:
-    """Rotary embedding: turn each (x_i, x_{i+hd/2}) pair by angle pos * freq_i.
+def rotary_angles(pos: torch.Tensor, head_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos, sin ``[T, hd/2]`` of angle pos * freq_i, freq_i = 10000^(-2i/hd); pos: [T]."""
+    inv_freq = 1.0 / (10000 ** (torch.arange(0, head_dim, 2).float() / head_dim))  # [hd/2]
+    ang = pos.float()[:, None] * inv_freq[None, :]  # [T, hd/2]
+    return ang.cos(), ang.sin()
 
-    x: [B, H, T, hd]; pos: [T] window positions; inv_freq: [hd/2].
-    """
-    ang = pos.to(inv_freq.dtype)[:, None] * inv_freq[None, :]  # [T, hd/2]
-    cos, sin = ang.cos(), ang.sin()
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotary embedding: turn each pair (x_i, x_{i+hd/2}) by its angle. x: [B, H, T, hd]."""
     x1, x2 = x.chunk(2, dim=-1)  # [B, H, T, hd/2] each
     return torch.cat((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)
 
@@ -133,17 +137,14 @@ class SelfAttention(nn.Module):
         self.proj = nn.Linear(d, d, bias=False)
         self.dropout = cfg["dropout"]
         self.drop = nn.Dropout(cfg["dropout"])
-        hd = d // self.n_head
-        self.register_buffer(
-            "inv_freq", 1.0 / (10000 ** (torch.arange(0, hd, 2).float() / hd)), persistent=False
-        )
 
-    def forward(self, x, pos, cache: KVCache | None = None, layer: int = 0):
-        """x: [B, T, d]; pos: [T]. With a cache, T tokens are appended after ``cache.length``."""
+    def forward(self, x, rot, cache: KVCache | None = None, layer: int = 0):
+        """x: [B, T, d]; rot: rotary (cos, sin) [T, hd/2] each. With a cache, the T tokens
+        are appended after ``cache.length``."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)  # [B, T, d] each
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        q, k = rotate(q, pos, self.inv_freq), rotate(k, pos, self.inv_freq)  # [B, H, T, hd]
+        q, k = rotate(q, *rot), rotate(k, *rot)  # [B, H, T, hd]
         past = 0
         if cache is not None:
             past = cache.length
@@ -177,8 +178,8 @@ class Block(nn.Module):
             nn.Dropout(cfg["dropout"]),
         )
 
-    def forward(self, x, pos, cache=None, layer=0):
-        x = x + self.attn(self.ln1(x), pos, cache, layer)
+    def forward(self, x, rot, cache=None, layer=0):
+        x = x + self.attn(self.ln1(x), rot, cache, layer)
         return x + self.mlp(self.ln2(x))
 
 
@@ -229,8 +230,9 @@ class MusicTransformer(nn.Module):
         sub = (phase[:, None] + pos[None, :] // VOICES) % STEPS_PER_BEAT  # [B, T]
         x = self.tok(ids) + self.look(look) + self.voice(pos % VOICES) + self.sub(sub)
         x = self.drop(x)  # [B, T, d]
+        rot = rotary_angles(pos, self.cfg["d_model"] // self.cfg["n_head"])
         for i, block in enumerate(self.blocks):
-            x = block(x, pos, cache, i)
+            x = block(x, rot, cache, i)
         if cache is not None:
             cache.length = past + T
         return self.head(self.ln_f(x))  # [B, T, VOCAB]
@@ -289,15 +291,19 @@ def mean_nll(model: MusicTransformer, pieces: list[np.ndarray]) -> dict:
 
 # ---------------------------------------------------------------- sampling
 
+TOP_P = 0.9  # default nucleus mass for generate()
+
 
 def pick(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: float | None,
-         gen: torch.Generator) -> int:
+         gen: torch.Generator, rests: bool = True) -> int:
     """One token from next-token logits ``[VOCAB]``: temperature, top-k, nucleus (top-p).
 
-    BOS is never sampled; ``temperature <= 0`` is greedy.
+    BOS is never sampled, rests only when ``rests``; ``temperature <= 0`` is greedy.
     """
     logits = logits.float().clone()
     logits[BOS_ID] = -math.inf
+    if not rests:
+        logits[REST_ID] = -math.inf
     if temperature <= 0:
         return int(logits.argmax())
     logits = logits / temperature
@@ -314,12 +320,64 @@ def pick(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: flo
     return int(torch.multinomial(probs, 1, generator=gen))
 
 
+_threads_lock = threading.Lock()
+_threads_users = [0, 0]  # [callers inside single_thread(), thread count to restore]
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread, then restore the caller's setting.
+
+    Token-by-token decoding is made of tiny ops; with several intra-op threads on a busy
+    machine they spin and wait (measured ~9x slower here), so sampling uses one.
+    """
+    with _threads_lock:
+        if _threads_users[0] == 0:
+            _threads_users[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users[0] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users[0] -= 1
+            if _threads_users[0] == 0:
+                torch.set_num_threads(_threads_users[1])
+
+
+def parallel_ids(out: np.ndarray, j: int) -> list[int]:
+    """Token ids that would give token ``j`` parallel fifths or octaves (unisons, compounds)
+    with a voice already written at its step (the voices before it in S,A,T,B order).
+
+    A parallel: both voices sound at steps t-1 and t, move in the same direction, and
+    their interval mod 12 is 7 (or 0) both before and after. ``out``: tokens ``[N]``.
+    """
+    if j < VOICES or out[j - VOICES] == REST_ID:
+        return []
+    prev_v, banned = int(out[j - VOICES]), []
+    for u in range(j - j % VOICES, j):  # the voices above, at this step
+        before, now = int(out[u - VOICES]), int(out[u])
+        if REST_ID in (before, now) or before == now:
+            continue
+        interval = abs(before - prev_v) % 12
+        if interval not in (0, 7):
+            continue
+        up = now > before
+        cand = np.arange(1, N_PITCH + 1)  # every pitch id
+        bad = (cand != prev_v) & ((cand > prev_v) == up) & (np.abs(now - cand) % 12 == interval)
+        banned.extend(int(c) for c in cand[bad])
+    return banned
+
+
 @torch.no_grad()
 def sample(model: MusicTransformer, tokens: np.ndarray, known: np.ndarray, phase0: int,
            seed: int, temperature: float = 1.0, top_k: int | None = None,
-           top_p: float | None = None) -> np.ndarray:
+           top_p: float | None = None, rests: bool = True,
+           parallels: bool = True) -> np.ndarray:
     """Fill every unknown token of ``tokens`` ``[N]`` left to right; known tokens are forced.
 
+    ``rests=False`` never samples a rest (known rests stay); ``parallels=False`` never
+    samples a token that moves in parallel fifths/octaves with a voice above it.
     Keeps a KV cache of the current window; when it is full the window slides: the cache
     is rebuilt from BOS + the last half window (step-aligned), as in training.
     """
@@ -340,7 +398,10 @@ def sample(model: MusicTransformer, tokens: np.ndarray, known: np.ndarray, phase
     phase = torch.tensor([(phase0 + start // VOICES) % STEPS_PER_BEAT])
     for j in range(len(out)):
         if not known[j]:
-            out[j] = pick(logits, temperature, top_k, top_p, gen)
+            if not parallels:
+                logits = logits.clone()
+                logits[parallel_ids(out, j)] = -math.inf
+            out[j] = pick(logits, temperature, top_k, top_p, gen, rests)
         if j + 1 == len(out):
             break
         if cache.length == W:  # window full: slide by about half a window
@@ -371,11 +432,17 @@ class TransformerComposer(Composer):
         return cls(model)
 
     def generate(self, task, grid, known, meter: Meter, seed, temperature=1.0,
-                 top_k: int | None = None, top_p: float | None = 0.95, **controls):
+                 top_k: int | None = None, top_p: float | None = TOP_P, rests: bool = False,
+                 parallels: bool = False, **controls):
         """Sample every unknown cell of ``grid`` ``[4, steps]``; known cells come back unchanged.
 
         Controls: ``temperature`` (<= 0: greedy), ``top_k`` (keep the k likeliest tokens),
-        ``top_p`` (nucleus mass). Other controls are ignored.
+        ``top_p`` (nucleus mass), ``rests`` (may new cells be rests? Off by default: JSB
+        voices rest in 0.2% of steps, and a new part that falls silent is not what a user
+        asking for parts or more bars wants), ``parallels`` (may a new note move in parallel
+        fifths/octaves with a voice above it? Off by default: Bach writes ~0.5 per 100
+        chord changes, the shipped model samples ~11 when unconstrained; see the card).
+        Other controls are ignored.
         """
         if task not in self.tasks:
             raise ValueError(f"transformer cannot do task {task!r}")
@@ -383,8 +450,9 @@ class TransformerComposer(Composer):
         known = np.asarray(known, dtype=bool)
         tokens = grid_to_tokens(np.where(known, fold_into_range(grid), REST))
         phase0 = (-meter.offset) % STEPS_PER_BEAT  # 16th of the beat at step 0
-        ids = sample(self.model, tokens, known.T.reshape(-1), phase0, seed,
-                     temperature, top_k, top_p)
+        with single_thread():
+            ids = sample(self.model, tokens, known.T.reshape(-1), phase0, seed,
+                         temperature, top_k, top_p, rests, parallels)
         out = tokens_to_grid(ids)
         out[known] = grid[known]
         return out
