@@ -54,6 +54,15 @@ def test_encoding_round_trips_and_folds_out_of_range_pitches():
     assert list(back[1]) == [88, 34, 59, 61]  # 100 -> 88, 10 -> 34: octave folds
 
 
+def test_parallel_moves_flags_exactly_the_parallel_fifth():
+    # soprano C5 -> D5; alto F4 -> ?  (a fifth below C5); G4 would keep the fifth: parallel
+    ids = torch.as_tensor(arcnn.encode(np.array([[72, 74], [65, 65], [-1, -1], [-1, -1]])))
+    bad = arcnn.parallel_moves(ids[None])[0]  # [4, 2, P1]
+    g4, a4 = arcnn.encode(np.array([67, 69]))
+    assert bad[1, 1, g4] and not bad[1, 1, a4]
+    assert not bad[1, 1, 0]  # resting is never a parallel
+
+
 def test_accompany_keeps_melody_fills_voices_and_is_deterministic(model, chorale):
     grid, known = melody_only(chorale)
     a = model.generate("accompany", grid, known, METER, seed=7)
@@ -64,7 +73,7 @@ def test_accompany_keeps_melody_fills_voices_and_is_deterministic(model, chorale
     assert np.array_equal(a[0], grid[0])
     assert (a[1:] != REST).mean() > 0.95
     m = grid_metrics(a)
-    assert m["consonance"] >= 0.8 and m["keyfit"] >= 0.85, m
+    assert m["consonance"] >= 0.8 and m["keyfit"] >= 0.85 and m["parallels"] <= 3, m
 
 
 def test_melody_rests_are_kept(model, chorale):

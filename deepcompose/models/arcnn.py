@@ -267,8 +267,9 @@ def parallel_moves(ids):
 
     Parallel (as in ``metrics.harmony``): two voices sounding at both steps of a
     transition, both moving in the same direction, a fifth or octave (mod 12) apart before
-    and after. Checked for the transitions t-1 -> t and t -> t+1. Class ids differ from
-    pitches by a constant, so intervals mod 12 are the same.
+    and after (``|p_v - p_u| % 12`` is 7 or 0 at both steps). Checked for the transitions
+    t-1 -> t and t -> t+1. Class ids differ from pitches by a constant, so the intervals
+    are the same.
     """
     K, V, T = ids.shape
     c = torch.arange(P1).view(1, 1, P1)  # candidate classes
@@ -284,17 +285,17 @@ def parallel_moves(ids):
                 continue
             pu, cu, nu = prev[:, u, :, None], ids[:, u, :, None], nxt[:, u, :, None]
             # t-1 -> t: u moves pu -> cu, v would move pv -> c
-            before = (pv - pu) % 12
+            before = (pv - pu).abs() % 12
             back = ((pv > 0) & (pu > 0) & (cu > 0) & (c > 0) & (cu != pu)
                     & (torch.sign(c - pv) == torch.sign(cu - pu))
                     & ((before == perfect[0]) | (before == perfect[1]))
-                    & ((c - cu) % 12 == before))
+                    & ((c - cu).abs() % 12 == before))
             # t -> t+1: u moves cu -> nu, v would move c -> nv
-            now = (c - cu) % 12
+            now = (c - cu).abs() % 12
             fwd = ((nv > 0) & (cu > 0) & (nu > 0) & (c > 0) & (nu != cu)
                    & (torch.sign(nv - c) == torch.sign(nu - cu))
                    & ((now == perfect[0]) | (now == perfect[1]))
-                   & ((nv - nu) % 12 == now))
+                   & ((nv - nu).abs() % 12 == now))
             out[:, v] |= back | fwd
     return out
 
