@@ -415,8 +415,18 @@ class ArcnnComposer(Composer):
 
     # -- generation
 
-    @torch.no_grad()
     def generate(self, task, grid, known, meter, seed, temperature=1.0, **controls):
+        """See ``Composer.generate``. Runs on one torch thread (restored afterwards): Gibbs
+        sampling is many small forward passes, which threads slow down on a busy CPU."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._generate(task, grid, known, seed, temperature, **controls)
+        finally:
+            torch.set_num_threads(threads)
+
+    @torch.no_grad()
+    def _generate(self, task, grid, known, seed, temperature, **controls):
         grid = np.asarray(grid, dtype=np.int16)
         known = np.asarray(known, dtype=bool)
         if grid.ndim != 2 or grid.shape[0] != VOICES or known.shape != grid.shape:
