@@ -14,7 +14,7 @@ Time unit: the model works on *frames* of one 8th note (2 grid steps of a
 window's output), which is how windows stitch into a piece of any length.
 
 Per frame the inputs are (channels):
-- melody: one-hot over ``VOCAB`` (pitch ``PITCH_RANGE`` or rest), averaged over the
+- melody: one-hot over the ``V`` classes (pitch in ``PITCH_RANGE``, or rest), averaged over the
   frame's two 16th steps                                               [V]
 - meter: on-beat, downbeat, sin/cos of the position in the bar          [4]
 - known parts (one-hot per voice, zero where unknown) and a known flag  [3V + 1]
@@ -46,8 +46,8 @@ DEFAULT_CONFIG = {
     "channels": 128,  # generator trunk width
     "blocks": 6,  # residual dilated conv blocks in the generator (dilations 1,2,4,8,1,2)
     "critic_channels": 96,
-    "z_shared": 16,  # latent shared by all tracks (per window)
-    "z_track": 8,  # private latent per track (per window)
+    "z_shared": 16,  # latent shared by all tracks (one per training window / generated piece)
+    "z_track": 8,  # private latent per track (likewise)
     "window": 32,  # frames per window (16 beats = 4 bars of 4/4)
     "context": 8,  # at most this many known frames at the start of a window
     "lookahead": 8,  # frames generated past the committed part (melody lookahead)
