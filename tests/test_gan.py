@@ -87,7 +87,8 @@ def test_shipped_is_deterministic_per_seed_and_varies_across_seeds(shipped, chor
 
 
 def test_shipped_harmonizes_consonantly(shipped):
-    # Bach ~0.92 here, random in-key notes ~0.63; measured for the shipped model: see gan.md
+    # measured on these 8 chorales: shipped model 0.939, Bach's own parts 0.915;
+    # random in-key notes score ~0.63, a held tonic triad ~0.72 (issue 3)
     pieces = load_jsb("test")[:8]
     cons = [on_beat_consonance(accompany(shipped, p, guess_meter(p), seed=1)) for p in pieces]
     assert np.mean(cons) >= 0.85
