@@ -48,7 +48,7 @@ DEFAULT_CONFIG = {
     "d_model": 192, "n_layer": 4, "n_head": 4, "d_ff": 768, "dropout": 0.1,
     "window_steps": 128,  # context: BOS + 4 * 128 - 1 tokens (512 positions)
     # optimisation (AdamW, linear warmup then cosine to min_lr at schedule_steps)
-    "batch": 8, "lr": 1.5e-3, "min_lr": 1e-4, "warmup": 100, "schedule_steps": 1200,
+    "batch": 8, "lr": 1.5e-3, "min_lr": 1e-4, "warmup": 100, "schedule_steps": 1000,
     "weight_decay": 0.1, "grad_clip": 1.0,
     # likelihood: sliding-window stride
     "eval_stride_steps": 64,
