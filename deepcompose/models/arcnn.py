@@ -334,11 +334,10 @@ def gibbs(net, ids, free, phase, iterations: int, temperature: float, gen: torch
         ids = torch.where(block, gumbel_sample(logits, temp, gen), ids)
     if voice_leading:  # cells drawn in the same block can still move in parallel: repair
         for v in reversed(range(VOICES)):  # one voice at a time, against the others
-            bad = parallel_moves(ids).gather(-1, ids[..., None])[..., 0] & free  # [K,4,T]
+            forbid = parallel_moves(ids)  # [K,4,T,P1]
             block = torch.zeros_like(free)
-            block[:, v] = bad[:, v]
+            block[:, v] = forbid[:, v].gather(-1, ids[:, v, :, None])[..., 0] & free[:, v]
             if block.any():
-                forbid = parallel_moves(ids)
                 forbid &= ~forbid.all(-1, keepdim=True)
                 logits = net(ids, block, phase).masked_fill(forbid, -torch.inf)
                 ids = torch.where(block, gumbel_sample(logits, temp, gen), ids)
@@ -391,8 +390,9 @@ class ArcnnComposer(Composer):
     Controls: ``iterations`` (Gibbs sweeps; for ``enhance`` the melody-edit
     proposals), ``chains`` (parallel Gibbs chains, best kept by pseudo-likelihood),
     ``max_remove`` (enhance: percent of melody notes that may go, default 20) and
-    ``max_add`` (enhance: notes that may be added, default 16). Other controls
-    (``top_k``, ``top_p``) do not apply to this model and are ignored.
+    ``max_add`` (enhance: notes that may be added, default 16) and ``voice_leading``
+    (default True: sampling never writes new parallel fifths or octaves; see ``gibbs``).
+    Other controls (``top_k``, ``top_p``) do not apply to this model and are ignored.
     """
 
     name = "arcnn"
