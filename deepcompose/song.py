@@ -89,12 +89,7 @@ class Song:
     def read(cls, path) -> Song:
         """Read ``.mid .midi .musicxml .xml .mxl .abc .json``; DeepcomposeError on bad input."""
         path = Path(path)
-        ext = path.suffix.lower()
-        if ext not in READ_EXTS:
-            raise DeepcomposeError(
-                f"cannot read {path.name!r}: unknown extension {ext or '(none)'!r}; "
-                f"use one of {' '.join(READ_EXTS)}"
-            )
+        ext = _extension(path, READ_EXTS, "read")
         if not path.exists():
             raise DeepcomposeError(f"file not found: {path}")
         if not path.is_file():
@@ -119,12 +114,7 @@ class Song:
     def write(self, path) -> None:
         """Write ``.mid .midi .musicxml .xml .mxl .json`` atomically (temp file + rename)."""
         path = Path(path)
-        ext = path.suffix.lower()
-        if ext not in WRITE_EXTS:
-            raise DeepcomposeError(
-                f"cannot write {path.name!r}: unknown extension {ext or '(none)'!r}; "
-                f"use one of {' '.join(WRITE_EXTS)}"
-            )
+        ext = _extension(path, WRITE_EXTS, "write")
         if ext in MIDI_EXTS:
             from .midi import midi_bytes
 
@@ -479,6 +469,17 @@ def _quantized(notes, steps_per_beat: int, steps: int) -> list[tuple[int, int, i
         if e > s:
             out.append((s, e, n.pitch))
     return out
+
+
+def _extension(path: Path, allowed, verb: str) -> str:
+    """The lower-case extension of ``path``, or a clear error naming the ones ``allowed``."""
+    ext = path.suffix.lower()
+    if ext not in allowed:
+        raise DeepcomposeError(
+            f"cannot {verb} {path.name!r}: unknown extension {ext or '(none)'!r}; "
+            f"use one of {' '.join(allowed)}"
+        )
+    return ext
 
 
 def _normalize_tempos(tempos) -> list[tuple[float, float]]:
