@@ -79,8 +79,9 @@ def nll_table(quick: bool) -> str:
 
 
 def headline(quality: dict, nll: dict, latency: dict) -> str:
-    lines = ["| | consonance | key fit | parallels /100 | polyphony | JSB test NLL | "
+    lines = ["| | consonance | key fit | parallels /100 | polyphony | JSB test NLL (nats) | "
              "compose time (x import floor) |", "|---|---|---|---|---|---|---|"]
+    unit = {"transformer": " per token", "arcnn": " per frame (4 notes)"}
 
     def f(x, nd=3):
         return "-" if x is None else f"{x:.{nd}f}"
@@ -90,7 +91,8 @@ def headline(quality: dict, nll: dict, latency: dict) -> str:
         n = nll.get(m, {}).get("test", {}).get("nll") if isinstance(nll.get(m), dict) else None
         lat = latency.get("models", {}).get(m, {}).get("ratio")
         lines.append(f"| {m} | {f(q.get('consonance'))} | {f(q.get('keyfit'))} | "
-                     f"{f(q.get('parallels'), 2)} | {f(q.get('polyphony'), 2)} | {f(n)} | "
+                     f"{f(q.get('parallels'), 2)} | {f(q.get('polyphony'), 2)} | "
+                     f"{f(n)}{unit.get(m, '') if n is not None else ''} | "
                      f"{f(lat, 2)} |")
     any_q = next((q for q in quality.values() if q.get("folk")), {})
     for name, label in (("random_scale", "random notes of the scale"),
