@@ -287,19 +287,27 @@ def decode_text(payload: bytes) -> str:
 
 
 def midi_bytes(song: Song) -> bytes:
-    """Song -> bytes of a type-1 Standard MIDI File (see the module docstring)."""
+    """Song -> bytes of a type-1 Standard MIDI File (see the module docstring).
+
+    MIDI has no pickup: a song with ``pickup`` beats before its first full bar is written
+    after ``bar - pickup`` beats of silence, so that its downbeats fall on MIDI bar lines
+    (a DAW shows it in the right bars). Tempo and meter events move with the notes.
+    """
     import mido
 
     tpb = song.ticks_per_beat if 1 <= song.ticks_per_beat <= 0x7FFF else 480
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    _, num, den = song.time_signatures[0]
+    bar = num * 4.0 / den
+    lead = (bar - song.pickup % bar) % bar  # beats of silence before a pickup
 
     def tick(beat: float) -> int:
-        return max(0, int(round(beat * tpb)))
+        return max(0, int(round((beat + lead) * tpb)))
 
-    conductor = [(tick(b), 0, mido.MetaMessage("set_tempo", tempo=_mpqn(bpm)))
+    conductor = [(tick(b) if b > 0 else 0, 0, mido.MetaMessage("set_tempo", tempo=_mpqn(bpm)))
                  for b, bpm in song.tempos]
     for b, num, den in song.time_signatures:
-        conductor.append((tick(b), 0, mido.MetaMessage(
+        conductor.append((tick(b) if b > 0 else 0, 0, mido.MetaMessage(
             "time_signature", numerator=min(num, 255), denominator=den)))
     if song.key:
         try:

@@ -339,3 +339,15 @@ def test_event_flood_is_refused(monkeypatch):
     data = make_corpus.header(1, 1) + b"MTrk" + len(body).to_bytes(4, "big") + body
     with pytest.raises(DeepcomposeError, match="more than 1,000 MIDI events"):
         parse_midi(data)
+
+
+def test_pickup_is_written_so_downbeats_fall_on_midi_bar_lines(tmp_path):
+    """A 1-beat pickup in 3/4 goes after 2 beats of silence; notes keep their spacing."""
+    song = Song(tracks=[Track("Melody", 0, False, [Note(67, 0.0, 1.0), Note(72, 1.0, 4.0)])],
+                time_signatures=[(0.0, 3, 4)], pickup=1.0)
+    path = tmp_path / "pickup.mid"
+    song.write(path)
+    back = Song.read(path)
+    assert [(n.pitch, n.start, n.end) for n in back.tracks[0].notes] == [
+        (67, 2.0, 3.0), (72, 3.0, 6.0)]
+    assert back.time_signatures[0][1:] == (3, 4)
