@@ -324,15 +324,11 @@ def _worker_init(model: str, lock_fd: int | None) -> None:
 def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
     """Yield one manifest row per job as files finish, on ``workers`` processes."""
     if workers <= 1:
-        import torch
+        from .models.base import single_thread
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # same arithmetic as a pool worker
-        try:
+        with single_thread():  # same arithmetic as a pool worker
             for job in jobs:
                 yield run_job(in_dir, out_dir, job, s)
-        finally:
-            torch.set_num_threads(threads)
         return
 
     import multiprocessing as mp

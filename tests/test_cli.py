@@ -53,7 +53,8 @@ def test_usage_errors_are_one_line(args, words, tmp_path):
     r = run(BIN / "compose", *args, cwd=tmp_path)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0].lower(), r.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), r.stderr
+    assert words in lines[0].lower(), r.stderr
     assert list(tmp_path.iterdir()) == []
 
 

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from ..data import PITCH_RANGE, random_window
 from ..voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
-from .base import Composer
+from .base import Composer, single_thread
 
 LOW, HIGH = PITCH_RANGE
 P1 = HIGH - LOW + 2  # classes per cell: 0 = rest, 1.. = pitch LOW..HIGH
@@ -418,12 +418,8 @@ class ArcnnComposer(Composer):
     def generate(self, task, grid, known, meter, seed, temperature=1.0, **controls):
         """See ``Composer.generate``. Runs on one torch thread (restored afterwards): Gibbs
         sampling is many small forward passes, which threads slow down on a busy CPU."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
+        with single_thread():
             return self._generate(task, grid, known, seed, temperature, **controls)
-        finally:
-            torch.set_num_threads(threads)
 
     @torch.no_grad()
     def _generate(self, task, grid, known, seed, temperature, **controls):

@@ -10,6 +10,7 @@ Weights ship as ``weights/NAME.safetensors`` (tensors only, never pickle) plus
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import threading
@@ -183,6 +184,35 @@ def load_composer(name: str, weights_dir: Path = WEIGHTS_DIR) -> Composer:
     except (KeyError, RuntimeError, ValueError, TypeError) as exc:
         raise DeepcomposeError(
             f"weights for {name!r} do not match its config: {one_line(exc)}") from None
+
+
+_threads_lock = threading.Lock()
+_threads_users = [0, 0]  # [callers inside single_thread(), torch thread count to restore]
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one intra-op thread, then restore the caller's setting.
+
+    Generation is many small ops; extra threads only spin and wait, badly so on a busy
+    machine (measured 9-10x slower here). The count is process-wide, so concurrent callers
+    (server threads, several models) share one reference count: the first one in sets 1,
+    the last one out restores what was there before.
+    """
+    import torch
+
+    with _threads_lock:
+        if _threads_users[0] == 0:
+            _threads_users[1] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users[0] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_users[0] -= 1
+            if _threads_users[0] == 0:
+                torch.set_num_threads(_threads_users[1])
 
 
 _cache: dict[str, Composer] = {}

@@ -23,7 +23,6 @@ Per frame the inputs are (channels):
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -33,7 +32,7 @@ import torch.nn.functional as F
 from ..data import PITCH_RANGE
 from ..errors import DeepcomposeError
 from ..voices import REST, STEPS_PER_BEAT, Meter
-from .base import Composer
+from .base import Composer, single_thread
 
 LOW, HIGH = PITCH_RANGE
 V = HIGH - LOW + 2  # vocabulary: pitches LOW..HIGH, then rest (last index)
@@ -413,18 +412,6 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
     return torch.from_numpy(out.T.copy())
 
 
-@contextmanager
-def one_thread():
-    """Run torch on one thread, then restore the caller's setting: these convolutions are
-    small, and a second thread only waits on the first (badly so on a busy machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(n)
-
-
 def build(cls, cfg: dict, tensors: dict, prefix: str) -> nn.Module:
     """``cls(cfg)`` holding the ``prefix``-ed tensors, without a throw-away random init."""
     with torch.device("meta"):
@@ -447,7 +434,7 @@ class GanComposer(Composer):
     @classmethod
     def from_weights(cls, tensors: dict, meta: dict) -> GanComposer:
         cfg = {**DEFAULT_CONFIG, **meta["config"]}
-        with one_thread():
+        with single_thread():
             G = build(Generator, cfg, tensors, "generator.")
         return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
 
@@ -473,7 +460,7 @@ class GanComposer(Composer):
         and no voice rests where the melody sounds. Control ``chunk``: at most
         this many frames per generator pass.
         """
-        with one_thread(), torch.no_grad():
+        with single_thread(), torch.no_grad():
             return self._generate(task, grid, known, meter, seed, temperature, **controls)
 
     def _generate(self, task, grid, known, meter, seed, temperature, **controls):
@@ -546,7 +533,7 @@ class GanComposer(Composer):
         return logits.masked_fill(banned[None], float("-inf"))
 
     def score(self, grid: np.ndarray, meter: Meter) -> float:
-        with one_thread(), torch.no_grad():
+        with single_thread(), torch.no_grad():
             return self._score(grid, meter)
 
     def _score(self, grid: np.ndarray, meter: Meter) -> float:

@@ -23,9 +23,7 @@ same model harmonizes (``accompany``) and extends (``continue``).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 
 import numpy as np
 import torch
@@ -34,7 +32,7 @@ import torch.nn.functional as F
 
 from ..data import PITCH_RANGE
 from ..voices import REST, STEPS_PER_BEAT, Meter
-from .base import Composer
+from .base import Composer, single_thread
 
 VOICES = 4
 LOW, HIGH = PITCH_RANGE
@@ -318,31 +316,6 @@ def pick(logits: torch.Tensor, temperature: float, top_k: int | None, top_p: flo
         probs[order[drop]] = 0.0
         probs = probs / probs.sum()
     return int(torch.multinomial(probs, 1, generator=gen))
-
-
-_threads_lock = threading.Lock()
-_threads_users = [0, 0]  # [callers inside single_thread(), thread count to restore]
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread, then restore the caller's setting.
-
-    Token-by-token decoding is made of tiny ops; with several intra-op threads on a busy
-    machine they spin and wait (measured ~9x slower here), so sampling uses one.
-    """
-    with _threads_lock:
-        if _threads_users[0] == 0:
-            _threads_users[1] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_users[0] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_users[0] -= 1
-            if _threads_users[0] == 0:
-                torch.set_num_threads(_threads_users[1])
 
 
 def parallel_ids(out: np.ndarray, j: int) -> list[int]:
