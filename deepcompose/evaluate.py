@@ -15,7 +15,7 @@ import numpy as np
 from .data import load_voices
 from .metrics import average, grid_metrics, json_ready
 from .models.base import get_model
-from .voices import REST, Meter
+from .representations.voices import REST, Meter
 
 METER = Meter(steps_per_bar=16, offset=0)
 HEADLINE = ("consonance", "keyfit", "parallels", "polyphony", "voice_range", "voice_crossing",

@@ -66,7 +66,7 @@ import math
 import numpy as np
 
 from . import keys
-from .voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
+from .representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
 
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
 FOURTH = 5

@@ -22,7 +22,7 @@ import numpy as np
 from .ensembles import ensemble_programs
 from .errors import DeepcomposeError
 from .models.base import check_task, get_model
-from .voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes
+from .representations.voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes
 
 SOPRANO_RANGE = (60, 81)  # MIDI pitches of the JSB sopranos the shipped models learned
 MAX_COMPOSE_BEATS = 8192  # longest melody compose accepts (beats); see limits in the README

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import keys, limits
 from .errors import DeepcomposeError
-from .voices import STEPS_PER_BEAT, Meter, notes_to_row
+from .representations.voices import STEPS_PER_BEAT, Meter, notes_to_row
 
 MIDI_EXTS = (".mid", ".midi")
 NOTATION_READ_EXTS = (".musicxml", ".xml", ".mxl", ".abc")

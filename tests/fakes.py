@@ -7,7 +7,7 @@ bars respected) are tested apart from any trained model. Never registered outsid
 import numpy as np
 
 from deepcompose.models.base import Composer
-from deepcompose.voices import REST
+from deepcompose.representations.voices import REST
 
 
 class ChordComposer(Composer):

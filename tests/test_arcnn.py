@@ -11,7 +11,7 @@ from deepcompose.data import load_jsb  # noqa: E402
 from deepcompose.metrics import grid_metrics  # noqa: E402
 from deepcompose.models import arcnn  # noqa: E402
 from deepcompose.models.base import get_model, load_composer  # noqa: E402
-from deepcompose.voices import REST, Meter, grid_to_notes  # noqa: E402
+from deepcompose.representations.voices import REST, Meter, grid_to_notes  # noqa: E402
 
 METER = Meter(16, 0)
 

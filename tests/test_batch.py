@@ -25,7 +25,7 @@ from deepcompose.batch import file_seed, read_manifest, run_batch
 from deepcompose.errors import DeepcomposeError
 from deepcompose.models import base
 from deepcompose.models.base import Composer
-from deepcompose.voices import REST
+from deepcompose.representations.voices import REST
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLK = sorted((ROOT / "benchmarks" / "data" / "folk").glob("*.mid"))
@@ -161,7 +161,7 @@ def test_sigkill_then_rerun_resumes(tmp_path):
     src, out = tmp_path / "in", tmp_path / "out"
     rels = make_inputs(src, 40, broken=False)
     code = ("import sys; sys.path.insert(0, {tests!r}); import test_batch as t; "
-            "t.install_fake(float(sys.argv[1])); import cli; "
+            "t.install_fake(float(sys.argv[1])); import deepcompose.cli as cli; "
             "sys.argv = ['deepcompose'] + sys.argv[2:]; cli.deepcompose_main()")
     code = code.format(tests=str(ROOT / "tests"))
     args = ["batch", str(src), str(out), "--model", "gan", "--workers", "2", "--seed", "5"]

@@ -7,7 +7,7 @@ import deepcompose
 from deepcompose.errors import DeepcomposeError
 from deepcompose.pipeline import octave_shift, parse_bars
 from deepcompose.song import Note, Song, Track
-from deepcompose.voices import REST, Meter
+from deepcompose.representations.voices import REST, Meter
 
 MELODY = [(67, 0.0, 0.9, 90), (69, 1.0, 0.5, 80), (71, 1.5, 0.5, 80), (72, 2.0, 2.0, 100),
           (71, 4.0, 1.0, 90), (69, 5.0, 1.0, 90), (67, 6.0, 2.0, 90)]

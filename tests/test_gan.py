@@ -8,7 +8,7 @@ import pytest
 from deepcompose.data import PITCH_RANGE, load_jsb
 from deepcompose.errors import DeepcomposeError
 from deepcompose.models.base import load_composer
-from deepcompose.voices import REST, Meter
+from deepcompose.representations.voices import REST, Meter
 
 torch = pytest.importorskip("torch")
 from deepcompose.models.gan import guess_meter  # noqa: E402

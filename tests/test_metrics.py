@@ -10,7 +10,7 @@ import pytest
 from deepcompose import metrics
 from deepcompose.data import load_jsb
 from deepcompose.song import Note, Song, Track
-from deepcompose.voices import Meter, empty_grid
+from deepcompose.representations.voices import Meter, empty_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from baselines import random_scale, tonic_triad  # noqa: E402

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from deepcompose import limits
 from deepcompose.errors import DeepcomposeError
 from deepcompose.song import Note, Song, Track
-from deepcompose.voices import REST, Meter
+from deepcompose.representations.voices import REST, Meter
 
 G_MAJOR_TUNE = [(67, 0, 1, 90), (71, 1, 0.5, 80), (74, 1.5, 0.5, 80), (72, 2, 1, 90),
                 (69, 3, 1, 70), (66, 4, 1, 90), (67, 5, 3, 100)]

@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from deepcompose.data import load_jsb  # noqa: E402
 from deepcompose.models import transformer as tf  # noqa: E402
 from deepcompose.models.base import WEIGHTS_DIR, load_composer  # noqa: E402
-from deepcompose.voices import REST, Meter  # noqa: E402
+from deepcompose.representations.voices import REST, Meter  # noqa: E402
 
 
 @pytest.fixture(scope="module")

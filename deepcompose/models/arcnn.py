@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import PITCH_RANGE, random_window
-from ..voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
+from ..representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
 from .base import Composer, single_thread
 
 LOW, HIGH = PITCH_RANGE

@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import DeepcomposeError
-from ..voices import Meter
+from ..representations.voices import Meter
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 TASKS = ("accompany", "continue", "enhance", "infill")

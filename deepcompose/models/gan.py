@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from ..data import PITCH_RANGE
 from ..errors import DeepcomposeError
-from ..voices import REST, STEPS_PER_BEAT, Meter
+from ..representations.voices import REST, STEPS_PER_BEAT, Meter
 from .base import Composer, single_thread
 
 LOW, HIGH = PITCH_RANGE
@@ -107,7 +107,7 @@ def guess_meter(grid: np.ndarray) -> Meter:
     Chorale half notes fall on beats 1 and 3 in 4/4 and on beat 1 in 3/4: pick the
     meter and offset whose strong beats catch the most long-note onsets.
     """
-    from ..voices import grid_to_notes
+    from ..representations.voices import grid_to_notes
 
     onsets = np.array([s for row in grid for _, s, e in grid_to_notes(row) if e - s >= 8])
     if onsets.size == 0:

@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..data import PITCH_RANGE
-from ..voices import REST, STEPS_PER_BEAT, Meter
+from ..representations.voices import REST, STEPS_PER_BEAT, Meter
 from .base import Composer, single_thread
 
 VOICES = 4

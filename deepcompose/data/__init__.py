@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DeepcomposeError
-from .voices import REST
+from ..errors import DeepcomposeError
+from ..representations.voices import REST
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 JSB_PATH = REPO_ROOT / "datasets" / "jsb" / "Jsb16thSeparated.json"
 SPLITS = ("train", "valid", "test")
 PITCH_RANGE = (30, 88)  # lowest and highest MIDI pitch the shipped models cover, inclusive
@@ -143,7 +143,7 @@ def song_to_grid(song, roles: dict | None = None) -> np.ndarray | None:
 
 def tracks_to_grid(song, assigned: dict[str, list[int]]) -> np.ndarray | None:
     """``song`` with track indices per role (see ``assign_roles``) -> grid ``[4, steps]``."""
-    from .voices import STEPS_PER_BEAT, empty_grid, notes_to_row
+    from ..representations.voices import STEPS_PER_BEAT, empty_grid, notes_to_row
 
     if not assigned.get("S"):
         return None
@@ -181,7 +181,7 @@ def load_midi_folder(folder, roles: dict | None = None, split: str | None = None
     Files that cannot be read, or that have no track for S, are skipped; their
     ``(path, reason)`` go to ``errors`` when a list is given.
     """
-    from .song import Song
+    from ..song import Song
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -221,7 +221,7 @@ def load_music21_chorales(split: str | None = None, limit: int | None = None,
     import music21
     from music21 import corpus
 
-    from .song import Song
+    from ..song import Song
 
     paths = sorted((p for p in corpus.getComposer("bach") if Path(p).name.startswith("bwv")),
                    key=lambda p: Path(p).name)
