@@ -65,8 +65,8 @@ import math
 
 import numpy as np
 
-from . import keys
-from .representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
+from .. import keys
+from ..representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
 
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
 FOURTH = 5
