@@ -171,7 +171,11 @@ def inspect_command(file, as_json):
 
 @main.command("train")
 @click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
-@click.option("--data", default="jsb", show_default=True, help="'jsb' or a folder of MIDI files.")
+@click.option("--style", default=None,
+              help="gan only: chorale (default, JSB voices) or pop (the band: --data pop909 "
+                   "for bass/keys/counter, --data groove for drums).")
+@click.option("--data", default="jsb", show_default=True,
+              help="'jsb', 'music21', 'pop909', 'groove' or a folder of MIDI files.")
 @click.option("--steps", default=1000, show_default=True, type=int, help="Optimizer updates.")
 @click.option("--out", default=None, help="Run folder (default runs/MODEL).")
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -181,12 +185,14 @@ def inspect_command(file, as_json):
 @click.option("--threads", type=int, help="torch threads per process.")
 @click.option("--checkpoint-every", default=200, show_default=True, type=int)
 @click.option("--validate-every", default=500, show_default=True, type=int)
-def train_command(model, data, steps, out, seed, resume, tiny, overrides, threads,
+def train_command(model, style, data, steps, out, seed, resume, tiny, overrides, threads,
                   checkpoint_every, validate_every):
-    """Train a model; writes OUT/MODEL.safetensors + .json, a log and checkpoints."""
-    from deepcompose.train import parse_overrides, train
+    """Train a model; writes OUT/FAMILY.safetensors + .json, a log and checkpoints."""
+    from deepcompose.train import family_name, parse_overrides, train
 
-    metrics = train(model=model, data=data, steps=steps, out=out or f"runs/{model}", seed=seed,
+    family = family_name(model, style, data)
+    metrics = train(model=model, style=style, data=data, steps=steps,
+                    out=out or f"runs/{family}", seed=seed,
                     resume=resume, tiny=tiny, overrides=parse_overrides(list(overrides)),
                     checkpoint_every=checkpoint_every, validate_every=validate_every,
                     threads=threads)

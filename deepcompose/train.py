@@ -4,7 +4,13 @@ A family module (``deepcompose.models.<name>``) provides:
 
 - ``DEFAULT_CONFIG`` (the shipped model) and ``TINY_CONFIG`` (tests): dicts;
 - ``make_trainer(config, train, valid) -> Trainer`` where ``train``/``valid`` are
-  lists of voice grids ``[4, steps]`` (already augmented for train).
+  lists of voice grids ``[4, steps]`` (already augmented for train);
+- optionally ``load_split(data, split) -> list`` and ``augment_train(pieces) -> list``
+  when it trains on something other than voice grids (the band and drum families:
+  multi-track rolls from POP909, drum rolls from Groove).
+
+``--model M --style S --data D`` picks the family: ``FAMILIES`` maps the style and data
+to a family module; without a style (or ``chorale``) the family is the model itself.
 
 A ``Trainer`` has ``modules`` (name -> nn.Module, used through this dict so the
 loop can wrap them in DistributedDataParallel), ``optimizers`` (name ->
@@ -32,7 +38,31 @@ from .errors import DeepcomposeError
 from .models.base import REGISTRY, save_weights
 
 
+# (model, style, data) -> family module in deepcompose.models; its weights are weights/FAMILY.*
+FAMILIES = {
+    ("gan", "pop", "pop909"): "gan_pop",
+    ("gan", "pop", "groove"): "gan_drums",
+}
+
+
+def family_name(model: str, style: str | None = None, data: str = "jsb") -> str:
+    """The family trained by ``--model M --style S --data D`` (also the weights' file stem)."""
+    if style in (None, "chorale"):
+        if model not in REGISTRY:
+            raise DeepcomposeError(
+                f"unknown model {model!r}; available: {', '.join(sorted(REGISTRY))}")
+        return model
+    if (model, style, data) not in FAMILIES:
+        known = ", ".join(f"--model {m} --style {s} --data {d}" for m, s, d in FAMILIES)
+        raise DeepcomposeError(f"nothing to train for --model {model} --style {style} "
+                               f"--data {data}; choose one of: {known}")
+    return FAMILIES[(model, style, data)]
+
+
 def family_module(name: str):
+    """The module of family ``name``: a registered model or a value of ``FAMILIES``."""
+    if name in FAMILIES.values():
+        return importlib.import_module("deepcompose.models." + name)
     if name not in REGISTRY:
         raise DeepcomposeError(f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}")
     return importlib.import_module("deepcompose.models." + REGISTRY[name].split(":")[0])
@@ -69,6 +99,7 @@ def train(
     validate_every: int = 500,
     progress: bool = True,
     threads: int | None = None,
+    style: str | None = None,
 ) -> dict:
     """Train ``model`` on ``data`` for ``steps`` updates; write ``OUT/NAME.safetensors``.
 
@@ -77,6 +108,7 @@ def train(
     """
     import torch
 
+    model = family_name(model, style, data)
     fam = family_module(model)
     config = dict(fam.TINY_CONFIG if tiny else fam.DEFAULT_CONFIG)
     unknown = set(overrides or {}) - set(config)
@@ -88,8 +120,9 @@ def train(
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)  # same initial weights on every rank
-    train_set = augment(load_voices(data, "train"))
-    valid_set = load_voices(data, "valid")
+    load = getattr(fam, "load_split", load_voices)
+    train_set = getattr(fam, "augment_train", augment)(load(data, "train"))
+    valid_set = load(data, "valid")
     # Distributed sampling: each rank draws its windows from its own slice of the pieces.
     train_set = train_set[rank::world]
     trainer = fam.make_trainer(config, train_set, valid_set)
