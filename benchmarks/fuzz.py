@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "data"))
 import make_corpus  # noqa: E402
 
 from deepcompose.errors import DeepcomposeError  # noqa: E402
-from deepcompose.midi import parse_midi  # noqa: E402
+from deepcompose.io.midi import parse_midi  # noqa: E402
 from deepcompose.song import Song  # noqa: E402
 
 ODD_VALUES = [None, True, -1, 0, 1e308, -1e308, float("inf"), "x", "", [], {}, [1, 2],

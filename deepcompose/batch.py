@@ -403,7 +403,7 @@ def _ray_rows(jobs, in_dir, out_dir, s: Settings, workers: int | None, address: 
         raise DeepcomposeError(
             "the ray engine needs Ray: pip install 'deepcompose[ray]' (or pip install ray)"
         ) from None
-    from .song import atomic_write_bytes
+    from .atomic import atomic_write_bytes
 
     started = not ray.is_initialized()
     if started:
@@ -585,7 +585,7 @@ def _preload() -> None:
     """Import the reading/writing modules once here rather than in every forked worker."""
     import importlib
 
-    for name in ("deepcompose.pipeline", "deepcompose.song", "deepcompose.midi", "pretty_midi"):
+    for name in ("deepcompose.pipeline", "deepcompose.song", "deepcompose.io.midi", "pretty_midi"):
         try:
             importlib.import_module(name)
         except ImportError:

@@ -55,7 +55,7 @@ def plot_song(song, path, melody_index: int = 0) -> None:
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    from .song import atomic_path
+    from .atomic import atomic_path
 
     notes = [n for t in song.tracks for n in t.notes]
     end = max([n.end for n in notes], default=4.0)

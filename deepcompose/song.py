@@ -6,33 +6,24 @@ time-signature positions). Seconds only appear through the tempo map
 (``pianoroll``, ``melody_row``); generated rolls come back through
 ``from_pianoroll``.
 
-Readers and writers pick the format by extension (``Song.read`` / ``Song.write``):
-MIDI in ``midi.py`` (no music21 import), MusicXML / ABC in ``notation.py``
-(music21, imported lazily), JSON here (the schema of DESIGN.md).
+Song is the data model only. Files are read and written by ``deepcompose.io`` (one
+module per format); ``Song.read`` / ``Song.write`` are conveniences that dispatch there.
+The JSON schema of DESIGN.md is the data model's own dict form (``from_notes`` /
+``to_notes``); ``io.json_notes`` reads and writes it as files.
 """
 
 from __future__ import annotations
 
 import bisect
-import functools
-import json
+import importlib
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import keys, limits
 from .errors import DeepcomposeError
 from .representations.voices import STEPS_PER_BEAT, Meter, notes_to_row
-
-MIDI_EXTS = (".mid", ".midi")
-NOTATION_READ_EXTS = (".musicxml", ".xml", ".mxl", ".abc")
-NOTATION_WRITE_EXTS = (".musicxml", ".xml", ".mxl")
-READ_EXTS = MIDI_EXTS + NOTATION_READ_EXTS + (".json",)
-WRITE_EXTS = MIDI_EXTS + NOTATION_WRITE_EXTS + (".json",)
 
 # Track names that mark the melody; the default melody rule prefers them.
 MELODY_WORDS = ("melody", "vocal", "voice", "lead", "soprano", "tune", "sing")
@@ -87,44 +78,18 @@ class Song:
 
     @classmethod
     def read(cls, path) -> Song:
-        """Read ``.mid .midi .musicxml .xml .mxl .abc .json``; DeepcomposeError on bad input."""
-        path = Path(path)
-        ext = _extension(path, READ_EXTS, "read")
-        if not path.exists():
-            raise DeepcomposeError(f"file not found: {path}")
-        if not path.is_file():
-            raise DeepcomposeError(f"not a file: {path}")
-        if ext in MIDI_EXTS:
-            from .midi import read_midi
+        """Read ``.mid .midi .musicxml .xml .mxl .abc .json``; DeepcomposeError on bad input.
 
-            return read_midi(path)
-        if ext in NOTATION_READ_EXTS:
-            from .notation import read_notation
+        Same as ``deepcompose.io.read`` (the format modules live in ``deepcompose.io``).
+        """
+        return _io().read(path)
 
-            return read_notation(path)
-        limits.check_file_size(path.stat().st_size, path.name)
-        try:
-            obj = json.loads(path.read_bytes())
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise DeepcomposeError(f"{path.name} is not valid JSON: {e}") from None
-        except OSError as e:
-            raise DeepcomposeError(f"cannot read {path}: {e.strerror or e}") from None
-        return cls.from_notes(obj)
+    def write(self, path, **options) -> None:
+        """Write by extension (``.mid .midi .musicxml .xml .mxl .json`` and audio), atomically.
 
-    def write(self, path) -> None:
-        """Write ``.mid .midi .musicxml .xml .mxl .json`` atomically (temp file + rename)."""
-        path = Path(path)
-        ext = _extension(path, WRITE_EXTS, "write")
-        if ext in MIDI_EXTS:
-            from .midi import midi_bytes
-
-            atomic_write_bytes(path, midi_bytes(self))
-        elif ext == ".json":
-            atomic_write_bytes(path, (json.dumps(self.to_notes(), indent=1) + "\n").encode())
-        else:
-            from .notation import write_notation
-
-            write_notation(self, path)
+        Same as ``deepcompose.io.write(song, path)``.
+        """
+        _io().write(self, path, **options)
 
     # ------------------------------------------------------------------ JSON / tuples
 
@@ -229,9 +194,7 @@ class Song:
     @classmethod
     def from_pretty_midi(cls, pm) -> Song:
         """A ``pretty_midi.PrettyMIDI`` -> Song (times through its own tick map)."""
-        from .midi import song_from_pretty_midi
-
-        return song_from_pretty_midi(pm)
+        return _io("midi").song_from_pretty_midi(pm)
 
     def to_pretty_midi(self):
         """This song as a ``pretty_midi.PrettyMIDI`` (through the MIDI writer)."""
@@ -239,22 +202,16 @@ class Song:
 
         import pretty_midi
 
-        from .midi import midi_bytes
-
-        return pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes(self)))
+        return pretty_midi.PrettyMIDI(io.BytesIO(_io("midi").midi_bytes(self)))
 
     @classmethod
     def from_music21(cls, stream) -> Song:
         """A music21 Score / Part / Stream -> Song (one track per part)."""
-        from .notation import song_from_music21
-
-        return song_from_music21(stream)
+        return _io("notation").song_from_music21(stream)
 
     def to_music21(self):
         """A music21 Score: one part per track, with meter, key and tempo marks."""
-        from .notation import song_to_music21
-
-        return song_to_music21(self)
+        return _io("notation").song_to_music21(self)
 
     # ------------------------------------------------------------------ time
 
@@ -471,15 +428,14 @@ def _quantized(notes, steps_per_beat: int, steps: int) -> list[tuple[int, int, i
     return out
 
 
-def _extension(path: Path, allowed, verb: str) -> str:
-    """The lower-case extension of ``path``, or a clear error naming the ones ``allowed``."""
-    ext = path.suffix.lower()
-    if ext not in allowed:
-        raise DeepcomposeError(
-            f"cannot {verb} {path.name!r}: unknown extension {ext or '(none)'!r}; "
-            f"use one of {' '.join(allowed)}"
-        )
-    return ext
+def _io(module: str = ""):
+    """``deepcompose.io`` (or one of its format modules), found at call time.
+
+    The format modules build and consume Songs, so they import this module; Song reaches
+    them by name when a convenience method is called, never by an import statement, and
+    the import graph has no circle.
+    """
+    return importlib.import_module("deepcompose.io" + (f".{module}" if module else ""))
 
 
 def _normalize_tempos(tempos) -> list[tuple[float, float]]:
@@ -585,67 +541,3 @@ def _parse_note(n, where: str) -> Note:
     limits.check_beats(start + dur, where)
     vel = _integer(vel, f"{where}.velocity", 1, 127)
     return Note(pitch, start, start + dur, vel)
-
-
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and ``os.replace``.
-
-    Nothing is left behind on failure; permission and disk errors become DeepcomposeError.
-    """
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-
-
-@functools.cache
-def _umask() -> int:
-    """The process umask, read once (reading it means setting it, so not per write)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class atomic_path:
-    """Context manager: yields a temp path beside ``path``; renamed onto it on success.
-
-    ``with atomic_path(out) as tmp: write(tmp)`` — the temp file keeps ``path``'s suffix
-    so that writers that go by extension (music21) still work.
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-
-    def __enter__(self) -> Path:
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        if not folder.is_dir():
-            raise DeepcomposeError(f"cannot write {self.path}: folder {folder} does not exist")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.stem}.",
-                                       suffix=".tmp" + self.path.suffix)
-        except OSError as e:
-            raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
-        os.close(fd)
-        self.tmp = Path(tmp)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            try:
-                os.chmod(self.tmp, 0o666 & ~_umask())  # as open() would have made it, not 0600
-                os.replace(self.tmp, self.path)
-                return False
-            except OSError as e:
-                self._remove_tmp()
-                raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
-        self._remove_tmp()
-        if isinstance(exc, OSError):
-            raise DeepcomposeError(f"cannot write {self.path}: {exc.strerror or exc}") from None
-        return False
-
-    def _remove_tmp(self):
-        try:
-            self.tmp.unlink()
-        except OSError:
-            pass

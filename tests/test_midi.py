@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deepcompose.errors import DeepcomposeError
-from deepcompose.midi import parse_midi
+from deepcompose.io.midi import parse_midi
 from deepcompose.song import Note, Song, Track
 
 DATA = Path(__file__).parent / "data"

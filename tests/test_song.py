@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from deepcompose import limits
 from deepcompose.errors import DeepcomposeError
-from deepcompose.song import Note, Song, Track
 from deepcompose.representations.voices import REST, Meter
+from deepcompose.song import Note, Song, Track
 
 G_MAJOR_TUNE = [(67, 0, 1, 90), (71, 1, 0.5, 80), (74, 1.5, 0.5, 80), (72, 2, 1, 90),
                 (69, 3, 1, 70), (66, 4, 1, 90), (67, 5, 3, 100)]
@@ -249,7 +249,7 @@ def leftovers(folder):
 
 def test_unknown_extension_writes_nothing(tmp_path):
     with pytest.raises(DeepcomposeError, match="unknown extension"):
-        Song.from_tuples(G_MAJOR_TUNE).write(tmp_path / "out.wav")
+        Song.from_tuples(G_MAJOR_TUNE).write(tmp_path / "out.docx")
     assert leftovers(tmp_path) == []
 
 
@@ -260,7 +260,7 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken(song):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("deepcompose.notation.song_to_music21", broken)
+    monkeypatch.setattr("deepcompose.io.notation.song_to_music21", broken)
     with pytest.raises(RuntimeError):
         Song.from_tuples(G_MAJOR_TUNE).write(out)
     assert out.read_text() == "old" and leftovers(tmp_path) == ["out.musicxml"]
@@ -293,7 +293,7 @@ def test_disk_full_is_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
     def full(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("deepcompose.song.os.replace", full)
+    monkeypatch.setattr("deepcompose.atomic.os.replace", full)
     with pytest.raises(DeepcomposeError, match="cannot write .*No space left on device"):
         Song.from_tuples(G_MAJOR_TUNE).write(tmp_path / "x.json")
     assert leftovers(tmp_path) == []

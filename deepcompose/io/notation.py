@@ -20,9 +20,10 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 
-from . import keys, limits
-from .errors import DeepcomposeError
-from .song import Note, Song, Track, atomic_path
+from .. import keys, limits
+from ..atomic import atomic_path
+from ..errors import DeepcomposeError
+from ..song import Note, Song, Track
 
 GRID = 12  # writing: offsets and durations round to 1/12 beat
 
@@ -312,3 +313,13 @@ def write_notation(song: Song, path) -> None:
             raise DeepcomposeError(f"cannot write {path.name} as MusicXML: {e}") from None
         if written != tmp and written.exists():
             written.replace(tmp)
+
+
+def read(path) -> Song:
+    """``deepcompose.io`` reader entry point: MusicXML (``.musicxml .xml .mxl``) or ABC."""
+    return read_notation(path)
+
+
+def write(song: Song, path) -> None:
+    """``deepcompose.io`` writer entry point: MusicXML or compressed MusicXML."""
+    write_notation(song, path)

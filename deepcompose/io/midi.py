@@ -31,9 +31,9 @@ import io
 from collections import deque
 from pathlib import Path
 
-from . import keys, limits
-from .errors import DeepcomposeError
-from .song import Note, Song, Track
+from .. import keys, limits
+from ..errors import DeepcomposeError
+from ..song import Note, Song, Track
 
 DRUM_CHANNEL = 9
 # Key signatures as (sharps or -flats) -> tonic pitch class, and back to mido's key names.
@@ -395,3 +395,15 @@ def song_from_pretty_midi(pm) -> Song:
     song = Song(tracks=tracks, tempos=tempos, time_signatures=sigs, key=key, ticks_per_beat=res)
     song.check_limits("the PrettyMIDI object")
     return song
+
+
+def read(path) -> Song:
+    """``deepcompose.io`` reader entry point: a ``.mid``/``.midi`` file -> Song."""
+    return read_midi(path)
+
+
+def write(song: Song, path) -> None:
+    """``deepcompose.io`` writer entry point: Song -> type-1 ``.mid``, written atomically."""
+    from ..atomic import atomic_write_bytes
+
+    atomic_write_bytes(path, midi_bytes(song))
