@@ -1,0 +1,270 @@
+"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``gan_pop``).
+
+1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
+   ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
+2. Chords: the given ones, or the chord head's best path over beats (``viterbi``).
+3. Latents from the seed (zero at temperature 0), one generator pass (overlapping chunks
+   of ``chunk`` steps for long pieces).
+4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / T)); its pitch(es) sampled
+   from the pitch logits at temperature T (one pitch for bass and counter; each keys pitch
+   its own Bernoulli, the likeliest one if none came up); its duration class likewise;
+   velocity = the velocity head + a little noise. A single-line track's note ends at the
+   track's next attack, a keys note at the next attack of the same pitch.
+5. Decoding rules (``rules=True``; off for the card's ablation): bass and keys pitches
+   limited to the chord's tones, bass and keys notes cut at the next chord change, and a
+   silent bar inside the melody's span gets the keys' likeliest attack of that bar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..chords import chord_class, parse_chord
+from ..representations.multitrack import (
+    NAMES,
+    PROGRAMS,
+    STEPS_PER_BEAT,
+    BandPart,
+    BandResult,
+    steps_for,
+)
+from .gan_pop import (
+    CHROMA,
+    DURS,
+    N_MEL,
+    N_METER,
+    RANGES,
+    TRACKS,
+    check_request,
+    chord_features,
+    class_label,
+    melody_features,
+    meter_features,
+    split_head,
+    viterbi,
+)
+
+HALO = 160  # steps of context on each side of a chunk (> the generator's receptive field)
+
+
+def melody_rows(melody, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Highest sounding melody pitch per step ``[steps]`` (-1 rest) and onsets ``[steps]``."""
+    row = np.full(steps, -1, dtype=np.int64)
+    onset = np.zeros(steps, dtype=bool)
+    for pitch, start, end, _ in sorted(melody, key=lambda n: n[0]):
+        a = max(0, round(start * STEPS_PER_BEAT))
+        b = min(steps, max(a + 1, round(end * STEPS_PER_BEAT)))
+        if a < steps:
+            row[a:b] = int(pitch)
+            onset[a] = True
+    return row, onset
+
+
+def given_chords(chords, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chord class ``[steps]`` and bass pitch class ``[steps]`` (-1) of given chords."""
+    classes = np.zeros(steps, dtype=np.int64)
+    bass = np.full(steps, -1, dtype=np.int64)
+    for start, end, label in chords:
+        a, b = max(0, round(start * STEPS_PER_BEAT)), min(steps, round(end * STEPS_PER_BEAT))
+        root, _, b_pc = parse_chord(label)
+        classes[a:b] = chord_class(label)
+        bass[a:b] = -1 if root is None else b_pc
+    return classes, bass
+
+
+def chord_segments(classes: np.ndarray, bass: np.ndarray, length_beats: float):
+    """Per-step chords -> ``[(start_beat, end_beat, harte_label)]`` (N segments dropped)."""
+    out, start = [], 0
+    for t in range(1, len(classes) + 1):
+        if t == len(classes) or classes[t] != classes[start] or bass[t] != bass[start]:
+            if classes[start] > 0:
+                b = None if bass[start] < 0 else int(bass[start])
+                end = min(t / STEPS_PER_BEAT, length_beats)
+                if start / STEPS_PER_BEAT < end:
+                    out.append((start / STEPS_PER_BEAT, end, class_label(int(classes[start]), b)))
+            start = t
+    return out
+
+
+def run_generator(G, cond: torch.Tensor, z, chunk: int) -> list[torch.Tensor]:
+    """Generator outputs for the whole piece, ``chunk`` steps at a time with ``HALO`` steps
+    of context on each side (outputs inside a chunk equal those of one long pass)."""
+    zs, zb, zt = z
+    T = cond.shape[-1]
+    if T <= chunk:
+        return G(cond, zs, zb, zt)
+    parts: list[list[torch.Tensor]] = [[] for _ in TRACKS]
+    for s in range(0, T, chunk):
+        a, b = max(0, s - HALO), min(T, s + chunk + HALO)
+        outs = G(cond[..., a:b], zs, zb[..., a:b], zt)
+        for i, o in enumerate(outs):
+            parts[i].append(o[..., s - a:min(T, s + chunk) - a])
+    return [torch.cat(p, -1) for p in parts]
+
+
+def arrange(band, req, rules: bool = True) -> BandResult:
+    check_request(req)
+    cfg, G = band.cfg, band.generator
+    n = steps_for(req.length_beats)
+    T = -(-n // STEPS_PER_BEAT) * STEPS_PER_BEAT  # whole beats
+    mel, onset = melody_rows(req.melody, T)
+    bpb = float(req.beats_per_bar)
+    beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % bpb
+    mm = np.concatenate([melody_features(mel, onset), meter_features(beat_in_bar, bpb)])
+    mm_t = torch.from_numpy(mm)[None]
+    if req.chords:
+        classes, bass_pc = given_chords(req.chords, T)
+    else:  # the chord head's best path, one chord per beat
+        logp = G.chords(mm_t)[0].log_softmax(-1).numpy()  # [beats, K]
+        bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
+        path = viterbi(logp, bar_line, cfg["chord_switch"], cfg["chord_switch_bar"])
+        classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
+    cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc)]))[None]
+
+    gen = torch.Generator().manual_seed(int(req.seed) & 0xFFFF_FFFF_FFFF)
+    bar_lines = np.zeros(T, dtype=bool)  # steps that start a bar
+    bar_lines[1:] = beat_in_bar[1:] < beat_in_bar[:-1]
+    bar_lines[0] = beat_in_bar[0] < 1e-6
+    bar = np.cumsum(bar_lines)
+    zs = torch.randn(1, cfg["z_shared"], generator=gen)
+    zbar = torch.randn(1, cfg["z_bar"], int(bar.max()) + 1, generator=gen)
+    zt = torch.randn(1, len(TRACKS), cfg["z_track"], generator=gen)
+    tau = float(req.temperature)
+    if tau <= 0:
+        zs, zbar, zt = zs * 0, zbar * 0, zt * 0
+    zb = zbar[:, :, torch.from_numpy(bar)]  # [1, zb, T]
+    outs = run_generator(G, cond, (zs, zb, zt), int(cfg["chunk"]))
+
+    change = np.ones(T, dtype=bool)
+    change[1:] = (classes[1:] != classes[:-1]) | (bass_pc[1:] != bass_pc[:-1])
+    sampled = {track: _sample_track(track, out, classes, tau, gen, rules)
+               for track, out in zip(TRACKS, outs, strict=True)}
+    if rules:
+        others = [n for t in ("bass", "counter") for n in sampled[t][0]]
+        _, _, attack_p, pitch_l = sampled["keys"]
+        _fill_silent_bars(sampled["keys"][0], others, attack_p, pitch_l, bar_lines,
+                          _melody_bars(req, bpb))
+    parts = []
+    for track in TRACKS:
+        notes = _ends(sampled[track][0], track, change if rules and track != "counter" else None,
+                      T)
+        notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
+                 if a / 4 < req.length_beats]
+        parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
+    chords = (sorted((float(s), float(e), lab) for s, e, lab in req.chords) if req.chords
+              else chord_segments(classes[:n], bass_pc[:n], req.length_beats))
+    score = _score(band, cond, np.concatenate([sampled[t][1] for t in TRACKS]))
+    return BandResult(parts, chords, score)
+
+
+def _sample_track(track, out, classes, tau, gen, rules):
+    """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one track, its attack roll
+    ``[P, T]`` for the critic, and the attack probabilities / pitch logits (for the rules)."""
+    attack, pitch, dur, vel = (x[0] for x in split_head(out, track))  # [T], [P, T], [8, T], [T]
+    lo, hi = RANGES[track]
+    T = attack.shape[0]
+    if rules and track != "counter":
+        pcs = torch.from_numpy(CHROMA[classes]).bool()  # [T, 12] chord tones (N: none)
+        allowed = pcs[:, (torch.arange(lo, hi + 1) % 12)].T  # [P, T]
+        allowed |= ~pcs.any(1)[None]
+        pitch = pitch.masked_fill(~allowed, float("-inf"))
+    t = max(tau, 1e-4)
+    p_att = torch.sigmoid(attack / t)
+    hits = (p_att > 0.5) if tau <= 0 else (torch.rand(T, generator=gen) < p_att)
+    u = torch.rand(pitch.shape, generator=gen).clamp(1e-9, 1 - 1e-9)
+    if track == "keys":
+        p_pitch = torch.sigmoid(pitch / t)
+        chosen = (p_pitch > 0.5) if tau <= 0 else (u < p_pitch)
+        best = pitch.argmax(0)
+        chosen[best, torch.arange(T)] |= ~chosen.any(0)
+    else:
+        g = pitch / t - (0 if tau <= 0 else torch.log(-torch.log(u)))
+        chosen = torch.zeros_like(pitch, dtype=torch.bool)
+        chosen[g.argmax(0), torch.arange(T)] = True
+    ud = torch.rand(dur.shape, generator=gen).clamp(1e-9, 1 - 1e-9)
+    dsel = (dur / t - (0 if tau <= 0 else torch.log(-torch.log(ud)))).argmax(0)
+    velocity = torch.sigmoid(vel) * 127 + (0 if tau <= 0 else 3 * torch.randn(T, generator=gen))
+    roll = (chosen & hits[None]).float().numpy()
+    notes = []
+    for s in np.nonzero(hits.numpy())[0]:
+        v = int(np.clip(round(float(velocity[s])), 20, 127))
+        for p in np.nonzero(chosen[:, s].numpy())[0]:
+            notes.append((int(p) + lo, int(s), int(DURS[int(dsel[s])]), v))
+    return notes, roll, p_att.numpy(), pitch
+
+
+def _ends(notes, track, change, T):
+    """Start/duration notes -> ``(pitch, start, end, vel)`` in steps: single lines end at
+    their next attack, keys notes at the next attack of their pitch, all at ``change``
+    (the next chord change) when given, and at the piece's end."""
+    notes = sorted(notes, key=lambda n: (n[1], n[0]))
+    starts = sorted({n[1] for n in notes})
+    next_change = np.full(T + 1, T)
+    if change is not None:
+        c = np.nonzero(change)[0]
+        idx = np.searchsorted(c, np.arange(T + 1), side="right")
+        next_change = np.where(idx < len(c), c[np.minimum(idx, len(c) - 1)], T)
+    nxt_by_pitch: dict[int, int] = {}
+    out = []
+    for p, s, d, v in reversed(notes):
+        end = min(s + d, T, int(next_change[s]))
+        if track == "keys":
+            end = min(end, nxt_by_pitch.get(p, T))
+            nxt_by_pitch[p] = s
+        else:
+            later = [x for x in starts if x > s]
+            end = min(end, later[0] if later else T)
+        out.append((p, s, max(end, s + 1), v))
+    return sorted(out, key=lambda n: (n[1], n[0]))
+
+
+def _melody_bars(req, bpb):
+    """Bar indices (counted from the first bar line, pickup = -1) from the melody's first
+    bar to its last."""
+    if not req.melody:
+        return range(0)
+    first = min(n[1] for n in req.melody)
+    last = max(n[2] for n in req.melody) - 1e-6
+    return range(int(np.floor((first - req.first_bar_beat) / bpb)),
+                 int(np.floor((last - req.first_bar_beat) / bpb)) + 1)
+
+
+def _fill_silent_bars(keys, others, attack_p, pitch_l, bar_lines, bars):
+    """Rule: a bar of the melody's span where nothing would sound gets one keys attack at
+    the step the network rates likeliest, with its likeliest pitches (appended to ``keys``).
+    Notes are ``(pitch, start_step, dur_steps, vel)``; ``bars`` counts from the first bar
+    line (the pickup is bar -1)."""
+    T = len(attack_p)
+    sounding = [(n[1], n[1] + n[2]) for n in keys + others]
+    starts = list(np.nonzero(bar_lines)[0])
+    if not starts or starts[0] > 0:
+        starts = [0, *starts]  # the pickup (or the whole piece) as a bar of its own
+        offset = 1 if len(starts) > 1 else 0
+    else:
+        offset = 0
+    starts.append(T)
+    lo = RANGES["keys"][0]
+    for b in bars:
+        i = b + offset
+        if not 0 <= i < len(starts) - 1:
+            continue
+        a, e = int(starts[i]), int(starts[i + 1])
+        if a >= e or any(s < e and f > a for s, f in sounding):
+            continue
+        s = a + int(np.argmax(attack_p[a:e]))
+        probs = torch.sigmoid(pitch_l[:, s]).numpy()
+        top = [int(i) for i in np.nonzero(probs > 0.5)[0]] or [int(probs.argmax())]
+        keys += [(p + lo, s, e - s, 80) for p in top]
+
+
+def _score(band, cond: torch.Tensor, rolls: np.ndarray) -> float:
+    """The critic's score of the sampled attack rolls (higher = more like POP909)."""
+    T = cond.shape[-1]
+    pad = (-T) % 16
+    x = torch.nn.functional.pad(cond, (0, pad))
+    r = torch.nn.functional.pad(torch.from_numpy(rolls)[None], (0, pad))
+    return float(band.critic(x, r).mean())
+
+
+__all__ = ["arrange", "N_MEL", "N_METER"]

@@ -1,0 +1,303 @@
+"""Training of the pop band GAN on POP909 (see ``gan_pop`` for the networks).
+
+One update = one generator pass over ``batch`` random windows of ``window`` 16th steps,
+each transposed by a random -6..+5 semitones (all 12 keys):
+
+- critic: WGAN-GP (Gulrajani et al. 2017) on the attack rolls of bass, keys and counter,
+  real vs the generator's *sampled* rolls (Bernoulli attacks, Gumbel-max / Bernoulli
+  pitches, straight-through gradients), conditioned on melody, meter and chords;
+- generator: supervised likelihood of POP909's own parts (attack BCE, pitch CE or BCE,
+  duration CE, velocity MSE, chord CE for the chord head) + ``adv`` x the critic's loss.
+
+Why the supervised term: the melody of a POP909 window has a real arrangement, and its
+likelihood teaches chords, ranges and rhythm in minutes of CPU time, where an adversarial
+signal alone takes far longer and collapses easily (pix2pix, Isola et al. 2017, pairs an
+L1 term with the GAN loss for the same reason). The critic adds what a per-cell
+likelihood cannot see: how the sampled tracks fit together (attacks that line up across
+bass and keys, chord sizes, bar-to-bar consistency through the latents).
+
+The generator is conditioned on the annotated chords (teacher forcing); the chord head
+learns the same chords from the melody alone, and replaces them at generation time when
+no chords are given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .gan_pop import (
+    DURS,
+    N_MEL,
+    N_METER,
+    RANGES,
+    TRACKS,
+    Critic,
+    Generator,
+    P,
+    chord_features,
+    duration_class,
+    fold,
+    melody_features,
+    meter_features,
+    split_head,
+    transpose_classes,
+)
+
+STEPS_PER_BEAT = 4
+
+
+class SongArrays:
+    """One POP909 song as per-step arrays (padded to at least ``min_steps``)."""
+
+    def __init__(self, song, min_steps: int):
+        T = max(song.steps, min_steps)
+        T = -(-T // STEPS_PER_BEAT) * STEPS_PER_BEAT
+        self.T, self.bpb = T, song.beats_per_bar
+        mel = song.tracks["melody"]
+        self.mel = np.full(T, -1, dtype=np.int16)
+        self.mel_onset = np.zeros(T, dtype=bool)
+        for p, a, d, _ in mel[np.argsort(mel[:, 0], kind="stable")]:  # highest wins
+            self.mel[a:a + d] = p
+        self.mel_onset[mel[:, 1]] = True
+        bib = np.zeros(T // STEPS_PER_BEAT, dtype=np.float32)
+        n = min(len(bib), len(song.beat_in_bar))
+        bib[:n] = song.beat_in_bar[:n]
+        for i in range(n, len(bib)):  # past the annotations: keep counting bars
+            bib[i] = (bib[i - 1] + 1) % self.bpb
+        self.beat_in_bar = (bib[:, None] + np.arange(4) / 4).reshape(-1)  # [T] in beats
+        self.chords = np.zeros(T, dtype=np.int64)
+        self.chords[:song.steps] = song.chord_steps
+        self.bass_pc = np.full(T, -1, dtype=np.int64)
+        self.bass_pc[:song.steps] = song.bass_steps
+        self.notes = {t: song.tracks[t] for t in TRACKS}
+
+
+def render(song: SongArrays, s: int, W: int, k: int) -> dict:
+    """Window ``[s, s + W)`` of ``song`` moved by ``k`` semitones -> numpy inputs and targets.
+
+    ``cond [N_COND, W]``; ``chord [W // 4]`` class per beat; per track ``attack [W]``,
+    ``pitch`` (``[W]`` index, -100 where no attack; keys ``[P, W]`` multi-hot),
+    ``dur [W]``, ``vel [W]`` (0..1).
+    """
+    mel = song.mel[s:s + W].astype(np.int64)
+    mel = np.where(mel >= 0, mel + k, -1)
+    classes = transpose_classes(song.chords[s:s + W], k)
+    bass = song.bass_pc[s:s + W]
+    bass = np.where(bass >= 0, (bass + k) % 12, -1)
+    cond = np.concatenate([melody_features(mel, song.mel_onset[s:s + W]),
+                           meter_features(song.beat_in_bar[s:s + W], song.bpb),
+                           chord_features(classes, bass)])
+    out = {"cond": cond, "chord": classes[::STEPS_PER_BEAT].copy(), "beat_in_bar":
+           song.beat_in_bar[s:s + W]}
+    for track in TRACKS:
+        notes = song.notes[track]
+        lo_i, hi_i = np.searchsorted(notes[:, 1], [s, s + W])
+        part = notes[lo_i:hi_i]
+        lo, hi = RANGES[track]
+        pitch = fold(part[:, 0] + k, lo, hi) - lo
+        t = part[:, 1] - s
+        attack = np.zeros(W, dtype=np.float32)
+        attack[t] = 1
+        dur = np.zeros(W, dtype=np.int64)
+        vel = np.zeros(W, dtype=np.float32)
+        if track == "keys":
+            target = np.zeros((P[track], W), dtype=np.float32)
+            target[pitch, t] = 1
+        else:  # one line: the lowest bass note / the highest counter note of a step wins
+            order = np.argsort(-pitch if track == "bass" else pitch, kind="stable")
+            target = np.full(W, -100, dtype=np.int64)
+            target[t[order]] = pitch[order]
+        order = np.argsort(part[:, 2], kind="stable")  # the longest note of a step sets it
+        dur[t[order]] = duration_class(part[order, 2])
+        vel[t[order]] = part[order, 3] / 127
+        out[track] = (attack, target, dur, vel)
+    return out
+
+
+def collate(items: list[dict]) -> dict:
+    out = {k: torch.from_numpy(np.stack([it[k] for it in items]))
+           for k in ("cond", "chord", "beat_in_bar")}
+    for track in TRACKS:
+        out[track] = tuple(torch.from_numpy(np.stack([it[track][i] for it in items]))
+                           for i in range(4))
+    return out
+
+
+def bar_latents(beat_in_bar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """Spread per-bar latents ``z [B, zb, bars]`` over steps -> ``[B, zb, T]``.
+    ``beat_in_bar [B, T]``: a new bar starts where it is 0."""
+    bar = torch.cumsum((beat_in_bar == 0).long(), 1).clamp(max=z.shape[2] - 1)  # [B, T]
+    return torch.gather(z, 2, bar[:, None, :].expand(-1, z.shape[1], -1))
+
+
+def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bool = False):
+    B, T = batch["beat_in_bar"].shape
+    bars = T // (2 * STEPS_PER_BEAT) + 2
+
+    def draw(*shape):
+        return torch.zeros(shape) if zero else torch.randn(*shape, generator=gen)
+
+    zs = draw(B, cfg["z_shared"])
+    zb = bar_latents(batch["beat_in_bar"], draw(B, cfg["z_bar"], bars))
+    return zs, zb, draw(B, len(TRACKS), cfg["z_track"])
+
+
+def supervised(outs, batch, chord_logits) -> dict:
+    """Per-term losses (nats or squared error), each averaged over its own cells."""
+    losses = {"chord": F.cross_entropy(chord_logits.transpose(1, 2), batch["chord"])}
+    for track, out in zip(TRACKS, outs, strict=True):
+        attack, pitch, dur, vel = split_head(out, track)
+        t_att, t_pitch, t_dur, t_vel = batch[track]
+        losses[f"{track}_attack"] = F.binary_cross_entropy_with_logits(attack, t_att)
+        on = t_att > 0
+        if not on.any():
+            continue
+        if track == "keys":
+            bce = F.binary_cross_entropy_with_logits(pitch, t_pitch, reduction="none").sum(1)
+            losses[f"{track}_pitch"] = bce[on].mean()
+        else:
+            losses[f"{track}_pitch"] = F.cross_entropy(pitch, t_pitch, ignore_index=-100)
+        losses[f"{track}_dur"] = F.cross_entropy(dur.transpose(1, 2)[on], t_dur[on])
+        losses[f"{track}_vel"] = 10 * F.mse_loss(torch.sigmoid(vel)[on], t_vel[on])
+    return losses
+
+
+def real_rolls(batch) -> torch.Tensor:
+    """Attack rolls of the real tracks ``[B, sum P, T]``."""
+    rolls = []
+    for track in TRACKS:
+        t_att, t_pitch, _, _ = batch[track]
+        if track == "keys":
+            rolls.append(t_pitch * t_att[:, None])
+        else:
+            onehot = F.one_hot(t_pitch.clamp(min=0), P[track]).transpose(1, 2).float()
+            rolls.append(onehot * t_att[:, None])
+    return torch.cat(rolls, 1)
+
+
+def sampled_rolls(outs) -> torch.Tensor:
+    """The generator's attack rolls as the sampler plays them, with straight-through
+    gradients ``[B, sum P, T]``: Bernoulli attacks; Gumbel-max pitch for bass and counter,
+    Bernoulli per pitch for keys."""
+    rolls = []
+    for track, out in zip(TRACKS, outs, strict=True):
+        attack, pitch, _, _ = split_head(out, track)
+        pa = torch.sigmoid(attack)
+        a = torch.bernoulli(pa.detach()) + pa - pa.detach()
+        if track == "keys":
+            pp = torch.sigmoid(pitch)
+            notes = torch.bernoulli(pp.detach()) + pp - pp.detach()
+        else:
+            notes = F.gumbel_softmax(pitch, tau=1.0, hard=True, dim=1)
+        rolls.append(notes * a[:, None])
+    return torch.cat(rolls, 1)
+
+
+class PopTrainer:
+    """WGAN-GP + supervised likelihood on random transposed windows of POP909."""
+
+    def __init__(self, cfg: dict, train, valid):
+        self.cfg = cfg
+        W = cfg["window"]
+        self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
+        self.optimizers = {
+            "generator": torch.optim.Adam(self.modules["generator"].parameters(), lr=cfg["lr"],
+                                          betas=(0.5, 0.9)),
+            "critic": torch.optim.Adam(self.modules["critic"].parameters(),
+                                       lr=cfg["critic_lr"], betas=(0.5, 0.9)),
+        }
+        self.train = [SongArrays(s, W) for s in train]
+        self.valid = [SongArrays(s, W) for s in valid]
+        vrng = np.random.default_rng(0)
+        self.valid_batch = self._batch(self.valid, vrng, 64, transpose=False)
+
+    def _batch(self, songs, rng, size, transpose=True):
+        W = self.cfg["window"]
+        items = []
+        for i in rng.integers(0, len(songs), size):
+            song = songs[i]
+            s = int(rng.integers(0, (song.T - W) // STEPS_PER_BEAT + 1)) * STEPS_PER_BEAT
+            k = int(rng.integers(-6, 6)) if transpose else 0
+            items.append(render(song, s, W, k))
+        return collate(items)
+
+    def _schedule(self) -> float:
+        """Cosine learning-rate factor (1 -> 0.05), counted from Adam's state (resumable)."""
+        opt = self.optimizers["generator"]
+        state = opt.state.get(opt.param_groups[0]["params"][0], {})
+        done = int(state["step"]) if "step" in state else 0
+        horizon = self.cfg["decay_steps"]
+        if horizon <= 0:
+            return 1.0
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done / horizon, 1.0)))
+
+    def _forward(self, G, batch, zero=False):
+        cond = batch["cond"]
+        chord_logits = G.chords(cond[:, :N_MEL + N_METER])  # melody + meter only
+        outs = G(cond, *latents(self.cfg, batch, zero=zero))
+        return outs, chord_logits
+
+    def train_step(self, rng) -> dict:
+        G, D = self.modules["generator"], self.modules["critic"]
+        cfg = self.cfg
+        factor = self._schedule()
+        for name, key in (("generator", "lr"), ("critic", "critic_lr")):
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = cfg[key] * factor
+        batch = self._batch(self.train, rng, cfg["batch"])
+        cond = batch["cond"]
+        outs, chord_logits = self._forward(G, batch)
+        real, fake = real_rolls(batch), sampled_rolls(outs)
+
+        # critic: WGAN-GP on real vs sampled rolls
+        d_real, d_fake = D(cond, real).mean(), D(cond, fake.detach()).mean()
+        eps = torch.rand(real.shape[0], 1, 1)
+        mid = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+        grad, = torch.autograd.grad(D(cond, mid).sum(), mid, create_graph=True)
+        gp = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        loss_d = d_fake - d_real + cfg["gp"] * gp
+        self.optimizers["critic"].zero_grad()
+        loss_d.backward()
+        self.optimizers["critic"].step()
+
+        # generator: supervised likelihood + adversarial term
+        losses = supervised(outs, batch, chord_logits)
+        sup = sum(losses.values())
+        adv = -D(cond, fake).mean()
+        loss_g = sup + cfg["adv"] * adv
+        self.optimizers["generator"].zero_grad()
+        loss_g.backward()
+        self.optimizers["generator"].step()
+        return {"lr": cfg["lr"] * factor, "sup": float(sup.detach()),
+                "chord": float(losses["chord"].detach()),
+                "adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
+                "gp": float(gp.detach())}
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        G = self.modules["generator"]
+        G.eval()
+        batch = self.valid_batch
+        outs, chord_logits = self._forward(G, batch, zero=True)
+        G.train()
+        losses = supervised(outs, batch, chord_logits)
+        out = {k: float(v) for k, v in losses.items()}
+        out["sup"] = sum(out.values())
+        out["chord_acc"] = float((chord_logits.argmax(-1) == batch["chord"]).float().mean())
+        for track, o in zip(TRACKS, outs, strict=True):
+            attack = split_head(o, track)[0]
+            out[f"{track}_rate"] = float(torch.sigmoid(attack).mean())
+            out[f"{track}_rate_real"] = float(batch[track][0].mean())
+        return out
+
+    def export(self):
+        tensors = {f"{name}.{k}": v for name, m in self.modules.items()
+                   for k, v in getattr(m, "module", m).state_dict().items()}
+        n = sum(p.numel() for p in self.modules["generator"].parameters())
+        return tensors, {"generator_params": n, "durations_steps": list(DURS),
+                         "ranges": RANGES}
+
