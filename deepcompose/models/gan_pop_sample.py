@@ -103,6 +103,21 @@ def run_generator(G, cond: torch.Tensor, z, chunk: int) -> list[torch.Tensor]:
     return [torch.cat(p, -1) for p in parts]
 
 
+def chord_logp(G, mm: torch.Tensor, span: int = 512, halo: int = 64) -> np.ndarray:
+    """Chord log-probabilities per beat ``[beats, K]`` from melody + meter ``[1, C, T]``.
+    Attention covers the whole piece up to ``span`` beats; longer pieces go in windows of
+    ``span`` beats, each seeing ``halo`` beats of context on both sides."""
+    beats = mm.shape[-1] // STEPS_PER_BEAT
+    if beats <= span:
+        return G.chords(mm)[0].log_softmax(-1).numpy()
+    out = []
+    for s in range(0, beats, span):
+        a, b = max(0, s - halo), min(beats, s + span + halo)
+        lp = G.chords(mm[..., a * STEPS_PER_BEAT:b * STEPS_PER_BEAT])[0].log_softmax(-1)
+        out.append(lp[s - a:min(beats, s + span) - a].numpy())
+    return np.concatenate(out)
+
+
 def arrange(band, req, rules: bool = True) -> BandResult:
     check_request(req)
     cfg, G = band.cfg, band.generator
@@ -116,7 +131,7 @@ def arrange(band, req, rules: bool = True) -> BandResult:
     if req.chords:
         classes, bass_pc = given_chords(req.chords, T)
     else:  # the chord head's best path, one chord per beat
-        logp = G.chords(mm_t)[0].log_softmax(-1).numpy()  # [beats, K]
+        logp = chord_logp(G, mm_t)  # [beats, K]
         bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
         path = viterbi(logp, bar_line, cfg["chord_switch"], cfg["chord_switch_bar"])
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
