@@ -15,7 +15,7 @@ time 0, so bar ``k`` starts at step ``k * bar_steps`` (``bar_steps = 16 * num / 
 16 for 4/4, 12 for 3/4 and 6/8). Count-in silence stays in the roll as empty bars.
 
 What the data lacks (measured on ``info.csv``): 1,138 of 1,150 files are 4/4; 3/4 has 5
-files (jazz 2, latin 2, rock 1; one latin in validation), 6/8 has 6 (all rock, one in
+files (jazz 2, latin 2, rock 1; one latin in validation), 6/8 has 5 (all rock, one in
 validation), 5/4 and 5/8 one each. There are no tempo or meter changes, no pickups, no
 song form (intro, verse, chorus), no fills marked inside the long ``beat`` files (the
 ``fill`` files are separate short takes, mostly one bar), no percussion outside the nine

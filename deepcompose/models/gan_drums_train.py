@@ -1,0 +1,287 @@
+"""Training the drum GAN (``gan_drums``): the phrase sampler, WGAN-GP updates, validation.
+
+A training phrase is ``phrase_bars`` (4) consecutive bars of one Groove ``beat`` take,
+none of them silent. With probability ``fill_share`` (4/4 only) its last bar is replaced
+by a fill: the last bar of a Groove ``fill`` take of the same style (a style without
+fills in train borrows from all styles' fills). Groove's fills are separate short takes,
+so the fill bar and the three bars before it come from different takes of one style.
+
+Styles: those whose train ``beat`` takes hold at least ``MIN_STYLE_BARS`` bars (in
+``info.csv`` order of their names); each batch draws ``styles_per_batch`` of them with
+probability proportional to the square root of their bar counts (rock has 50x pop's
+bars), the same number of phrases each.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..representations.drums import CLASSES
+from .gan_drums import (
+    DEFAULT_STYLE,
+    METERS,
+    MIN_STYLE_BARS,
+    N_METERS,
+    Critic,
+    Generator,
+    T,
+    critic_input,
+    meter_of,
+    sample_hits,
+)
+
+
+def padded_bars(perf) -> np.ndarray:
+    """A take's whole bars, padded to ``T`` steps: ``[n, T, C, 3]``."""
+    bars = perf.bars()
+    out = np.zeros((len(bars), T, CLASSES, 3), np.float32)
+    out[:, : bars.shape[1]] = bars[:, :T]
+    return out
+
+
+def fill_bar(perf) -> np.ndarray | None:
+    """The fill of a ``fill`` take: its last bar with onsets, not counting a last bar that
+    only holds the landing hit(s) on its downbeat. None when the take is silent."""
+    L = perf.bar_steps
+    n = -(-len(perf.hits) // L)
+    roll = np.zeros((n * L, CLASSES, 3), np.float32)
+    roll[: len(perf.hits)] = np.stack([perf.hits, perf.velocity, perf.offset], -1)
+    bars = roll.reshape(n, L, CLASSES, 3)
+    busy = [i for i in range(n) if bars[i, :, :, 0].sum() > 0]
+    if not busy:
+        return None
+    last = busy[-1]
+    if len(busy) > 1 and bars[last, 1:, :, 0].sum() == 0:
+        last = busy[-2]
+    out = np.zeros((T, CLASSES, 3), np.float32)
+    out[: min(L, T)] = bars[last, :T]
+    return out
+
+
+class PhraseBank:
+    """Bars of the train takes by (style, meter), fills by style, and their profiles."""
+
+    def __init__(self, perfs, phrase_bars: int, styles: tuple[str, ...] | None = None):
+        self.P = phrase_bars
+        counts: dict[str, int] = {}
+        for p in perfs:
+            if p.beat_type == "beat" and meter_of(p.time_signature) is not None:
+                counts[p.style] = counts.get(p.style, 0) + p.n_bars
+        self.style_bars = dict(sorted(counts.items()))
+        self.styles = styles or tuple(s for s, n in self.style_bars.items()
+                                      if n >= MIN_STYLE_BARS)
+        S = len(self.styles)
+        bars: dict[tuple[int, int], list] = {}
+        starts: dict[tuple[int, int], list] = {}
+        fills: dict[int, list] = {}
+        for p in perfs:
+            m = meter_of(p.time_signature)
+            if p.style not in self.styles or m is None:
+                continue
+            s = self.styles.index(p.style)
+            if p.beat_type == "fill":
+                f = fill_bar(p) if m == 0 else None
+                if f is not None:
+                    fills.setdefault(s, []).append(f)
+                continue
+            b = padded_bars(p)
+            busy = b[:, :, :, 0].sum((1, 2)) > 0  # [n]
+            offset = sum(len(x) for x in bars.get((s, m), []))
+            ok = [offset + i for i in range(len(b) - self.P + 1) if busy[i:i + self.P].all()]
+            bars.setdefault((s, m), []).append(b)
+            starts.setdefault((s, m), []).extend(ok)
+        self.bars = {k: np.concatenate(v) for k, v in bars.items()}
+        self.starts = {k: np.asarray(v, np.int64) for k, v in starts.items() if v}
+        self.own_fills = tuple(self.styles[s] for s in sorted(fills))
+        all_fills = [f for v in fills.values() for f in v]
+        self.fills = {s: np.stack(fills.get(s) or all_fills) for s in range(S)} if all_fills \
+            else {}
+        self.meters = {s: [m for m in range(N_METERS) if (s, m) in self.starts]
+                       for s in range(S)}
+        ok = [s for s in range(S) if 0 in self.meters[s]]
+        w = np.array([math.sqrt(self.style_bars[self.styles[s]]) for s in ok])
+        self.sample_styles, self.style_p = np.array(ok), w / w.sum()
+        self.profiles()
+
+    def profiles(self):
+        """Mean hits and hits*velocity per (style, meter, fill): ``[S, M, 2, T, C]``."""
+        S = len(self.styles)
+        self.tgt_h = np.zeros((S, N_METERS, 2, T, CLASSES), np.float32)
+        self.tgt_v = np.zeros_like(self.tgt_h)
+        self.have = np.zeros((S, N_METERS, 2), bool)
+        for (s, m), b in self.bars.items():
+            b = b[b[:, :, :, 0].sum((1, 2)) > 0]
+            self.tgt_h[s, m, 0] = b[..., 0].mean(0)
+            self.tgt_v[s, m, 0] = (b[..., 0] * b[..., 1]).mean(0)
+            self.have[s, m, 0] = True
+        for s, f in self.fills.items():
+            self.tgt_h[s, 0, 1] = f[..., 0].mean(0)
+            self.tgt_v[s, 0, 1] = (f[..., 0] * f[..., 1]).mean(0)
+            self.have[s, 0, 1] = True
+
+    def phrase(self, rng, s: int, fill_share: float, rare_share: float):
+        """One phrase of style ``s``: ``([P, T, C, 3], fill [P], meter)``."""
+        rare = [m for m in self.meters[s] if m != 0]
+        m = int(rng.choice(rare)) if rare and rng.random() < rare_share else 0
+        i = int(rng.choice(self.starts[(s, m)]))
+        x = self.bars[(s, m)][i:i + self.P].copy()
+        fill = np.zeros(self.P, np.float32)
+        if m == 0 and s in self.fills and rng.random() < fill_share:
+            x[-1] = self.fills[s][rng.integers(len(self.fills[s]))]
+            fill[-1] = 1.0
+        return x, fill, m
+
+    def batch(self, rng, size: int, n_styles: int, fill_share: float, rare_share: float):
+        """``x [B, P, T, C, 3]``, ``style [B]``, ``fill [B, P]``, ``meter [B, P]`` tensors."""
+        n_styles = min(n_styles, len(self.sample_styles))
+        chosen = rng.choice(self.sample_styles, n_styles, replace=False, p=self.style_p)
+        styles = [int(chosen[i % n_styles]) for i in range(size)]
+        xs, fills, meters = zip(*(self.phrase(rng, s, fill_share, rare_share) for s in styles),
+                                strict=True)
+        return (torch.from_numpy(np.stack(xs)), torch.tensor(styles),
+                torch.from_numpy(np.stack(fills)),
+                torch.tensor(meters)[:, None].expand(size, self.P).contiguous())
+
+
+class DrumTrainer:
+    def __init__(self, cfg: dict, train: list, valid: list):
+        self.cfg = cfg
+        self.bank = PhraseBank(train, cfg["phrase_bars"])
+        self.valid_bank = PhraseBank(valid, cfg["phrase_bars"], styles=self.bank.styles)
+        S = len(self.bank.styles)
+        self.modules = {"generator": Generator(cfg, S), "critic": Critic(cfg, S)}
+        self.optimizers = {
+            "generator": torch.optim.Adam(self.modules["generator"].parameters(), cfg["lr"],
+                                          betas=(0.5, 0.9)),
+            "critic": torch.optim.Adam(self.modules["critic"].parameters(), cfg["critic_lr"],
+                                       betas=(0.5, 0.9)),
+        }
+        self.tgt_h = torch.from_numpy(self.bank.tgt_h)
+        self.tgt_v = torch.from_numpy(self.bank.tgt_v)
+        self.have = torch.from_numpy(self.bank.have)
+
+    def _batch(self, rng, bank=None):
+        c = self.cfg
+        return (bank or self.bank).batch(rng, c["batch"], c["styles_per_batch"],
+                                         c["fill_share"], c["rare_meter_share"])
+
+    def _generate(self, style, fill, meter, gen=None):
+        G, c = self.modules["generator"], self.cfg
+        B, P = fill.shape
+        z_s = torch.randn(B, c["z_shared"], generator=gen)
+        z_b = torch.randn(B, P, c["z_bar"], generator=gen)
+        logits, vel, off = G(z_s, z_b, style, fill, meter)
+        hits = sample_hits(logits, torch.rand(logits.shape, generator=gen))
+        return logits, vel, critic_input(hits, vel, off, meter)
+
+    def _lr(self):
+        """Cosine learning rates (1 -> 0.1); the update count comes from Adam's state, so
+        it survives ``--resume``."""
+        opt = self.optimizers["generator"]
+        state = opt.state.get(opt.param_groups[0]["params"][0], {})
+        done = int(state["step"]) if "step" in state else 0
+        frac = min(done / max(self.cfg["decay_steps"], 1), 1.0)
+        scale = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))
+        for name, key in (("generator", "lr"), ("critic", "critic_lr")):
+            for group in self.optimizers[name].param_groups:
+                group["lr"] = self.cfg[key] * scale
+
+    def _penalty(self, D, real, fake, style, fill, meter):
+        a = torch.rand(real.shape[0], 1, 1, 1, 1)
+        mid = (a * real + (1 - a) * fake).requires_grad_(True)
+        grad, = torch.autograd.grad(D(mid, style, fill, meter).sum(), mid, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+    def profile_loss(self, logits, vel, style, fill, meter):
+        """Squared distance of the batch's mean hit probability (and hit*velocity) per
+        (style, meter, fill) group from the training data's, weighted by group size."""
+        B, P = fill.shape
+        p = torch.sigmoid(logits).reshape(B * P, T, CLASSES)
+        g = ((style[:, None] * N_METERS + meter) * 2 + fill.long()).reshape(-1)  # [B*P]
+        n_groups = self.have.numel()
+        cnt = torch.bincount(g, minlength=n_groups).float()
+        sum_h = torch.zeros(n_groups, T, CLASSES).index_add(0, g, p)
+        sum_v = torch.zeros(n_groups, T, CLASSES).index_add(0, g, p * vel.reshape(B * P, T,
+                                                                                    CLASSES))
+        use = (cnt > 0) & self.have.reshape(-1)
+        c = cnt[use][:, None, None]
+        err = ((sum_h[use] / c - self.tgt_h.reshape(-1, T, CLASSES)[use]) ** 2
+               + (sum_v[use] / c - self.tgt_v.reshape(-1, T, CLASSES)[use]) ** 2).sum((1, 2))
+        return (err * cnt[use]).sum() / cnt[use].sum()
+
+    def train_step(self, rng) -> dict:
+        D = self.modules["critic"]
+        c = self.cfg
+        self._lr()
+        for _ in range(c["n_critic"]):
+            real, style, fill, meter = self._batch(rng)
+            real = critic_input(real[..., 0], real[..., 1], real[..., 2], meter)
+            with torch.no_grad():
+                fake = self._generate(style, fill, meter)[2]
+            d_real, d_fake = D(real, style, fill, meter), D(fake, style, fill, meter)
+            gp = self._penalty(D, real, fake, style, fill, meter)
+            loss = d_fake.mean() - d_real.mean() + c["gp"] * gp
+            self.optimizers["critic"].zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizers["critic"].step()
+        _, style, fill, meter = self._batch(rng)
+        logits, vel, fake = self._generate(style, fill, meter)
+        adv = -D(fake, style, fill, meter).mean()
+        fm = self.profile_loss(logits, vel, style, fill, meter)
+        self.optimizers["generator"].zero_grad(set_to_none=True)
+        (adv + c["fm"] * fm).backward()
+        self.optimizers["generator"].step()
+        return {"w": float((d_real.mean() - d_fake.mean()).detach()), "gp": float(gp.detach()),
+                "adv": float(adv.detach()), "fm": float(fm.detach())}
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        """On the validation takes: critic gap, 4/4 onset-profile overlap of generated bars
+        with each style's real profile (own, and mean over the other styles), densities."""
+        from ..metrics.drums import histogram_intersection
+
+        G = self.modules["generator"]
+        G.eval()
+        gen = torch.Generator().manual_seed(1234)
+        rng = np.random.default_rng(1234)
+        vb = self.valid_bank
+        real_prof, fake_prof, dens_r, dens_f = {}, {}, [], []
+        for s in range(len(self.bank.styles)):
+            if (s, 0) not in vb.bars:
+                continue
+            rb = vb.bars[(s, 0)]
+            real_prof[s] = rb[..., 0].sum((0, 2))
+            dens_r.append(rb[..., 0].sum() / (len(rb) * 4))
+            n = 16
+            fill = torch.zeros(n, self.cfg["phrase_bars"])
+            meter = torch.zeros_like(fill, dtype=torch.long)
+            _, _, x = self._generate(torch.full((n,), s), fill, meter, gen)
+            fake_prof[s] = x[..., 0].sum((0, 1, 3)).numpy()
+            dens_f.append(float(x[..., 0].sum()) / (x.shape[0] * x.shape[1] * 4))
+        own, others = [], []
+        for s in fake_prof:
+            ov = {r: histogram_intersection(fake_prof[s], real_prof[r]) for r in real_prof}
+            own.append(ov[s])
+            others.append(np.mean([v for r, v in ov.items() if r != s]))
+        real, style, fill, meter = self._batch(rng, vb if vb.sample_styles.size else None)
+        real = critic_input(real[..., 0], real[..., 1], real[..., 2], meter)
+        fake = self._generate(style, fill, meter, gen)[2]
+        D = self.modules["critic"]
+        w = float(D(real, style, fill, meter).mean() - D(fake, style, fill, meter).mean())
+        G.train()
+        return {"w": w, "own_overlap": float(np.mean(own)),
+                "margin": float(np.mean(np.array(own) - np.array(others))),
+                "onsets_per_beat": float(np.mean(dens_f)),
+                "real_onsets_per_beat": float(np.mean(dens_r))}
+
+    def export(self):
+        tensors = {f"gen.{k}": v for k, v in self.modules["generator"].state_dict().items()}
+        tensors.update({f"critic.{k}": v
+                        for k, v in self.modules["critic"].state_dict().items()})
+        meta = {"styles": list(self.bank.styles), "default_style": DEFAULT_STYLE,
+                "meters": list(METERS), "style_bars": self.bank.style_bars,
+                "fill_styles": list(self.bank.own_fills)}
+        return tensors, meta
