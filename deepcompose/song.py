@@ -132,6 +132,10 @@ class Song:
 
         return pretty_midi.PrettyMIDI(io.BytesIO(_io("midi").midi_bytes(self)))
 
+    def to_audio(self, sample_rate=44100, soundfont=None):
+        """Samples of this song through a GM SoundFont: float32 ``[samples, 2]``."""
+        return _io("audio").to_audio(self, sample_rate=sample_rate, soundfont=soundfont)
+
     @classmethod
     def from_music21(cls, stream) -> Song:
         """A music21 Score / Part / Stream -> Song (one track per part)."""

@@ -1,0 +1,222 @@
+"""Audio: a Song rendered through a General MIDI SoundFont to WAV (or Ogg Opus).
+
+    deepcompose.io.write(song, "out.wav")            # or song.write("out.wav"); .ogg = Opus
+    samples = to_audio(song)                          # float32 [samples, 2] at 44.1 kHz
+    data = wav_bytes(song)                            # a whole .wav file in memory
+    data = render_midi(open("x.mid", "rb").read())    # any MIDI bytes -> .wav bytes
+
+The synthesizer is ``midirenderer`` (MIT, a Rust wheel: rustysynth, a FluidSynth-style
+SoundFont synth, with an Opus encoder), so nothing outside pip is needed. The default
+SoundFont is the General MIDI one that ``pretty_midi`` ships (``TimGM6mb.sf2``, 6 MB);
+``soundfont=PATH`` picks a better one (any ``.sf2``). Drums are MIDI channel 10, which
+the synth plays from the SoundFont's drum bank (128).
+
+The song goes through ``io.midi.midi_bytes`` (tempo map, pickup lead-in, programs, drum
+channel), so the audio's timeline is the MIDI file's: the song's seconds through its
+tempo map (after ``bar - pickup`` beats of silence when it starts with a pickup), plus
+``TAIL_S`` of release so the last notes ring out instead of being cut.
+
+WAV output is 16-bit stereo at the synth's 48 kHz (no resampling), peak-normalized to
+-1 dBFS (the synth alone peaks near -20 dBFS; Opus output is left as rendered).
+``to_audio`` resamples to ``sample_rate`` by linear interpolation (fine for listening and
+analysis; write the WAV for the native rate).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write_bytes
+from ..errors import DeepcomposeError
+
+NATIVE_RATE = 48_000  # midirenderer's output rate
+TAIL_S = 1.0  # seconds of release after the last note
+PEAK = 0.89  # WAV output is peak-normalized to -1 dBFS ...
+MAX_GAIN = 16.0  # ... with at most this gain (the synth renders at about -20 dBFS)
+MAX_SOUNDFONT_BYTES = 1 << 30  # 1 GiB: a sanity cap for --soundfont
+
+
+def default_soundfont() -> Path:
+    """The General MIDI SoundFont shipped inside pretty_midi (``TimGM6mb.sf2``)."""
+    import pretty_midi
+
+    return Path(pretty_midi.__file__).with_name("TimGM6mb.sf2")
+
+
+@functools.lru_cache(maxsize=4)
+def _soundfont_bytes(path: str, mtime: float) -> bytes:
+    del mtime  # part of the cache key only: a changed file is read again
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_SOUNDFONT_BYTES:
+            raise DeepcomposeError(f"soundfont {p.name} is {size:,} bytes; the limit is 1 GiB")
+        data = p.read_bytes()
+    except OSError as e:
+        raise DeepcomposeError(f"cannot read soundfont {p}: {e.strerror or e}") from None
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"sfbk":
+        raise DeepcomposeError(f"{p} is not a SoundFont 2 (.sf2) file")
+    return data
+
+
+def load_soundfont(soundfont=None) -> bytes:
+    """The bytes of ``soundfont`` (a path; None = the default GM SoundFont), checked."""
+    path = Path(soundfont) if soundfont is not None else default_soundfont()
+    if not path.is_file():
+        if soundfont is None:
+            raise DeepcomposeError(f"the default SoundFont is missing ({path}); reinstall "
+                                   "pretty_midi or pass --soundfont FILE.sf2")
+        raise DeepcomposeError(f"soundfont not found: {path}")
+    return _soundfont_bytes(str(path.resolve()), path.stat().st_mtime)
+
+
+def _renderer():
+    try:
+        import midirenderer
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise DeepcomposeError("audio needs the 'midirenderer' package: "
+                               "python -m pip install midirenderer") from None
+    return midirenderer
+
+
+def _with_tail(midi: bytes, tail_s: float = TAIL_S) -> bytes:
+    """MIDI bytes with one harmless event (CC 110, undefined) ``tail_s`` after the last
+    event, so that the synth renders the release of the last notes."""
+    import mido
+
+    try:
+        mid = mido.MidiFile(file=io.BytesIO(midi))
+    except Exception as e:  # mido raises several types for bad files
+        raise DeepcomposeError(f"not a valid MIDI file ({e})"[:200]) from None
+    if mid.type == 2 or not mid.tracks:
+        return midi
+    end, tempo = 0, 500_000
+    for track in mid.tracks:
+        tick = 0
+        for msg in track:
+            tick += msg.time
+            if msg.type == "set_tempo":
+                tempo = msg.tempo  # the tempo in force at the end (good enough for a tail)
+        end = max(end, tick)
+    tail = int(round(tail_s * 1e6 / tempo * mid.ticks_per_beat))
+    mid.tracks.append(mido.MidiTrack([
+        mido.Message("control_change", channel=0, control=110, value=0, time=end + tail)]))
+    out = io.BytesIO()
+    mid.save(file=out)
+    return out.getvalue()
+
+
+def render_midi(midi: bytes, soundfont=None, fmt: str = "wav", tail_s: float = TAIL_S) -> bytes:
+    """Bytes of a MIDI file -> bytes of a ``.wav`` (16-bit stereo, 48 kHz) or an ``.ogg``
+    (Opus, ``fmt="ogg"``) file. DeepcomposeError for bad MIDI or a bad SoundFont."""
+    if fmt not in ("wav", "ogg"):
+        raise DeepcomposeError(f"unknown audio format {fmt!r}; use wav or ogg")
+    sf = load_soundfont(soundfont)
+    midi = _with_tail(midi, tail_s) if tail_s > 0 else midi
+    r = _renderer()
+    try:
+        if fmt == "ogg":
+            return r.render_opus_from(sf, midi, stereo=True)
+        data = r.render_wave_from(sf, midi)
+    except BaseException as e:  # a Rust panic arrives as a BaseException subclass
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise DeepcomposeError(f"cannot render audio: {e}".splitlines()[0][:300]) from None
+    samples, rate = decode_wav(data)
+    return encode_wav(normalize(samples), rate)
+
+
+def normalize(samples: np.ndarray) -> np.ndarray:
+    """Scale to a peak of ``PEAK`` (at most ``MAX_GAIN`` times louder; silence stays)."""
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    if peak <= 0.0:
+        return samples
+    return samples * np.float32(min(PEAK / peak, MAX_GAIN))
+
+
+def _midi_of(song) -> bytes:
+    from .midi import midi_bytes
+
+    return midi_bytes(song)
+
+
+def wav_bytes(song, soundfont=None, sample_rate: int | None = None) -> bytes:
+    """``song`` as the bytes of a WAV file (16-bit stereo; ``sample_rate`` None = 48 kHz)."""
+    data = render_midi(_midi_of(song), soundfont)
+    if sample_rate is None or sample_rate == NATIVE_RATE:
+        return data
+    return encode_wav(to_audio(song, sample_rate, soundfont, _wav=data), sample_rate)
+
+
+def ogg_bytes(song, soundfont=None) -> bytes:
+    """``song`` as the bytes of an Ogg Opus file (stereo, 48 kHz)."""
+    return render_midi(_midi_of(song), soundfont, fmt="ogg")
+
+
+def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """16-bit PCM WAV bytes -> (float32 ``[samples, channels]`` in -1..1, sample rate)."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            if w.getsampwidth() != 2:
+                raise DeepcomposeError("only 16-bit WAV is supported")
+            rate, channels = w.getframerate(), w.getnchannels()
+            frames = w.readframes(w.getnframes())
+    except (wave.Error, EOFError) as e:
+        raise DeepcomposeError(f"not a valid WAV file ({e})") from None
+    pcm = np.frombuffer(frames, dtype="<i2").reshape(-1, channels)
+    return pcm.astype(np.float32) / 32768.0, rate
+
+
+def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
+    """float ``[samples, channels]`` (or 1-D mono) in -1..1 -> 16-bit PCM WAV bytes."""
+    a = np.asarray(samples, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[:, None]
+    pcm = (np.clip(a, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(pcm.shape[1])
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
+
+
+def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    """Linear-interpolation resampling of ``[samples, channels]`` (float32 out)."""
+    if rate_in == rate_out or len(samples) == 0:
+        return samples.astype(np.float32, copy=False)
+    n_out = int(round(len(samples) * rate_out / rate_in))
+    t = np.arange(n_out, dtype=np.float64) * (rate_in / rate_out)
+    x = np.arange(len(samples), dtype=np.float64)
+    return np.stack([np.interp(t, x, samples[:, c]) for c in range(samples.shape[1])],
+                    axis=1).astype(np.float32)
+
+
+def to_audio(song, sample_rate: int = 44100, soundfont=None, _wav: bytes | None = None
+             ) -> np.ndarray:
+    """``song`` rendered to float32 samples ``[samples, 2]`` (stereo) at ``sample_rate``.
+
+    Its length is the song's seconds (tempo map; pickup lead-in included) plus ``TAIL_S``.
+    """
+    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or \
+            not 8000 <= sample_rate <= 192_000:
+        raise DeepcomposeError(f"sample_rate must be an integer from 8000 to 192000, "
+                               f"not {sample_rate!r}")
+    samples, rate = decode_wav(_wav if _wav is not None else
+                               render_midi(_midi_of(song), soundfont))
+    return resample(samples, rate, sample_rate)
+
+
+def write(song, path, soundfont=None) -> None:
+    """Write ``song`` as ``.wav`` (16-bit stereo 48 kHz) or ``.ogg`` (Opus), atomically."""
+    ext = Path(path).suffix.lower()
+    if ext not in (".wav", ".ogg"):
+        raise DeepcomposeError(f"cannot write audio to {Path(path).name!r}: use .wav or .ogg")
+    data = ogg_bytes(song, soundfont) if ext == ".ogg" else wav_bytes(song, soundfont)
+    atomic_write_bytes(path, data)
