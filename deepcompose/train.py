@@ -14,7 +14,10 @@ to a family module; without a style (or ``chorale``) the family is the model its
 
 A ``Trainer`` has ``modules`` (name -> nn.Module, used through this dict so the
 loop can wrap them in DistributedDataParallel), ``optimizers`` (name ->
-Optimizer), ``train_step(rng) -> dict[str, float]`` (one update),
+Optimizer), optionally ``schedulers`` (name -> ``torch.optim.lr_scheduler``
+scheduler, stepped by the trainer in ``train_step``; saved in the checkpoint beside
+the optimizers so ``--resume`` continues the schedule), ``train_step(rng) ->
+dict[str, float]`` (one update),
 ``validate() -> dict[str, float]`` and ``export() -> (tensors, meta)`` for
 ``save_weights``.
 
@@ -36,7 +39,6 @@ import numpy as np
 from .data import augment, load_voices
 from .errors import DeepcomposeError
 from .models.base import REGISTRY, save_weights
-
 
 # (model, style, data) -> family module in deepcompose.models; its weights are weights/FAMILY.*
 FAMILIES = {
@@ -147,6 +149,9 @@ def train(
             _unwrap(m).load_state_dict(state["modules"][k])
         for k, o in trainer.optimizers.items():
             o.load_state_dict(state["optimizers"][k])
+        for k, sched in getattr(trainer, "schedulers", {}).items():
+            if k in state.get("schedulers", {}):
+                sched.load_state_dict(state["schedulers"][k])
         start = int(state["step"])
         rng = np.random.default_rng([seed, rank, start])
         torch.manual_seed(seed * 1000 + rank + 1 + start)
@@ -199,6 +204,7 @@ def _checkpoint(trainer, step: int, path: Path) -> None:
         "step": step,
         "modules": {k: _unwrap(m).state_dict() for k, m in trainer.modules.items()},
         "optimizers": {k: o.state_dict() for k, o in trainer.optimizers.items()},
+        "schedulers": {k: s.state_dict() for k, s in getattr(trainer, "schedulers", {}).items()},
     }
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)

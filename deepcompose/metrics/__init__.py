@@ -16,10 +16,13 @@ Conventions (shared by every function here):
 ``harmony`` returns (all from the definitions of issue 3):
 
 consonance
-    On-beat consonance. At each integer beat where the melody sounds, every pair (melody
+    On-beat consonance. At each beat where the melody sounds, every pair (melody
     line pitch ``m``, sounding accompaniment note ``a``) counts once per part that sounds
     it; it is consonant when ``(m - a) % 12`` is 0, 3, 4, 7, 8 or 9, or 5 when ``a`` is not
     the lowest accompaniment pitch sounding then. Score = consonant pairs / all pairs.
+    Beats are the quarter-note steps counted from the true bar lines (``meter.offset``;
+    a pickup of half a beat moves every beat by half a beat); without a meter, the
+    integer beats. ``on_beat_consonance(..., bars=True)`` counts the downbeats only.
 keyfit
     Share of accompaniment note time (beats) whose pitch class is on the scale of the key:
     ``key`` if given, else ``keys.estimate_key`` on the melody (duration-weighted). Major
@@ -31,7 +34,8 @@ parallels
     least one voice changes (pitch, or rest <-> note). A parallel is a pair of voices both
     sounding at ``t-1`` and ``t``, both moving in the same direction, whose distance
     ``|p_i - p_j| % 12`` is 7 before and after (fifths, compound too) or 0 before and after
-    (octaves and unisons). Score = 100 * parallels / transitions.
+    (octaves and unisons): ``decoding.parallel``, the rule the models' samplers obey with
+    ``voice_leading=True``. Score = 100 * parallels / transitions.
 polyphony
     Mean number of accompaniment notes sounding (counted per part) over the steps where
     at least one accompaniment note sounds.
@@ -66,6 +70,7 @@ import math
 import numpy as np
 
 from .. import keys
+from ..decoding import parallel, snap
 from ..representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
 
 CONSONANT = frozenset({0, 3, 4, 7, 8, 9})
@@ -79,8 +84,7 @@ QUALIFIED_STEPS = 3
 
 def _span(note) -> tuple[int, int]:
     """Steps ``[start, end)`` a note covers on the 16th grid (at least one step)."""
-    start = round(note[1] * STEPS_PER_BEAT)
-    return start, max(start + 1, round(note[2] * STEPS_PER_BEAT))
+    return snap(note[1], note[2])
 
 
 def _length(melody, parts) -> int:
@@ -114,8 +118,11 @@ def _ratio(num: float, den: float) -> float:
 # ---------------------------------------------------------------------- harmony
 
 
-def harmony(melody, parts, key: tuple[int, str] | None = None) -> dict:
-    """Harmony of accompaniment ``parts`` against ``melody``; see the module docstring."""
+def harmony(melody, parts, key: tuple[int, str] | None = None,
+            meter: Meter | None = None) -> dict:
+    """Harmony of accompaniment ``parts`` against ``melody``; see the module docstring.
+
+    ``meter`` places the beats of ``consonance`` (default: integer beats from 0)."""
     melody = [tuple(n) for n in melody]
     parts = [[tuple(n) for n in part] for part in parts]
     steps = _length(melody, parts)
@@ -125,7 +132,7 @@ def harmony(melody, parts, key: tuple[int, str] | None = None) -> dict:
     if key is None:
         key = keys.estimate_key([n[0] for n in melody], [n[2] - n[1] for n in melody])
     return {
-        "consonance": _consonance(top, acc_all),
+        "consonance": _consonance(top, acc_all, _beats(steps, meter)),
         "keyfit": _keyfit(parts, key),
         "parallels": _parallels(top, acc, steps),
         "polyphony": _ratio(sum(map(len, acc_all)), sum(1 for a in acc_all if a)),
@@ -143,9 +150,28 @@ def harmony(melody, parts, key: tuple[int, str] | None = None) -> dict:
     }
 
 
-def _consonance(top: np.ndarray, acc_all: list[list[int]]) -> float:
+def _beats(steps: int, meter: Meter | None, bars: bool = False) -> range:
+    """Grid steps of the beats (or, with ``bars``, the bar lines) counted from the true bar
+    lines of ``meter`` (None: integer beats, bar lines every 16 steps from 0)."""
+    meter = meter or Meter()
+    every = meter.steps_per_bar if bars else STEPS_PER_BEAT
+    return range(meter.offset % every, steps, every)
+
+
+def on_beat_consonance(melody, parts, meter: Meter | None = None, bars: bool = False) -> float:
+    """``consonance`` of the module docstring on the true beats of ``meter``, or (``bars``) on
+    its downbeats only."""
+    melody = [tuple(n) for n in melody]
+    parts = [[tuple(n) for n in part] for part in parts]
+    steps = _length(melody, parts)
+    acc = [_sounding(part, steps) for part in parts]
+    acc_all = [[p for part in acc for p in part[t]] for t in range(steps)]
+    return _consonance(_top_line(melody, steps), acc_all, _beats(steps, meter, bars))
+
+
+def _consonance(top: np.ndarray, acc_all: list[list[int]], beats) -> float:
     good = total = 0
-    for t in range(0, len(top), STEPS_PER_BEAT):  # integer beats
+    for t in beats:
         if top[t] == REST or not acc_all[t]:
             continue
         lowest = min(acc_all[t])
@@ -181,15 +207,8 @@ def _parallels(top: np.ndarray, acc, steps: int) -> float:
         return math.nan
     prev, cur = v[:, :-1], v[:, 1:]  # [voices, steps-1]
     transitions = int((prev != cur).any(axis=0).sum())
-    both = (prev != REST) & (cur != REST)
-    move = np.where(both, np.sign(cur - prev), 0)  # -1, 0, +1 per voice and boundary
-    count = 0
-    for i in range(len(v)):
-        for j in range(i + 1, len(v)):
-            same = (move[i] != 0) & (move[i] == move[j])
-            before = np.abs(prev[i] - prev[j]) % 12
-            after = np.abs(cur[i] - cur[j]) % 12
-            count += int((same & (before == after) & ((after == 7) | (after == 0))).sum())
+    count = sum(int(parallel(prev[i], cur[i], prev[j], cur[j]).sum())
+                for i in range(len(v)) for j in range(i + 1, len(v)))
     return _ratio(100.0 * count, transitions)
 
 
@@ -333,7 +352,7 @@ def notes_roll(parts, steps: int | None = None) -> np.ndarray:
 def all_metrics(melody, parts, meter: Meter | None = None, key=None) -> dict:
     """``harmony`` plus ``musegan`` (tracks: melody, then the parts) in one flat dict."""
     meter = meter or Meter()
-    out = harmony(melody, parts, key)
+    out = harmony(melody, parts, key, meter)
     out.update(musegan(notes_roll([melody, *parts]), meter.steps_per_bar, meter.offset))
     return out
 

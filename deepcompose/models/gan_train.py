@@ -1,0 +1,139 @@
+"""Training the GAN: WGAN-GP plus supervised cross-entropy (see ``gan.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..representations.voices import REST, Meter
+from .gan_net import (
+    PARTS,
+    Critic,
+    Generator,
+    guess_meter,
+    known_input,
+    mix_known,
+    piece_frames,
+    window_onehot,
+)
+from .schedules import cosine_scheduler, current_lr
+
+FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
+
+
+class GanTrainer:
+    """WGAN-GP + supervised cross-entropy on random windows of (augmented) chorales."""
+
+    def __init__(self, cfg: dict, train: list[np.ndarray], valid: list[np.ndarray]):
+        self.cfg = cfg
+        self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
+        self.optimizers = {
+            "generator": torch.optim.Adam(self.modules["generator"].parameters(), lr=cfg["lr"],
+                                          betas=(0.5, 0.9)),
+            "critic": torch.optim.Adam(self.modules["critic"].parameters(),
+                                       lr=cfg["critic_lr"], betas=(0.5, 0.9)),
+        }
+        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
+                           for name, opt in self.optimizers.items()}
+        self.train = self._frames(train)
+        vrng = np.random.default_rng(0)
+        vframes = self._frames(valid)
+        self.valid_batch = self._batch(vframes, vrng, 128)
+
+    def _frames(self, pieces):
+        meters: dict[bytes, Meter] = {}
+        out = []
+        for g in pieces:
+            key = (g - g[g != REST].min() * (g != REST)).tobytes()  # transposition-invariant
+            if key not in meters:
+                meters[key] = guess_meter(g)
+            cond, parts, _ = piece_frames(g, meters[key], self.cfg["window"])
+            out.append((torch.from_numpy(cond), torch.from_numpy(parts)))
+        return out
+
+    def _batch(self, pieces, rng, size):
+        """(cond ``[B, V+4, W]``, parts ``[B, PARTS, W]``, n_known ``[B]``) of random windows."""
+        W = self.cfg["window"]
+        conds, parts = [], []
+        for i in rng.integers(0, len(pieces), size):
+            cond, part = pieces[i]
+            s = int(rng.integers(0, cond.shape[1] - W + 1))
+            conds.append(cond[:, s:s + W])
+            parts.append(part[:, s:s + W])
+        n_known = torch.from_numpy(rng.integers(0, self.cfg["context"] + 1, size))
+        return torch.stack(conds), torch.stack(parts), n_known
+
+    def _latents(self, B):
+        return torch.randn(B, self.cfg["z_shared"]), torch.randn(B, PARTS, self.cfg["z_track"])
+
+    def _fake(self, G, cond, parts, n_known, real):
+        logits = G(cond, known_input(parts, n_known), *self._latents(cond.shape[0]))
+        return logits, mix_known(real, logits.softmax(-1), n_known)
+
+    def train_step(self, rng) -> dict:
+        G, D = self.modules["generator"], self.modules["critic"]
+        cfg = self.cfg
+        out = {"lr": current_lr(self.optimizers["generator"])}
+        for _ in range(cfg["n_critic"]):
+            cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+            real = window_onehot(parts)
+            with torch.no_grad():
+                _, fake = self._fake(G, cond, parts, n_known, real)
+            d_real, d_fake = D(cond, real).mean(), D(cond, fake).mean()
+            eps = torch.rand(real.shape[0], 1, 1, 1)
+            mid = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            grad, = torch.autograd.grad(D(cond, mid).sum(), mid, create_graph=True)
+            gp = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+            loss_d = d_fake - d_real + cfg["gp"] * gp
+            self.optimizers["critic"].zero_grad()
+            loss_d.backward()
+            self.optimizers["critic"].step()
+            out.update(wdist=float((d_real - d_fake).detach()), gp=float(gp.detach()))
+
+        cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+        real = window_onehot(parts)
+        logits, fake = self._fake(G, cond, parts, n_known, real)
+        ce = self._ce(logits, parts, n_known)
+        adv = -D(cond, fake).mean()
+        loss_g = cfg["sup"] * ce + cfg["adv"] * adv
+        self.optimizers["generator"].zero_grad()
+        loss_g.backward()
+        self.optimizers["generator"].step()
+        for scheduler in self.schedulers.values():
+            scheduler.step()
+        out.update(ce=float(ce.detach()), adv=float(adv.detach()))
+        return out
+
+    @staticmethod
+    def _ce(logits, parts, n_known):
+        """Mean cross-entropy (nats per part-frame) over the unknown frames."""
+        T = parts.shape[2]
+        unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
+        return F.cross_entropy(logits[unknown], parts[unknown])
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        G = self.modules["generator"]
+        G.eval()
+        cond, parts, n_known = self.valid_batch
+        B = cond.shape[0]
+        zs, zt = torch.zeros(B, self.cfg["z_shared"]), torch.zeros(B, PARTS, self.cfg["z_track"])
+        logits = G(cond, known_input(parts, n_known), zs, zt)
+        G.train()
+        T = parts.shape[2]
+        unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
+        acc = (logits.argmax(-1) == parts)[unknown].float().mean()
+        return {"ce": float(self._ce(logits, parts, n_known)), "acc": float(acc)}
+
+    def export(self):
+        tensors = {f"{name}.{k}": v for name, m in self.modules.items()
+                   for k, v in getattr(m, "module", m).state_dict().items()}
+        n = sum(p.numel() for p in self.modules["generator"].parameters())
+        return tensors, {"generator_params": n}
+
+
+def make_trainer(config: dict, train: list[np.ndarray], valid: list[np.ndarray]) -> GanTrainer:
+    return GanTrainer(config, train, valid)
+
+

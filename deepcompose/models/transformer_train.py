@@ -1,0 +1,88 @@
+"""Training the music transformer: random windows, AdamW, a cosine schedule."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..representations.voices import STEPS_PER_BEAT
+from .schedules import cosine_scheduler, current_lr
+from .transformer_net import (
+    BOS_ID,
+    REST_ID,
+    VOCAB,
+    VOICES,
+    MusicTransformer,
+    grid_to_tokens,
+    window_len,
+)
+from .transformer_sampling import mean_nll
+
+
+class TransformerTrainer:
+    """deepcompose.train's protocol: random windows of augmented pieces, AdamW, cosine lr."""
+
+    def __init__(self, cfg: dict, train: list[np.ndarray], valid: list[np.ndarray]):
+        self.cfg = cfg
+        model = MusicTransformer(cfg)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg["weight_decay"]},
+             {"params": no_decay, "weight_decay": 0.0}], lr=cfg["lr"], betas=(0.9, 0.98))
+        self.modules = {"model": model}
+        self.optimizers = {"adamw": opt}
+        self.schedulers = {"adamw": cosine_scheduler(
+            opt, cfg["schedule_steps"], cfg["min_lr"] / cfg["lr"], warmup=cfg["warmup"],
+            start=cfg["warmup"])}  # linear warmup, then a cosine from lr to min_lr
+        self.train = [grid_to_tokens(g) for g in train]  # [4 * steps] each
+        self.valid = valid
+
+    def batch(self, rng: np.random.Generator):
+        """Random step-aligned windows -> ids [B, W] (BOS first), targets [B, W], phase [B]."""
+        W, B = window_len(self.cfg), self.cfg["batch"]
+        ids = np.full((B, W), REST_ID, dtype=np.int64)
+        tgt = np.full((B, W), -1, dtype=np.int64)  # -1 = padding, ignored
+        phase = np.zeros(B, dtype=np.int64)
+        for b in range(B):
+            toks = self.train[int(rng.integers(len(self.train)))]
+            steps = len(toks) // VOICES
+            s = int(rng.integers(0, max(1, steps - self.cfg["window_steps"] + 1)))
+            chunk = toks[VOICES * s : VOICES * s + W]
+            tgt[b, : len(chunk)] = chunk
+            ids[b, 0] = BOS_ID
+            ids[b, 1 : len(chunk)] = chunk[:-1]
+            phase[b] = s % STEPS_PER_BEAT
+        return torch.as_tensor(ids), torch.as_tensor(tgt), torch.as_tensor(phase)
+
+    def train_step(self, rng: np.random.Generator) -> dict:
+        model, opt = self.modules["model"], self.optimizers["adamw"]
+        lr = current_lr(opt)
+        ids, tgt, phase = self.batch(rng)
+        model.train()
+        logits = model(ids, phase)  # [B, W, VOCAB]
+        loss = F.cross_entropy(logits.reshape(-1, VOCAB), tgt.reshape(-1), ignore_index=-1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg["grad_clip"])
+        opt.step()
+        self.schedulers["adamw"].step()
+        return {"loss": float(loss.detach()), "lr": lr}
+
+    def _model(self) -> MusicTransformer:
+        return getattr(self.modules["model"], "module", self.modules["model"])
+
+    def validate(self) -> dict:
+        return {"nll": mean_nll(self._model(), self.valid)["nll"]}
+
+    def export(self):
+        model = self._model()
+        tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        n = sum(p.numel() for p in model.parameters())
+        return tensors, {"params": n, "tokens": "time-major S,A,T,B; 0 rest, 1.. pitches, BOS"}
+
+
+def make_trainer(config: dict, train: list[np.ndarray], valid: list[np.ndarray]):
+    return TransformerTrainer(config, train, valid)
+
