@@ -65,7 +65,7 @@ def parallel_perfect(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
     REST = -1) makes parallel fifths or octaves between two voices -> ``[K]``
     (``decoding.parallel``, the rule of ``voice_leading``)."""
     bad = parallel(prev[None, :, None], cur[:, :, None], prev[None, None, :], cur[:, None, :])
-    return bad.any((1, 2))  # [K, N, N] -> [K]
+    return np.triu(bad, 1).any((1, 2))  # [K, N, N] (pairs of two voices) -> [K]
 
 
 def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4,
