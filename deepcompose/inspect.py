@@ -33,16 +33,12 @@ def describe(song: Song, path=None) -> dict:
         "time_signatures": [[round(b, 4), n, d] for b, n, d in song.time_signatures],
         "pickup_beats": round(song.pickup, 4),
         "bars": song.bars(),
-        "key": keys.key_name(*song.estimated_key()) if _has_pitched(song) else None,
+        "key": keys.song_key_name(song),
         "key_signature": song.key,
         "length_beats": round(song.length_beats, 4),
         "length_seconds": round(song.length_seconds, 3),
     })
     return out
-
-
-def _has_pitched(song: Song) -> bool:
-    return any(t.notes for t in song.tracks if not t.is_drum)
 
 
 def format_text(d: dict) -> str:

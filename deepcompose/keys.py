@@ -41,6 +41,23 @@ def estimate_key(pitches, durations=None) -> tuple[int, str]:
     return best
 
 
+def song_key(song) -> tuple[int, str] | None:
+    """The key of a Song: ``estimate_key`` over its pitched (non-drum) notes weighted by
+    duration in beats; None when it has none. The one estimate that ``inspect`` and the
+    plot's title show (the source's key signature, ``song.key``, is reported beside it,
+    never instead of it)."""
+    notes = [n for t in song.tracks if not t.is_drum for n in t.notes]
+    if not notes:
+        return None
+    return estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
+
+
+def song_key_name(song) -> str | None:
+    """``song_key`` as a name (``"G major"``), or None."""
+    key = song_key(song)
+    return key_name(*key) if key else None
+
+
 def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:
     """Pitch classes of the major scale, or of natural minor plus the raised 7th."""
     steps = MAJOR_STEPS if mode == "major" else MINOR_STEPS

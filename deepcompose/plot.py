@@ -47,6 +47,21 @@ def bar_lines(song, end_beat: float) -> list[float]:
     return lines
 
 
+def title(song) -> str:
+    """The plot's title: tracks, meter, tempo and the key as ``inspect`` reports it (the
+    estimate of ``keys.song_key``, then the source's key signature when that differs)."""
+    from . import keys
+
+    _, num, den = song.time_signatures[0]
+    text = f"{len(song.tracks)} tracks, {num}/{den}, {song.tempos[0][1]:g} bpm"
+    key = keys.song_key_name(song)
+    if key:
+        text += f", {key}"
+    if song.key and song.key != key:
+        text += f" (key signature {song.key})"
+    return text
+
+
 def plot_song(song, path, melody_index: int = 0) -> None:
     """Write a piano roll of ``song`` to ``path`` (PNG, atomically); mark track ``melody_index``."""
     require_matplotlib()
@@ -93,9 +108,7 @@ def plot_song(song, path, melody_index: int = 0) -> None:
     ax.set_xlabel("beats (quarter notes); vertical lines are bar lines")
     ax.set_ylabel("pitch")
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
-    _, num, den = song.time_signatures[0]
-    ax.set_title(f"{len(song.tracks)} tracks, {num}/{den}, {song.tempos[0][1]:g} bpm"
-                 + (f", {song.key}" if song.key else ""))
+    ax.set_title(title(song))
     if any(t.notes for t in song.tracks):
         ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize="small",
                   borderaxespad=0.0)

@@ -53,7 +53,33 @@ def test_plot_changes_no_global_matplotlib_state(tmp_path):
     plot_song(song(), tmp_path / "a.png")
     assert matplotlib.get_backend() == backend
     assert dict(matplotlib.rcParams) == rc
-    assert "matplotlib.pyplot" not in sys.modules or backend  # pyplot is never needed
+
+
+def test_plotting_never_imports_pyplot(tmp_path):
+    import subprocess
+
+    code = ("import sys; from deepcompose.plot import plot_song; from deepcompose.song import "
+            "Note, Song, Track; plot_song(Song(tracks=[Track('m', 0, False, "
+            f"[Note(60, 0, 1, 90)])]), {str(tmp_path / 'a.png')!r}); "
+            "print('matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # pyplot would set a global backend
+
+
+def test_title_names_the_key_inspect_reports():
+    from deepcompose.inspect import describe
+    from deepcompose.plot import title
+
+    # a D major tune (D E F# G A B C#) whose file claims an A minor key signature
+    scale = [62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62]
+    s = Song(tracks=[Track("Tune", 0, False, [Note(p, i, i + 1.0, 90)
+                                              for i, p in enumerate(scale)])],
+             key="A minor")
+    assert describe(s)["key"] == "D major"
+    assert "D major" in title(s) and "A minor" not in title(s).split("(")[0]
+    assert "key signature A minor" in title(s)  # the source's signature, named as such
+    for track_song in (song(), song(pickup=1.0, ts=(3, 4))):
+        assert describe(track_song)["key"] in title(track_song)
 
 
 def test_unwritable_path_is_a_clear_error_and_leaves_nothing(tmp_path):
