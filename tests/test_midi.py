@@ -351,3 +351,103 @@ def test_pickup_is_written_so_downbeats_fall_on_midi_bar_lines(tmp_path):
     assert [(n.pitch, n.start, n.end) for n in back.tracks[0].notes] == [
         (67, 2.0, 3.0), (72, 3.0, 6.0)]
     assert back.time_signatures[0][1:] == (3, 4)
+
+
+# ---------------------------------------------------------------------- title, chords, pickup
+
+
+def _file(tmp_path, sigs=(), markers=(), first_name=None, notes=((60, 0, 480),)):
+    """A type-1 file: conductor (``sigs`` as (tick, num, den), ``markers`` as (tick, text),
+    an optional first-track name) and one melody track."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    events = [(t, mido.MetaMessage("time_signature", numerator=n, denominator=d))
+              for t, n, d in sigs] + [(t, mido.MetaMessage("marker", text=x)) for t, x in markers]
+    if first_name:
+        events.insert(0, (0, mido.MetaMessage("track_name", name=first_name)))
+    melody = [(0, mido.MetaMessage("track_name", name="Melody"))]
+    for p, s, e in notes:
+        melody += [(s, mido.Message("note_on", note=p, velocity=80)),
+                   (e, mido.Message("note_off", note=p))]
+    for evs in (events, melody):
+        track, now = mido.MidiTrack(), 0
+        for t, msg in sorted(evs, key=lambda e: e[0]):
+            track.append(msg.copy(time=t - now))
+            now = t
+        mid.tracks.append(track)
+    path = tmp_path / "f.mid"
+    mid.save(path)
+    return path
+
+
+def test_title_and_chords_round_trip_as_sequence_name_and_markers(tmp_path):
+    chords = [(0.0, 2.0, "C"), (2.0, 3.5, "A:min7"), (4.0, 6.0, "G/B"), (6.0, 8.0, "Bb:maj7")]
+    song = Song(tracks=[Track("Melody", 0, False, [Note(60, 0, 8)])], title="Fáilte Ó Néill",
+                chords=chords)
+    path = tmp_path / "c.mid"
+    song.write(path)
+    conductor = mido.MidiFile(path, charset="utf-8").tracks[0]
+    assert [m.text for m in conductor if m.type == "marker"] == [
+        "C:maj", "A:min7", "N", "G/B", "Bb:maj7"]
+    back = Song.read(path)
+    assert back.title == "Fáilte Ó Néill"
+    assert back.chords == [(0.0, 2.0, "C:maj"), (2.0, 3.5, "A:min7"), (4.0, 6.0, "G/B"),
+                           (6.0, 8.0, "Bb:maj7")]
+    assert notes_of(back.tracks[0]) == [(60, 0.0, 8.0)]
+    # pretty_midi still hears the same notes
+    pm = pretty_midi.PrettyMIDI(str(path))
+    assert [(n.pitch, n.start, n.end) for n in pm.instruments[0].notes] == [(60, 0.0, 4.0)]
+
+
+def test_other_markers_are_not_chords_and_a_named_melody_track_is_no_title(tmp_path):
+    path = _file(tmp_path, markers=[(0, "Intro"), (480, "A"), (960, "Verse 1"), (960, "Dm7"),
+                                    (1440, "Chorus"), (1920, "N.C."), (2400, "xyz:q")],
+                 notes=[(60, 0, 2880)])
+    song = Song.read(path)
+    assert song.chords == [(2.0, 4.0, "Dm7")]
+    assert song.title is None
+    assert Song.read(_file(tmp_path, first_name="My Tune")).title == "My Tune"
+
+
+def test_explicit_pickup_is_checked_against_the_first_bar(tmp_path):
+    path = _file(tmp_path, sigs=[(0, 6, 8)])
+    assert deepcompose_read(path).pickup == 0.0
+    assert deepcompose_read(path, pickup=0.5).pickup == 0.5
+    for bad in (-0.5, 3.0, 7, float("nan"), "1", True):
+        with pytest.raises(DeepcomposeError, match="pickup"):
+            deepcompose_read(path, pickup=bad)
+
+
+def deepcompose_read(path, **kw):
+    from deepcompose.io import midi
+
+    return midi.read(path, **kw)
+
+
+@pytest.mark.parametrize("sigs,markers,pickup,meter", [
+    ([(0, 1, 8), (240, 6, 8)], [], 0.5, (6, 8)),            # a 1/8 bar, then 6/8
+    ([(0, 1, 4), (480, 3, 4), (480 * 7, 2, 4)], [], 1.0, (3, 4)),
+    ([(0, 3, 4), (1440, 4, 4)], [], 3.0, (4, 4)),           # one 3/4 bar, then 4/4
+    ([(0, 4, 4), (1920, 3, 4)], [], 0.0, (4, 4)),           # a longer first bar: no pickup
+    ([(0, 2, 4), (1920, 4, 4)], [], 0.0, (2, 4)),           # two 2/4 bars: no pickup
+    ([(0, 4, 4), (480, 3, 4)], [], 0.0, (4, 4)),            # short change, not the first bar
+    ([(240, 2, 4)], [], 0.5, (2, 4)),                       # first bar line half a beat in
+    ([(1, 4, 4)], [], 0.0, (4, 4)),                         # a tick off: no pickup
+    ([(0, 3, 4)], [(480, "Bar 1")], 1.0, (3, 4)),           # a bar-number marker
+    ([(0, 3, 4)], [(480, "Intro")], 0.0, (3, 4)),
+])
+def test_pickup_where_the_file_says_so(tmp_path, sigs, markers, pickup, meter):
+    song = Song.read(_file(tmp_path, sigs=sigs, markers=markers, notes=[(60, 0, 4800)]))
+    assert song.pickup == pickup
+    assert song.time_signatures[0][1:] == meter
+
+
+def test_music21_pickup_tune_is_not_guessed_from_notes(tmp_path):
+    """music21 writes an anacrusis as notes from tick 0 under the full meter: nothing in the
+    file says there is a pickup, so none is guessed (``--pickup`` says it)."""
+    music21 = pytest.importorskip("music21")
+    abc = "X:1\nT:Up\nM:6/8\nL:1/8\nK:G\nD|G2A B2c|d3 d2:|\n"
+    path = tmp_path / "up.mid"
+    music21.converter.parse(abc, format="abc").write("midi", fp=str(path))
+    song = Song.read(path)
+    assert song.pickup == 0.0 and song.time_signatures[0][1:] == (6, 8)
+    assert deepcompose_read(path, pickup=0.5).pickup == 0.5

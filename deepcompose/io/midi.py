@@ -9,43 +9,47 @@ What it accepts:
   as if at 120 bpm; any number of tempo and time-signature changes, in any track;
 - one Song track per (MIDI track, channel, program at the note-on), like pretty_midi;
   channel 10 is drums;
-- note-on with velocity 0 is a note-off; overlapping notes of one pitch on one channel
-  pair first-in first-out; notes of zero length and notes never switched off are
-  dropped (as pretty_midi does);
+- note-on with velocity 0 is a note-off; a note-off ends EVERY sounding note of its pitch
+  on its channel, except notes switched on at that same tick, which keep sounding when
+  older notes end (at one tick, offs count before ons: a retrigger, or the grace note
+  music21 ends where the next note of its pitch starts); notes of zero length and notes
+  never switched off are dropped. This is pretty_midi's rule, note for note;
 - running status; sysex and unknown meta events are skipped; text that is not UTF-8
   (track names) is decoded as latin-1;
 - trailing bytes after the last track are ignored, but a track chunk cut short (or one
-  whose length runs past the end of the file) is an error.
+  whose length runs past the end of the file) is an error;
+- the name of a type-1 file's first track, when that track has no notes, is the title;
+  marker events that are chord labels (``A:min7``, ``G/B``; ``N`` ends a chord) are
+  ``Song.chords``, other markers are ignored;
+- the pickup: given by the caller, or found where the file says so (``find_pickup``).
 
-Writing: type 1, a conductor track (tempo map, time signatures, key signature) and one
-track per Song track (name, program, notes); drums on channel 10, other tracks on the
-remaining channels in turn. Times are ticks at ``song.ticks_per_beat`` (the source's
-resolution), so MIDI -> Song -> MIDI keeps every note to the tick.
+Writing (``midi_write``, re-exported here): type 1, a conductor track (title, tempo map,
+time signatures, key signature, chord markers) and one track per Song track.
 
 This module must not import music21 (compose start-up time).
 """
 
 from __future__ import annotations
 
-import io
-from collections import deque
+import math
+import re
 from pathlib import Path
 
 from .. import keys, limits
 from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
+from .midi_write import DRUM_CHANNEL, MAJOR_BY_SF, midi_bytes, write  # noqa: F401 (public)
 
-DRUM_CHANNEL = 9
-# Key signatures as (sharps or -flats) -> tonic pitch class, and back to mido's key names.
-_MAJOR_BY_SF = {sf: (7 * sf) % 12 for sf in range(-7, 8)}
-_MIDO_MAJOR = {-7: "Cb", -6: "Gb", -5: "Db", -4: "Ab", -3: "Eb", -2: "Bb", -1: "F", 0: "C",
-               1: "G", 2: "D", 3: "A", 4: "E", 5: "B", 6: "F#", 7: "C#"}
-_MIDO_MINOR = {-7: "Abm", -6: "Ebm", -5: "Bbm", -4: "Fm", -3: "Cm", -2: "Gm", -1: "Dm", 0: "Am",
-               1: "Em", 2: "Bm", 3: "F#m", 4: "C#m", 5: "G#m", 6: "D#m", 7: "A#m"}
+MAX_MARKERS = 100_000  # marker events kept (chord symbols, bar numbers)
+_BAR_ONE = re.compile(r"(?i)^(bar|measure|takt|m\.?)\s*1$")
 
 
-def read_midi(path) -> Song:
-    """Read a ``.mid`` file into a Song; DeepcomposeError on bad input or past a limit."""
+def read_midi(path, pickup: float | None = None) -> Song:
+    """Read a ``.mid`` file into a Song; DeepcomposeError on bad input or past a limit.
+
+    ``pickup``: beats before the first full bar (``0 <= pickup <`` the first bar's length);
+    None finds it where the file says so (see ``find_pickup``), else 0.
+    """
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -55,14 +59,19 @@ def read_midi(path) -> Song:
         raise DeepcomposeError(f"file not found: {path}") from None
     except OSError as e:
         raise DeepcomposeError(f"cannot read {path}: {e.strerror or e}") from None
-    return parse_midi(data, path.name)
+    return parse_midi(data, path.name, pickup=pickup)
 
 
-def parse_midi(data: bytes, where: str = "MIDI data") -> Song:
+def parse_midi(data: bytes, where: str = "MIDI data", pickup: float | None = None) -> Song:
     """Bytes of a Standard MIDI File -> Song (see the module docstring for the rules)."""
     limits.check_file_size(len(data), where)
+    if pickup is not None:
+        if isinstance(pickup, bool) or not isinstance(pickup, (int, float)) \
+                or not math.isfinite(pickup):
+            raise DeepcomposeError(f"pickup must be a number of beats, not {pickup!r}")
+        pickup = float(pickup)
     try:
-        return _Parser(data, where).song()
+        return _Parser(data, where).song(pickup)
     except (IndexError, ValueError, OverflowError, ZeroDivisionError) as e:
         if isinstance(e, DeepcomposeError):
             raise
@@ -80,11 +89,14 @@ class _Parser:
         self.signatures: list[tuple[int, int, int]] = []  # (tick, num, den)
         self.key: tuple[int, str] | None = None
         self.key_tick = None
+        self.markers: list[tuple[int, str]] = []  # (tick, text) of marker events
+        self.names: list[str | None] = []  # name of each track chunk
+        self.format = 1
 
     def error(self, what: str) -> DeepcomposeError:
         return DeepcomposeError(f"{self.where} is not a valid MIDI file: {what}")
 
-    def song(self) -> Song:
+    def song(self, pickup: float | None = None) -> Song:
         data = self.data
         if not data:
             raise DeepcomposeError(f"{self.where} is empty")
@@ -98,7 +110,7 @@ class _Parser:
         hlen = int.from_bytes(data[4:8], "big")
         if hlen < 6 or 8 + hlen > len(data):
             raise self.error(f"impossible header length {hlen}")
-        fmt = int.from_bytes(data[8:10], "big")
+        fmt = self.format = int.from_bytes(data[8:10], "big")
         ntrks = int.from_bytes(data[10:12], "big")
         division = int.from_bytes(data[12:14], "big")
         if fmt == 2:
@@ -130,7 +142,10 @@ class _Parser:
             if cid == b"MTrk":
                 found += 1
                 limits.check_tracks(found, self.where)
-                tracks += self.track(pos + 8, pos + 8 + clen, found - 1)
+                made = self.track(pos + 8, pos + 8 + clen, found - 1)
+                if found == 1:
+                    self.first_has_notes = bool(made)
+                tracks += made
                 limits.check_tracks(len(tracks), self.where)
             pos += 8 + clen
         if found == 0:
@@ -138,7 +153,7 @@ class _Parser:
         if found < ntrks:
             raise self.error(f"the header promises {ntrks} tracks but only {found} are present "
                              "(truncated file?)")
-        return self.assemble(tracks)
+        return self.assemble(tracks, pickup)
 
     def varlen(self, i: int, end: int) -> tuple[int, int]:
         value = 0
@@ -157,7 +172,7 @@ class _Parser:
         data = self.data
         tick, status = 0, 0
         programs = [0] * 16
-        open_notes: dict[tuple[int, int], deque] = {}
+        open_notes: dict[tuple[int, int], list] = {}  # (channel, pitch) -> [(tick, vel, prog)]
         groups: dict[tuple[int, int], list[Note]] = {}
         name = None
         while i < end:
@@ -192,17 +207,12 @@ class _Parser:
                     limits.check_notes(self.notes_seen, self.where)
                     if tick > self.max_tick:
                         limits.check_beats(tick / self.tpb, self.where)
-                    open_notes.setdefault((ch, d1), deque()).append((tick, d2, programs[ch]))
+                    open_notes.setdefault((ch, d1), []).append((tick, d2, programs[ch]))
                     groups.setdefault((ch, programs[ch]), [])  # tracks in order of first note
                 elif kind == 0x80 or kind == 0x90:
-                    queue = open_notes.get((ch, d1))
-                    if queue:
-                        start, vel, program = queue.popleft()
-                        if tick > start:
-                            if tick > self.max_tick:
-                                limits.check_beats(tick / self.tpb, self.where)
-                            groups.setdefault((ch, program), []).append(
-                                Note(d1, start / self.tpb, tick / self.tpb, vel))
+                    sounding = open_notes.pop((ch, d1), None)
+                    if sounding:
+                        self.note_off(sounding, tick, ch, d1, groups, open_notes)
                 elif kind == 0xC0:
                     programs[ch] = d1
             elif first == 0xFF:
@@ -226,7 +236,27 @@ class _Parser:
                 i += length
             else:  # system common / real-time bytes (not valid in files, but seen)
                 i += {0xF1: 1, 0xF2: 2, 0xF3: 1}.get(first, 0)
+        self.names.append(name)
         return self.make_tracks(groups, name, index)
+
+    def note_off(self, sounding: list, tick: int, ch: int, pitch: int, groups: dict,
+                 open_notes: dict) -> None:
+        """A note-off ends every sounding note of its pitch and channel (pretty_midi's rule).
+
+        Notes switched on at this very tick stay on when the off ends older notes (at one
+        tick, offs count before ons: a retrigger, or a grace note ending where the next note
+        of its pitch begins); when it ends nothing else, they are dropped (zero length).
+        """
+        ended = [n for n in sounding if n[0] != tick]
+        if not ended:
+            return
+        if tick > self.max_tick:
+            limits.check_beats(tick / self.tpb, self.where)
+        for start, vel, program in ended:
+            groups.setdefault((ch, program), []).append(
+                Note(pitch, start / self.tpb, tick / self.tpb, vel))
+        if len(ended) < len(sounding):
+            open_notes[(ch, pitch)] = [n for n in sounding if n[0] == tick]
 
     def meta(self, mtype: int, payload: bytes, tick: int) -> None:
         if tick > self.max_tick:
@@ -239,10 +269,12 @@ class _Parser:
             num, dd = payload[0], payload[1]
             if num >= 1 and dd <= 6:
                 self.signatures.append((tick, num, 2 ** dd))
+        elif mtype == 0x06 and len(self.markers) < MAX_MARKERS:
+            self.markers.append((tick, decode_text(payload)))
         elif mtype == 0x59 and len(payload) == 2:
             sf, mi = int.from_bytes(payload[:1], "big", signed=True), payload[1]
             if -7 <= sf <= 7 and mi in (0, 1) and (self.key_tick is None or tick < self.key_tick):
-                tonic = _MAJOR_BY_SF[sf] if mi == 0 else (_MAJOR_BY_SF[sf] + 9) % 12
+                tonic = MAJOR_BY_SF[sf] if mi == 0 else (MAJOR_BY_SF[sf] + 9) % 12
                 self.key, self.key_tick = (tonic, "minor" if mi else "major"), tick
 
     @staticmethod
@@ -259,19 +291,92 @@ class _Parser:
                                 notes=notes))
         return tracks
 
-    def assemble(self, tracks: list[Track]) -> Song:
+    def assemble(self, tracks: list[Track], pickup: float | None = None) -> Song:
         if self.tpb != int(self.tpb) or not 1 <= self.tpb <= 0x7FFF:
             tempos = [(0.0, 120.0)]  # SMPTE timing: tempo events do not apply
             tpb = 480
         else:
-            tempos = [(t / self.tpb, 60_000_000 / m) for t, m in sorted(self.tempos)]
+            # Stable sort by tick: of two tempo events at one tick, the later one wins.
+            tempos = [(t / self.tpb, 60_000_000 / m)
+                      for t, m in sorted(self.tempos, key=lambda e: e[0])]
             tpb = int(self.tpb)
-        sigs = [(t / self.tpb, n, d) for t, n, d in sorted(self.signatures)]
+        sigs = [(t / self.tpb, n, d) for t, n, d in sorted(self.signatures, key=lambda e: e[0])]
         key = keys.key_name(*self.key) if self.key else None
+        marks = [(t / self.tpb, text) for t, text in sorted(self.markers, key=lambda m: m[0])]
+        found, sigs = find_pickup(sigs, marks)
+        title = None
+        if self.format == 1 and len(self.names) > 1 and not self.first_has_notes:
+            title = self.names[0] or None  # a type-1 file's first track names the sequence
         song = Song(tracks=tracks, tempos=tempos, time_signatures=sigs, key=key, pickup=0.0,
-                    ticks_per_beat=tpb)
+                    ticks_per_beat=tpb, title=title)
         song.check_limits(self.where)
+        song.chords = chords_from_markers(marks, song.length_beats)
+        song.pickup = found if pickup is None else check_pickup(song, pickup, self.where)
         return song
+
+
+def find_pickup(sigs, marks) -> tuple[float, list]:
+    """``(pickup beats, time signatures)`` where the file itself says there is a pickup.
+
+    Conservative, never from the notes: (1) a first meter at beat 0 whose single bar is
+    followed at its bar line by a longer meter (how notation programs export an
+    anacrusis: 1/8 then 6/8) gives that short bar as the pickup, and the short meter is
+    dropped; (2) a first time signature after beat 0 but less than one of its bars in
+    (the first bar line falls there); (3) a marker "Bar 1" / "Measure 1" / "m. 1" less
+    than one bar in. Otherwise 0 and the meters as they are.
+    """
+    eps = 1e-9
+    if len(sigs) >= 2 and abs(sigs[0][0]) < eps:
+        (_, n0, d0), (b1, n1, d1) = sigs[0], sigs[1]
+        short, full = n0 * 4.0 / d0, n1 * 4.0 / d1
+        if abs(b1 - short) < eps and short < full - eps:
+            return short, [(0.0, n1, d1)] + list(sigs[2:])
+    if sigs and eps < sigs[0][0] < sigs[0][1] * 4.0 / sigs[0][2] - eps and (
+            _on_grid(sigs[0][0])):
+        return sigs[0][0], sigs
+    bar = sigs[0][1] * 4.0 / sigs[0][2] if sigs else 4.0
+    for beat, text in marks:
+        if _BAR_ONE.match(text):
+            return (beat if eps < beat < bar - eps and _on_grid(beat) else 0.0), sigs
+    return 0.0, sigs
+
+
+def _on_grid(beat: float) -> bool:
+    """On a 32nd-note or 8th-triplet grid (a bar line a sloppy tick off is no pickup)."""
+    return any(abs(beat * g - round(beat * g)) < 1e-6 for g in (8, 6))
+
+
+def check_pickup(song: Song, pickup: float, where: str) -> float:
+    """An explicit pickup: ``0 <= pickup <`` the first bar's length, else DeepcomposeError."""
+    _, num, den = song.time_signatures[0]
+    bar = num * 4.0 / den
+    if not 0 <= pickup < bar:
+        raise DeepcomposeError(f"pickup {pickup:g} is out of range for {where}: it must be "
+                               f"at least 0 and less than one bar of {num}/{den} ({bar:g} beats)")
+    return pickup
+
+
+def chords_from_markers(marks, length: float) -> list[tuple[float, float, str]]:
+    """Markers that are chord labels -> ``(start, end, label)``; each chord ends at the next
+    chord marker (``N`` ends one without starting another) or at the song's end. Other
+    markers (sections, cues) are ignored; a lone letter A-G is read as a section name."""
+    from ..chords import parse_chord
+
+    out: list[list] = []
+    for beat, text in marks:
+        if not text or len(text) > 40 or (len(text) == 1 and text in "ABCDEFG"):
+            continue
+        try:
+            root = parse_chord(text)[0]
+        except DeepcomposeError:
+            continue
+        if out and out[-1][1] is None:
+            out[-1][1] = beat
+        if root is not None:
+            out.append([beat, None, text])
+    if out and out[-1][1] is None:
+        out[-1][1] = max(length, out[-1][0])
+    return [(s, e, label) for s, e, label in out if e > s]
 
 
 def decode_text(payload: bytes) -> str:
@@ -281,89 +386,6 @@ def decode_text(payload: bytes) -> str:
     except UnicodeDecodeError:
         text = payload.decode("latin-1")
     return text.replace("\x00", "").strip()[:200]
-
-
-# ---------------------------------------------------------------------- writing
-
-
-def midi_bytes(song: Song) -> bytes:
-    """Song -> bytes of a type-1 Standard MIDI File (see the module docstring).
-
-    MIDI has no pickup: a song with ``pickup`` beats before its first full bar is written
-    after ``bar - pickup`` beats of silence, so that its downbeats fall on MIDI bar lines
-    (a DAW shows it in the right bars). Tempo and meter events move with the notes.
-    """
-    import mido
-
-    tpb = song.ticks_per_beat if 1 <= song.ticks_per_beat <= 0x7FFF else 480
-    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
-    _, num, den = song.time_signatures[0]
-    bar = num * 4.0 / den
-    lead = (bar - song.pickup % bar) % bar  # beats of silence before a pickup
-
-    def tick(beat: float) -> int:
-        return max(0, int(round((beat + lead) * tpb)))
-
-    conductor = [(tick(b) if b > 0 else 0, 0, mido.MetaMessage("set_tempo", tempo=_mpqn(bpm)))
-                 for b, bpm in song.tempos]
-    for b, num, den in song.time_signatures:
-        conductor.append((tick(b) if b > 0 else 0, 0, mido.MetaMessage(
-            "time_signature", numerator=min(num, 255), denominator=den)))
-    if song.key:
-        try:
-            tonic, mode = keys.parse_key_name(song.key)
-        except (ValueError, KeyError):
-            tonic = None
-        if tonic is not None:
-            rel = tonic if mode == "major" else (tonic + 3) % 12
-            sf = (7 * rel) % 12
-            sf = sf - 12 if sf > 6 else sf
-            name = (_MIDO_MAJOR if mode == "major" else _MIDO_MINOR)[sf]
-            conductor.append((0, 0, mido.MetaMessage("key_signature", key=name)))
-    mid.tracks.append(_track(conductor))
-
-    melodic = [c for c in range(16) if c != DRUM_CHANNEL]
-    k = 0
-    for t in song.tracks:
-        if t.is_drum:
-            ch = DRUM_CHANNEL
-        else:
-            ch, k = melodic[k % len(melodic)], k + 1
-        events = [(0, 0, mido.MetaMessage("track_name", name=t.name or ""))]
-        if not t.is_drum:
-            events.append((0, 1, mido.Message("program_change", channel=ch,
-                                              program=int(t.program) & 0x7F)))
-        for n in t.notes:
-            s = tick(n.start)
-            e = max(tick(n.end), s + 1)
-            pitch = min(max(int(n.pitch), 0), 127)
-            vel = min(max(int(n.velocity), 1), 127)
-            # At one tick: offs before ons, so that repeated notes stay separate.
-            events.append((s, 3, mido.Message("note_on", channel=ch, note=pitch, velocity=vel)))
-            events.append((e, 2, mido.Message("note_off", channel=ch, note=pitch, velocity=0)))
-        mid.tracks.append(_track(events))
-    buf = io.BytesIO()
-    mid.save(file=buf)
-    return buf.getvalue()
-
-
-def _mpqn(bpm: float) -> int:
-    """Microseconds per beat, clamped to what a MIDI tempo event can hold."""
-    return min(max(int(round(60_000_000 / bpm)), 1), 0xFFFFFF)
-
-
-def _track(events):
-    """``(tick, order, message)`` -> a mido track with delta times and an end-of-track."""
-    import mido
-
-    track = mido.MidiTrack()
-    now = 0
-    for t, _order, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        msg.time = t - now  # messages are built for this track alone: no copy needed
-        track.append(msg)
-        now = t
-    track.append(mido.MetaMessage("end_of_track", time=0))
-    return track
 
 
 # ---------------------------------------------------------------------- pretty_midi
@@ -397,13 +419,10 @@ def song_from_pretty_midi(pm) -> Song:
     return song
 
 
-def read(path) -> Song:
-    """``deepcompose.io`` reader entry point: a ``.mid``/``.midi`` file -> Song."""
-    return read_midi(path)
+def read(path, pickup: float | None = None) -> Song:
+    """``deepcompose.io`` reader entry point: a ``.mid``/``.midi`` file -> Song.
 
-
-def write(song: Song, path) -> None:
-    """``deepcompose.io`` writer entry point: Song -> type-1 ``.mid``, written atomically."""
-    from ..atomic import atomic_write_bytes
-
-    atomic_write_bytes(path, midi_bytes(song))
+    ``pickup`` (beats, ``0 <= pickup <`` one bar) sets ``Song.pickup``; None finds it where
+    the file says so, else 0. DeepcomposeError when out of range.
+    """
+    return read_midi(path, pickup=pickup)
