@@ -270,6 +270,65 @@ def evaluate_command(model, data, split, seed, limit, as_json):
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
+# ---------------------------------------------------------------- audio, examples, studio
+
+
+@main.command("render")
+@click.argument("file")
+@click.option("-o", "--output", required=True, help="Audio file to write: .wav or .ogg (Opus).")
+@click.option("--soundfont", type=str, help="A SoundFont (.sf2); default: the General MIDI one "
+              "that pretty_midi ships.")
+def render_command(file, output, soundfont):
+    """Render a MIDI, JSON, MusicXML or ABC file to audio through a GM SoundFont."""
+    from deepcompose.io import audio
+    from deepcompose.song import Song
+
+    if Path(output).suffix.lower() not in (".wav", ".ogg"):
+        raise DeepcomposeError(f"cannot write audio to {output}: use .wav or .ogg")
+    song = Song.read(file)
+    if song.note_count == 0:
+        raise DeepcomposeError(f"{file} has no notes to render")
+    audio.write(song, output, soundfont=soundfont)
+    click.echo(f"wrote {output} ({song.length_seconds:.1f} s of music)", err=True)
+
+
+@main.command("examples")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def examples_command(as_json):
+    """The example melodies bundled with deepcompose (use one with compose --example NAME)."""
+    from deepcompose.melodies import describe
+
+    rows = describe()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        pickup = f", pickup {r['pickup']:g} beat" if r["pickup"] else ""
+        click.echo(f"{r['name']:15s} {r['meter']:4s} {r['bars']:3d} bars{pickup}  "
+                   f"{r['title']}  ({r['source']})")
+
+
+@main.command("studio")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; loopback unless you say otherwise.")
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option("--preload", default="", help="Comma-separated models to load at start.")
+def studio_command(host, port, no_browser, preload):
+    """The studio page in your browser: enter a melody, generate, listen, download."""
+    import threading
+    import webbrowser
+
+    from deepcompose.server import serve
+
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
+    click.echo(f"deepcompose studio: {url}", err=True)
+    if not no_browser:
+        threading.Timer(0.8, lambda: webbrowser.open(url)).start()
+    serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
+
+
 def compose_main():
     """Entry point of the ``compose`` console script."""
     _run(compose_command)

@@ -67,6 +67,8 @@ SONG_KEYS = frozenset({"tempo", "time_signature", "tempos", "time_signatures", "
 REQUEST_KEYS = frozenset({"model", "task", "track", "seed", "temperature", "bars", "ensemble",
                           "candidates", "top_k", "top_p", "iterations", "max_remove", "max_add"})
 ROUTES = {"/health": "GET", "/models": "GET", "/compose": "POST"}
+# the studio page's writes (GET / and /studio/<file> are served by studio_routes)
+ROUTES.update({"/render": "POST", "/convert": "POST", "/export": "POST"})
 
 
 # ---------------------------------------------------------------- request validation
@@ -315,6 +317,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._received()
+        if self._studio_get():
+            return
         path = self._route("GET")
         if path == "/health":
             self.send_json(200, {"status": "ok", "models_loaded": self.app.loaded()})
@@ -322,13 +326,30 @@ class Handler(BaseHTTPRequestHandler):
             self._guarded(lambda: {"models": self.app.models()})
 
     def do_POST(self):
-        if self._route("POST") is None:
+        path = self._route("POST")
+        if path is None or self._cross_origin():
             self._received()
             return
         body = self._read_body()
         self._received()
-        if body is not None:
+        if body is not None and path in ("/render", "/convert", "/export"):
+            from . import studio_routes
+
+            studio_routes.handle_post(self, path, body)
+        elif body is not None:
             self._guarded(lambda: self.app.compose(body))
+
+    def _studio_get(self) -> bool:
+        """``GET /`` (the studio page) and ``/studio/<file>``; see studio_routes.py."""
+        from . import studio_routes
+
+        return studio_routes.handle_get(self)
+
+    def _cross_origin(self) -> bool:
+        """Refuse (403) a POST from another site's page; see studio_routes.py."""
+        from . import studio_routes
+
+        return studio_routes.refuse_cross_origin(self)
 
     def _wrong_method(self):
         self._received()
