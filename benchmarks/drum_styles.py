@@ -8,7 +8,8 @@ Per style (every style the drum kit offers): ``--seeds`` pieces of ``--bars`` ba
 ``deepcompose/metrics/drums.py``):
 
 - onsets/beat (target 2-8), kick+snare (share of pieces with both), every bar (share of
-  pieces with an onset in every bar), velocity mean and s.d.;
+  pieces with an onset in every bar), velocity mean and s.d., bar similarity (Jaccard of
+  consecutive groove bars; fill bars skipped; real: the test ``beat`` takes);
 - own / others: histogram intersection of the style's pooled 16-position onset profile
   with the same style's real profile on Groove's test split, and the mean over the other
   four of rock, funk, hiphop, jazz, latin; PASS when own > others (those five styles);
@@ -68,9 +69,11 @@ def load_kit(weights: str | None, run: str | None):
 
 def real_stats(perfs) -> dict:
     counts, beats, onsets, both, bars, full = np.zeros(16), 0.0, 0, 0, 0, 0
-    vels = []
+    vels, sims = [], []
     for p in perfs:
         notes = p.notes()
+        if p.beat_type == "beat":
+            sims.append(M.bar_similarity(notes, p.n_bars * 4))
         counts += M.onset_counts(notes)
         n = -(-len(p.hits) // 16)  # bars, a last partial one (short fill takes) included
         beats += n * 4
@@ -83,12 +86,13 @@ def real_stats(perfs) -> dict:
         vels += [x[3] for x in notes]
     return {"onsets_per_beat": onsets / max(beats, 1), "kick_snare": both / max(len(perfs), 1),
             "every_bar": full / max(bars, 1), "vel_mean": float(np.mean(vels)) if vels else 0,
-            "vel_sd": float(np.std(vels)) if vels else 0, "counts": counts, "takes": len(perfs)}
+            "vel_sd": float(np.std(vels)) if vels else 0, "counts": counts, "takes": len(perfs),
+            "bar_sim": float(np.nanmean(sims)) if sims else float("nan")}
 
 
 def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
     counts, rates, both, full, vels, times = np.zeros(16), [], 0, 0, [], []
-    fill_toms, groove_toms, fill_rate, groove_rate = [0, 0], [0, 0], [], []
+    fill_toms, groove_toms, fill_rate, groove_rate, sims = [0, 0], [0, 0], [], [], []
     for seed in range(seeds):
         t0 = time.perf_counter()
         notes = kit.play(bars * 4.0, 4.0, 0.0, (4, 4), style, seed=seed)
@@ -99,6 +103,8 @@ def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
         both += k and s
         full += M.bar_coverage(notes, bars * 4.0)[0] == 1.0
         vels += [n[3] for n in notes]
+        sims.append(M.bar_similarity(notes, bars * 4.0, skip={b for b in range(bars)
+                                                              if b % 4 == 3}))
         for b in range(bars):
             in_bar = [n for n in notes if b * 4 <= round(n[1] * 4) / 4 < b * 4 + 4]
             fill = (b + 1) % 4 == 0
@@ -110,7 +116,7 @@ def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
     return {"onsets_per_beat": float(np.mean(rates)), "kick_snare": both / seeds,
             "every_bar": full / seeds, "vel_mean": float(np.mean(vels)),
             "vel_sd": float(np.std(vels)), "counts": counts,
-            "ms": 1000 * statistics.median(times),
+            "ms": 1000 * statistics.median(times), "bar_sim": float(np.nanmean(sims)),
             "fill_tom_share": fill_toms[0] / max(fill_toms[1], 1),
             "groove_tom_share": groove_toms[0] / max(groove_toms[1], 1),
             "fill_rate": float(np.mean(fill_rate)), "groove_rate": float(np.mean(groove_rate))}
@@ -162,6 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--bars", type=int, default=16)
     ap.add_argument("--weights", default=None, help="weights folder (default: shipped)")
     ap.add_argument("--run", default=None, help="a training run folder instead")
+    ap.add_argument("--hold", type=float, default=None,
+                    help="override DrumKit.hold (0 = independent draws per bar)")
     ap.add_argument("--json", default=None)
     ap.add_argument("--md", default=None)
     args = ap.parse_args(argv)
@@ -169,6 +177,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     kit = load_kit(args.weights, args.run)
     load_s = time.perf_counter() - t0
+    if args.hold is not None:
+        kit.hold = args.hold
     test = [p for p in load_groove("test") if p.time_signature == (4, 4)]
     train = [p for p in load_groove("train") if p.time_signature == (4, 4)]
     real = {s: real_stats([p for p in test if p.style == s]) for s in kit.styles}
@@ -181,13 +191,14 @@ def main(argv=None) -> int:
                              {s: real[s]["counts"] for s in TARGET}, TARGET)
     ov_real = M.style_overlap(train_counts, {s: real[s]["counts"] for s in TARGET}, TARGET)
 
-    lines = [f"Drum styles: {args.seeds} seeds x {args.bars} bars of 4/4 per style; real = "
-             f"Groove test split (4/4 takes); overlap 'real' = train-split profile vs test.",
+    lines = [f"Drum styles: {args.seeds} seeds x {args.bars} bars of 4/4 per style (hold "
+             f"{kit.hold}); real = Groove test split (4/4 takes); overlap 'real' = train-split "
+             "profile vs test; bar similarity = Jaccard of consecutive groove bars.",
              "",
              "| style | onsets/beat gen (real) | kick+snare gen (real) | every bar gen (real) "
-             "| velocity mean/sd gen (real) | own / others gen | own / others real "
-             "| PASS | ms/piece |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| velocity mean/sd gen (real) | bar similarity gen (real) | own / others gen "
+             "| own / others real | PASS | ms/piece |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(x, d=2):
         return "-" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{d}f}"
@@ -212,7 +223,8 @@ def main(argv=None) -> int:
             f"| {s} | {f(g['onsets_per_beat'])} ({rr('onsets_per_beat')}) "
             f"| {f(g['kick_snare'])} ({rr('kick_snare')}) | {f(g['every_bar'])} "
             f"({rr('every_bar')}) | {g['vel_mean']:.0f}/{g['vel_sd']:.0f} "
-            f"({rr('vel_mean', 0)}/{rr('vel_sd', 0)}) | {own} | {ownr} | {verdict} "
+            f"({rr('vel_mean', 0)}/{rr('vel_sd', 0)}) | {f(g['bar_sim'])} ({rr('bar_sim')}) "
+            f"| {own} | {ownr} | {verdict} "
             f"| {g['ms']:.0f} |")
     passed = sum(ov_gen[s]["pass"] for s in TARGET)
     dens_ok = all(2 <= gen[s]["onsets_per_beat"] <= 8 for s in kit.styles)

@@ -17,6 +17,8 @@ Conventions:
 - Histogram intersection: ``sum_i min(p_i, q_i)`` of two profiles each normalized to sum
   1 (1 = identical, 0 = disjoint).
 - Onsets per beat: every note counts (simultaneous hits of several classes count each).
+- Bar similarity (``bar_similarity``): Jaccard similarity of consecutive bars' onset sets,
+  an onset being (step in bar, drum class); see the function.
 - Kick / snare presence: a note whose pitch maps to the kick (snare) class of
   ``representations.drums`` (so 35/36 are kicks; 37, 38, 39, 40 snares).
 """
@@ -116,3 +118,24 @@ def bar_coverage(notes, length_beats: float, beats_per_bar: float = 4.0,
     steps = [int(math.floor(n[1] * STEPS_PER_BEAT + 0.5)) for n in notes]
     empty = [i for i, (a, b) in enumerate(spans) if not any(a <= t < b for t in steps)]
     return 1 - len(empty) / len(spans), empty
+
+
+def bar_similarity(notes, length_beats: float, beats_per_bar: float = 4.0,
+                   first_bar_beat: float = 0.0, skip=()) -> float:
+    """How well a groove holds: mean Jaccard similarity ``|A & B| / |A | B|`` of the sets of
+    (step in bar, drum class) onsets of consecutive whole bars, over the pairs where both
+    bars have onsets and neither bar's index (0 = the first whole bar) is in ``skip``
+    (e.g. fill bars). ``nan`` when no pair counts."""
+    bar, first = _bar_step(beats_per_bar, first_bar_beat)
+    total = int(math.ceil(round(length_beats * STEPS_PER_BEAT, 6)))
+    n = (total - first) // bar
+    sets = [set() for _ in range(max(n, 0))]
+    for x in notes:
+        c = drum_class(x[0])
+        step = int(math.floor(x[1] * STEPS_PER_BEAT + 0.5)) - first
+        if c is not None and 0 <= step < n * bar:
+            sets[step // bar].add((step % bar, c))
+    pairs = zip(sets[:-1], sets[1:], strict=True)
+    sims = [len(a & b) / len(a | b) for i, (a, b) in enumerate(pairs)
+            if a and b and i not in skip and i + 1 not in skip]
+    return float(np.mean(sims)) if sims else float("nan")
