@@ -61,6 +61,13 @@ def fill_bar(perf) -> np.ndarray | None:
     return out
 
 
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean over bar pairs of |hits in both| / |hits in either| (``[..., T, C]`` 0/1)."""
+    both = (a * b).sum((-1, -2))
+    either = ((a + b) > 0).sum((-1, -2))
+    return float(np.mean(both[either > 0] / either[either > 0])) if (either > 0).any() else 1.0
+
+
 class PhraseBank:
     """Bars of the train takes by (style, meter), fills by style, and their profiles."""
 
@@ -195,11 +202,12 @@ class DrumTrainer:
         grad, = torch.autograd.grad(D(mid, style, fill, meter).sum(), mid, create_graph=True)
         return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
-    def profile_loss(self, logits, vel, style, fill, meter):
-        """Squared distance of the batch's mean hit probability (and hit*velocity) per
-        (style, meter, fill) group from the training data's, weighted by group size."""
+    def profile_loss(self, hits, vel, style, fill, meter):
+        """Squared distance of the batch's mean hit rate (and hit*velocity) per (style,
+        meter, fill) group from the training data's, weighted by group size. ``hits`` are
+        the sampled straight-through hits ``[B, P, T, C]``."""
         B, P = fill.shape
-        p = torch.sigmoid(logits).reshape(B * P, T, CLASSES)
+        p = hits.reshape(B * P, T, CLASSES)
         g = ((style[:, None] * N_METERS + meter) * 2 + fill.long()).reshape(-1)  # [B*P]
         n_groups = self.have.numel()
         cnt = torch.bincount(g, minlength=n_groups).float()
@@ -228,9 +236,9 @@ class DrumTrainer:
             loss.backward()
             self.optimizers["critic"].step()
         _, style, fill, meter = self._batch(rng)
-        logits, vel, fake = self._generate(style, fill, meter)
+        _, vel, fake = self._generate(style, fill, meter)
         adv = -D(fake, style, fill, meter).mean()
-        fm = self.profile_loss(logits, vel, style, fill, meter)
+        fm = self.profile_loss(fake[..., 0], vel, style, fill, meter)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         (adv + c["fm"] * fm).backward()
         self.optimizers["generator"].step()
@@ -240,7 +248,8 @@ class DrumTrainer:
     @torch.no_grad()
     def validate(self) -> dict:
         """On the validation takes: critic gap, 4/4 onset-profile overlap of generated bars
-        with each style's real profile (own, and mean over the other styles), densities."""
+        with each style's real profile (own, and mean over the other styles), densities,
+        and bar-to-bar Jaccard similarity of hits (how well a groove holds)."""
         from ..metrics.drums import histogram_intersection
 
         G = self.modules["generator"]
@@ -248,7 +257,7 @@ class DrumTrainer:
         gen = torch.Generator().manual_seed(1234)
         rng = np.random.default_rng(1234)
         vb = self.valid_bank
-        real_prof, fake_prof, dens_r, dens_f = {}, {}, [], []
+        real_prof, fake_prof, dens_r, dens_f, cons_r, cons_f = {}, {}, [], [], [], []
         for s in range(len(self.bank.styles)):
             if (s, 0) not in vb.bars:
                 continue
@@ -260,6 +269,9 @@ class DrumTrainer:
             meter = torch.zeros_like(fill, dtype=torch.long)
             _, _, x = self._generate(torch.full((n,), s), fill, meter, gen)
             fake_prof[s] = x[..., 0].sum((0, 1, 3)).numpy()
+            h = x[..., 0].numpy()
+            cons_f.append(jaccard(h[:, 1:], h[:, :-1]))
+            cons_r.append(jaccard(rb[1:, :, :, 0], rb[:-1, :, :, 0]))
             dens_f.append(float(x[..., 0].sum()) / (x.shape[0] * x.shape[1] * 4))
         own, others = [], []
         for s in fake_prof:
@@ -275,6 +287,7 @@ class DrumTrainer:
         return {"w": w, "own_overlap": float(np.mean(own)),
                 "margin": float(np.mean(np.array(own) - np.array(others))),
                 "onsets_per_beat": float(np.mean(dens_f)),
+                "bar_jaccard": float(np.mean(cons_f)), "real_bar_jaccard": float(np.mean(cons_r)),
                 "real_onsets_per_beat": float(np.mean(dens_r))}
 
     def export(self):
