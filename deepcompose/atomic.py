@@ -6,6 +6,7 @@ that a crash or a bad input never leaves a half-written file behind.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import tempfile
@@ -52,7 +53,7 @@ class atomic_path:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.stem}.",
                                        suffix=".tmp" + self.path.suffix)
         except OSError as e:
-            raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
+            raise write_error(self.path, e) from None
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp
@@ -65,10 +66,10 @@ class atomic_path:
                 return False
             except OSError as e:
                 self._remove_tmp()
-                raise DeepcomposeError(f"cannot write {self.path}: {e.strerror or e}") from None
+                raise write_error(self.path, e) from None
         self._remove_tmp()
         if isinstance(exc, OSError):
-            raise DeepcomposeError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+            raise write_error(self.path, exc) from None
         return False
 
     def _remove_tmp(self):
@@ -76,3 +77,10 @@ class atomic_path:
             self.tmp.unlink()
         except OSError:
             pass
+
+
+def write_error(path, exc: OSError) -> DeepcomposeError:
+    """One line for a failed write; a full disk says so and how to go on."""
+    if exc.errno == errno.ENOSPC:
+        return DeepcomposeError(f"disk full: cannot write {path}; free some space and retry")
+    return DeepcomposeError(f"cannot write {path}: {exc.strerror or exc}")

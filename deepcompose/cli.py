@@ -13,10 +13,11 @@ from pathlib import Path
 
 import click
 
+from deepcompose import controls as contract
 from deepcompose.errors import DeepcomposeError
 
 FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml", ".mxl": "musicxml",
-           ".xml": "musicxml", ".json": "json"}
+           ".xml": "musicxml", ".json": "json", ".wav": "audio", ".ogg": "audio"}
 EXTENSIONS = {"midi": ".mid", "musicxml": ".musicxml", "json": ".json"}
 
 
@@ -65,8 +66,8 @@ def _output_target(output, fmt, melody, notes_json, model) -> tuple[str | None, 
     if output:
         ext = Path(output).suffix.lower()
         if ext not in FORMATS:
-            raise DeepcomposeError(
-                f"cannot tell the output format of {output}; use .mid, .musicxml, .mxl or .json")
+            raise DeepcomposeError(f"cannot tell the output format of {output}; use "
+                                   f"{', '.join(FORMATS)}")
         if fmt and FORMATS[ext] != fmt:
             raise DeepcomposeError(f"--format {fmt} does not match the extension of {output}")
         return output, FORMATS[ext]
@@ -77,26 +78,34 @@ def _output_target(output, fmt, melody, notes_json, model) -> tuple[str | None, 
     return f"{stem}-{model}{EXTENSIONS[fmt]}", fmt
 
 
+def _control_option(c):
+    """A click option for a control of ``deepcompose.controls`` (validated there, not here)."""
+    models = ", ".join(contract.models_with(c.name)) if c not in contract.COMMON else "all"
+    rng = c.range_text() if c.kind in ("int", "float", "choice") else ""
+    help_text = f"{c.help} {rng[:1].upper()}{rng[1:]}{'.' if rng else ''} Models: {models}."
+    if c.kind == "bool":
+        name = c.name.replace("_", "-")
+        return click.option(f"--{name}/--no-{name}", c.name, default=None, help=help_text)
+    return click.option(c.flag, c.name, type=str, default=None, help=help_text,
+                        metavar=c.kind.upper())
+
+
 COMPOSE_OPTIONS = [
     click.option("--melody", "-m", type=str, help="Melody file: MIDI, MusicXML, ABC or JSON."),
     click.option("--notes-json", type=str, help="Melody as JSON notes: FILE or - (stdin)."),
+    click.option("--example", type=str, help="A bundled example melody instead of --melody "
+                 "(see 'deepcompose examples')."),
+    click.option("--soundfont", type=str, help="SoundFont (.sf2) for -o .wav/.ogg "
+                 "(default: pretty_midi's General MIDI one)."),
     click.option("--track", type=str, help="Melody track by name or index (default: see README)."),
-    click.option("--model", type=click.Choice(["gan", "arcnn", "transformer"]), default="gan",
+    click.option("--pickup", type=str, metavar="BEATS",
+                 help="Beats before the first full bar (MIDI and JSON input; MusicXML and ABC "
+                      "say it themselves)."),
+    click.option("--model", type=click.Choice(sorted(contract.MODEL_CONTROLS)), default="gan",
                  show_default=True),
-    click.option("--task", type=click.Choice(["accompany", "continue", "enhance", "infill"]),
-                 default="accompany", show_default=True),
-    click.option("--bars", type=str, help="continue: N new bars; infill: A:B (1-based)."),
-    click.option("--seed", type=int, default=0, show_default=True),
-    click.option("--temperature", type=float, default=1.0, show_default=True,
-                 help="Creative risk: 0 is the safest choice, higher is riskier."),
-    click.option("--top-k", type=int, help="Sample among the k likeliest (transformer)."),
-    click.option("--top-p", type=float, help="Nucleus sampling mass (transformer)."),
-    click.option("--iterations", type=int, help="Sampling iterations (arcnn)."),
-    click.option("--max-remove", type=float, help="enhance: most percent of melody notes removed."),
-    click.option("--max-add", type=int, help="enhance: most notes added."),
-    click.option("--candidates", type=int, default=1, show_default=True,
-                 help="Generate N and keep the best (see README)."),
-    click.option("--ensemble", type=str, help="GM programs for new parts: piano, strings, ..."),
+    click.option("--task", type=click.Choice(contract.TASKS), default="accompany",
+                 show_default=True),
+    *[_control_option(c) for c in contract.all_controls().values()],
     click.option("-o", "--output", type=str, help="Output file; format by extension."),
     click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "json"])),
     click.option("--plot", type=str, help="Also write a piano-roll PNG (needs the 'plot' extra)."),
@@ -109,43 +118,88 @@ def compose_options(f):
     return f
 
 
+def compose_controls(controls):
+    """Decorator: one click option per control (for commands other than compose)."""
+    def add(f):
+        for c in reversed(controls):
+            f = _control_option(c)(f)
+        return f
+    return add
+
+
+def parse_controls(model: str, task: str, raw: dict) -> dict:
+    """Command-line strings of the controls the user gave -> values checked by the contract."""
+    given = {name: contract.all_controls()[name].parse(text)
+             for name, text in raw.items() if text is not None}
+    if isinstance(given.get("chords"), str) and Path(given["chords"]).is_file():
+        from deepcompose.chords import parse_chord_json
+
+        given["chords"] = parse_chord_json(Path(given["chords"]))
+    contract.resolve(model, task, given)  # refuse before reading the melody
+    return given
+
+
+def _pickup(text):
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise DeepcomposeError(f"pickup must be a number of beats; got {text!r}") from None
+
+
 @click.command("compose")
 @compose_options
-def compose_command(melody, notes_json, track, model, task, bars, seed, temperature, top_k, top_p,
-                    iterations, max_remove, max_add, candidates, ensemble, output, fmt, plot):
+def compose_command(melody, notes_json, track, pickup, model, task, output, fmt, plot, **raw):
     """Complete a melody: new parts under it, a continuation, an infill or an edit."""
     import deepcompose
 
+    example, soundfont = raw.pop("example", None), raw.pop("soundfont", None)
+    if example:
+        from deepcompose.melodies import path as example_path
+
+        if melody or notes_json:
+            raise DeepcomposeError("give one of --melody, --notes-json or --example")
+        melody = str(example_path(example))
+    if soundfont and Path(output or "").suffix.lower() not in (".wav", ".ogg"):
+        raise DeepcomposeError("--soundfont applies to audio output: -o FILE.wav or .ogg")
     if bool(melody) == bool(notes_json):
         raise DeepcomposeError("give exactly one of --melody FILE or --notes-json FILE|-")
+    given = parse_controls(model, task, raw)
     path, out_fmt = _output_target(output, fmt, melody, notes_json, model)
     if plot:
         from deepcompose.plot import require_matplotlib
 
         require_matplotlib()
-    source = melody if melody else _read_notes_json(notes_json)
-    if melody and not Path(melody).is_file():
+        if Path(plot).suffix.lower() != ".png":
+            raise DeepcomposeError(f"--plot writes a PNG; name it .png, not {plot}")
+    if melody and Path(melody).is_dir():
+        raise DeepcomposeError(f"--melody {melody} is a folder; give a file "
+                               "(or use 'deepcompose batch' for a folder)")
+    if melody and not Path(melody).exists():
         raise DeepcomposeError(f"no such file: {melody}")
-    controls = {k: v for k, v in dict(top_k=top_k, top_p=top_p, iterations=iterations,
-                                       max_remove=max_remove, max_add=max_add).items()
-                if v is not None}
+    source = melody if melody else _read_notes_json(notes_json)
     track_sel = int(track) if track is not None and track.isdigit() else track
-    song = deepcompose.compose(source, model=model, task=task, track=track_sel, bars=bars,
-                               seed=seed, temperature=temperature, ensemble=ensemble,
-                               candidates=candidates, **controls)
+    song = deepcompose.compose(source, model=model, task=task, track=track_sel,
+                               pickup=_pickup(pickup), **given)
     if plot:
-        from deepcompose.pipeline import load_song
         from deepcompose.plot import plot_song
 
-        # accompany/continue put the melody first; infill/enhance keep the input's track order
-        index = 0 if task in ("accompany", "continue") else load_song(source).melody_index(
-            track_sel)
-        plot_song(song, plot, melody_index=index)
+        plot_song(song, plot, melody_index=_melody_track(song, source, task, track_sel))
     if path is None:
         click.echo(json.dumps(song.to_notes()))
     else:
-        song.write(path)
+        song.write(path, **({"soundfont": soundfont} if soundfont else {}))
         click.echo(f"wrote {path}", err=True)
+
+
+def _melody_track(song, source, task, track_sel) -> int:
+    """Where the melody is in the output: first for accompany/continue, else its input index."""
+    if task in ("accompany", "continue"):
+        return 0
+    from deepcompose.pipeline import load_song
+
+    return load_song(source).melody_index(track_sel)
 
 
 @click.group()
@@ -213,6 +267,9 @@ def models_command(as_json):
         click.echo(f"{r['name']:12s} tasks: {', '.join(r['tasks'])}")
         click.echo(f"{'':12s} weights: {r['weights'] or 'missing'}")
         click.echo(f"{'':12s} card: {r['card'] or 'missing'}")
+        for c in r["controls"]:
+            if c["name"] not in ("seed", "temperature", "candidates", "ensemble", "bars"):
+                click.echo(f"{'':12s} {c['flag']}: {c['range']}")
 
 
 @main.command("serve")
@@ -228,27 +285,34 @@ def serve_command(host, port, preload):
     serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
 
 
+BATCH_CONTROLS = [c for c in contract.all_controls().values() if c.name != "seed"]
+
+
 @main.command("batch")
 @click.argument("in_dir")
 @click.argument("out_dir")
-@click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
+@click.option("--model", required=True, type=click.Choice(sorted(contract.MODEL_CONTROLS)))
 @click.option("--task", default="accompany", show_default=True,
-              type=click.Choice(["accompany", "continue", "enhance", "infill"]))
+              type=click.Choice(contract.TASKS))
 @click.option("--workers", type=int, help="Worker processes (default: CPU count).")
 @click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "ray"]))
 @click.option("--address", help="Ray cluster address (default: a local Ray).")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--bars", type=str, help="As for compose.")
-@click.option("--temperature", type=float, default=1.0, show_default=True)
-def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, bars, temperature):
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Base seed; each file's seed derives from it and the file's path.")
+@click.option("--audio", type=click.Choice(["wav", "ogg"]),
+              help="Also write audio beside each MIDI output.")
+@compose_controls(BATCH_CONTROLS)
+def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, audio, **raw):
     """Compose every melody under IN_DIR into OUT_DIR (resumable; manifest.jsonl).
 
-    Exit status 0 when every input succeeded, 1 when some failed (see the manifest).
+    Takes every control of compose. Exit status 0 when every input succeeded, 1 when
+    some failed (see the manifest).
     """
     from deepcompose.batch import run_batch
 
+    given = parse_controls(model, task, raw)
     summary = run_batch(in_dir, out_dir, model=model, task=task, workers=workers, engine=engine,
-                        address=address, seed=seed, bars=bars, temperature=temperature)
+                        address=address, seed=seed, audio=audio, **given)
     click.echo(json.dumps(summary), err=True)
     return 0 if summary.get("error", 0) == 0 else 1
 

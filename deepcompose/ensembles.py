@@ -1,30 +1,39 @@
-"""General MIDI programs for the generated voices (``--ensemble``).
+"""General MIDI programs for the generated parts (``--ensemble``), by role.
 
-Each ensemble gives programs for the generated alto, tenor and bass tracks
-(0-based GM program numbers). The user's melody keeps its own program.
+Roles: ``alto``, ``tenor``, ``bass`` (chorale voices) and ``bass``, ``keys``, ``counter``
+(the pop band; drums are always on channel 10). Programs are 0-based GM numbers. The
+user's melody keeps its own program. Without ``--ensemble`` the chorale uses ``piano``
+and the band uses ``band``.
 """
 
 from __future__ import annotations
 
 from .errors import DeepcomposeError
 
-ENSEMBLES: dict[str, tuple[int, int, int]] = {
-    "piano": (0, 0, 0),  # Acoustic Grand Piano
-    "strings": (41, 42, 43),  # Viola, Cello, Contrabass
-    "choir": (52, 52, 52),  # Choir Aahs
-    "organ": (19, 19, 19),  # Church Organ
-    "brass": (60, 57, 58),  # French Horn, Trombone, Tuba
-    "woodwinds": (71, 69, 70),  # Clarinet, English Horn, Bassoon
-    "guitar": (24, 24, 32),  # Nylon Guitar x2, Acoustic Bass
+ENSEMBLES: dict[str, dict[str, int]] = {
+    # Acoustic Grand Piano throughout
+    "piano": {"alto": 0, "tenor": 0, "bass": 0, "keys": 0, "counter": 0},
+    # Viola, Cello, Contrabass; band: String Ensemble 1 comping, Violin counter-melody
+    "strings": {"alto": 41, "tenor": 42, "bass": 43, "keys": 48, "counter": 40},
+    "choir": {"alto": 52, "tenor": 52, "bass": 52, "keys": 52, "counter": 53},
+    "organ": {"alto": 19, "tenor": 19, "bass": 19, "keys": 16, "counter": 19},
+    # French Horn, Trombone, Tuba; band: Brass Section comping, Trumpet counter
+    "brass": {"alto": 60, "tenor": 57, "bass": 58, "keys": 61, "counter": 56},
+    # Clarinet, English Horn, Bassoon; band: Flute counter
+    "woodwinds": {"alto": 71, "tenor": 69, "bass": 70, "keys": 71, "counter": 73},
+    # Nylon Guitar x2, Acoustic Bass; band: Steel Guitar comping
+    "guitar": {"alto": 24, "tenor": 24, "bass": 32, "keys": 25, "counter": 24},
+    # Electric Piano 1 comping, Fingered Bass, Clean Electric Guitar counter
+    "band": {"alto": 4, "tenor": 4, "bass": 33, "keys": 4, "counter": 27},
 }
-DEFAULT_ENSEMBLE = "piano"
+DEFAULT_ENSEMBLE = {"chorale": "piano", "pop": "band"}
 
 
-def ensemble_programs(name: str | None) -> tuple[int, int, int]:
-    """Programs for (alto, tenor, bass); a clear error names the known ensembles."""
-    name = (name or DEFAULT_ENSEMBLE).lower()
+def ensemble_programs(name: str | None, style: str = "chorale") -> dict[str, int]:
+    """Role -> GM program; a clear error names the known ensembles."""
+    name = (name or DEFAULT_ENSEMBLE.get(style, "piano")).lower()
     if name not in ENSEMBLES:
         raise DeepcomposeError(
-            f"unknown ensemble {name!r}; choose one of {', '.join(sorted(ENSEMBLES))}"
+            f"unknown ensemble {name!r}; choose one of {', '.join(ENSEMBLES)}"
         )
     return ENSEMBLES[name]

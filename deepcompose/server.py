@@ -6,9 +6,9 @@ Endpoints (JSON in and out, beats throughout):
 - ``GET /models`` -> ``{"models": [{"name", "tasks", "weights", "loaded", "trained"}]}``
 - ``POST /compose`` -> the composed song in the JSON notes schema of DESIGN.md.
   The body is that schema (``tracks`` or ``notes``, plus ``tempo``, ``time_signature``, ...)
-  and the request fields ``model``, ``task``, ``track``, ``seed``, ``temperature``, ``bars``,
-  ``ensemble``, ``candidates`` and the model controls ``top_k``, ``top_p``,
-  ``iterations``, ``max_remove``, ``max_add``.
+  and the request fields ``model``, ``task``, ``track``, ``pickup`` and the controls of
+  ``controls.py`` (``seed``, ``temperature``, ``candidates``, ``bars``, ``ensemble`` and
+  each model's own), checked by the same contract as the CLI with the same messages.
 
 Errors are JSON ``{"error": "..."}``: bad input 400, unknown path 404, wrong method 405,
 no ``Content-Length`` (or a chunked body) 411, body too large 413. A request that
@@ -24,8 +24,6 @@ cap                         value     why
 ``MAX_REQUEST_BYTES``       1 MiB     body size; checked from Content-Length first
 ``MAX_REQUEST_NOTES``       20,000    notes in one request (all tracks)
 ``MAX_REQUEST_BEATS``       4,096     end of the last note (1,024 bars of 4/4)
-``MAX_CANDIDATES``          8         ``candidates`` per request
-``MAX_ITERATIONS``          1,000     ``iterations`` (AR-CNN Gibbs steps)
 ``SOCKET_TIMEOUT_S``        10 s      any single read or write on a connection
 ``REQUEST_DEADLINE_S``      30 s      to receive a whole request (slow clients)
 ``MAX_CONNECTIONS``         64        connections handled at once; more wait
@@ -51,21 +49,20 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from . import controls as contract
 from .errors import DeepcomposeError
 from .limits import MAX_REQUEST_BYTES
 
 MAX_REQUEST_NOTES = 20_000
 MAX_REQUEST_BEATS = 4096.0
-MAX_CANDIDATES = 8
-MAX_ITERATIONS = 1000
 SOCKET_TIMEOUT_S = 10.0
 REQUEST_DEADLINE_S = 30.0
 MAX_CONNECTIONS = 64
 
 SONG_KEYS = frozenset({"tempo", "time_signature", "tempos", "time_signatures", "key", "pickup",
-                       "tracks", "notes"})
-REQUEST_KEYS = frozenset({"model", "task", "track", "seed", "temperature", "bars", "ensemble",
-                          "candidates", "top_k", "top_p", "iterations", "max_remove", "max_add"})
+                       "title", "tracks", "notes"})  # a request's "chords" is the control
+# the request's own keys, then every model control (controls.py): one contract for all
+REQUEST_KEYS = frozenset({"model", "task", "track", *contract.all_controls()})
 ROUTES = {"/health": "GET", "/models": "GET", "/compose": "POST"}
 # the studio page's writes (GET / and /studio/<file> are served by studio_routes)
 ROUTES.update({"/render": "POST", "/convert": "POST", "/export": "POST"})
@@ -120,7 +117,6 @@ def parse_request(body: bytes):
     unknown keys, unknown model or task, values of the wrong type or range, bad notes,
     too many notes or beats. Never reads or writes a file.
     """
-    from .models.base import REGISTRY, TASKS
     from .song import Song
 
     try:
@@ -139,39 +135,17 @@ def parse_request(body: bytes):
     if ("tracks" in obj) == ("notes" in obj):
         raise DeepcomposeError("give exactly one of 'tracks' or 'notes'")
 
-    kw = {}
-    kw["model"] = _str(obj.get("model", "gan"), "model")
-    if kw["model"] not in REGISTRY:
-        raise DeepcomposeError(f"unknown model {_show(kw['model'])}; available: "
-                               f"{', '.join(sorted(REGISTRY))}")
-    kw["task"] = _str(obj.get("task", "accompany"), "task")
-    if kw["task"] not in TASKS:
-        raise DeepcomposeError(f"unknown task {_show(kw['task'])}; choose one of "
-                               f"{', '.join(TASKS)}")
-    kw["seed"] = _int(obj.get("seed", 0), "seed", 0, 2**63 - 1)
-    kw["temperature"] = _float(obj.get("temperature", 1.0), "temperature", 0.0, 10.0)
-    kw["candidates"] = _int(obj.get("candidates", 1), "candidates", 1, MAX_CANDIDATES)
-    if obj.get("ensemble") is not None:
-        kw["ensemble"] = _str(obj["ensemble"], "ensemble")
+    kw = {"model": _str(obj.get("model", "gan"), "model"),
+          "task": _str(obj.get("task", "accompany"), "task")}
+    given = {k: obj[k] for k in contract.all_controls() if obj.get(k) is not None}
+    contract.resolve(kw["model"], kw["task"], given)  # the one contract: 400 on any bad value
+    kw.update(given)
     if obj.get("track") is not None:
         t = obj["track"]
         kw["track"] = (_int(t, "track", 0, 1000) if isinstance(t, int) and not isinstance(t, bool)
                        else _str(t, "track", 200))
-    if obj.get("bars") is not None:
-        b = obj["bars"]
-        if isinstance(b, str):
-            kw["bars"] = _str(b, "bars", 20)
-        elif isinstance(b, list) and len(b) == 2:
-            kw["bars"] = [_int(v, "bars", 0, 100_000) for v in b]
-        else:
-            kw["bars"] = _int(b, "bars", 1, 256)
-    for name, check in (("top_k", lambda v: _int(v, "top_k", 1, 1000)),
-                        ("top_p", lambda v: _float(v, "top_p", 0.0, 1.0)),
-                        ("iterations", lambda v: _int(v, "iterations", 1, MAX_ITERATIONS)),
-                        ("max_remove", lambda v: _float(v, "max_remove", 0.0, 100.0)),
-                        ("max_add", lambda v: _int(v, "max_add", 0, MAX_REQUEST_NOTES))):
-        if obj.get(name) is not None:
-            kw[name] = check(obj[name])
+    if obj.get("pickup") is not None:
+        kw["pickup"] = _float(obj["pickup"], "pickup", 0.0, 64.0)
 
     if _count_notes(obj) > MAX_REQUEST_NOTES:
         raise DeepcomposeError(f"too many notes: a request takes at most {MAX_REQUEST_NOTES:,}")
@@ -212,7 +186,8 @@ class App:
 
         loaded = set(self.loaded())
         return [{"name": r["name"], "tasks": r["tasks"], "weights": r["weights"] is not None,
-                 "loaded": r["name"] in loaded, "trained": r["trained"]}
+                 "loaded": r["name"] in loaded, "trained": r["trained"],
+                 "controls": r["controls"]}
                 for r in describe_models()]
 
     def compose(self, body: bytes) -> dict:

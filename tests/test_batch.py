@@ -20,7 +20,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from deepcompose import batch
+from deepcompose import batch, batch_jobs
 from deepcompose.batch import file_seed, read_manifest, run_batch
 from deepcompose.errors import DeepcomposeError
 from deepcompose.models import base
@@ -104,6 +104,7 @@ def test_outputs_manifest_and_broken_inputs(tmp_path, fake_gan):
     rels = make_inputs(src, 10)
     summary = run_batch(src, out, model="gan", workers=2, seed=3, progress=False)
     assert (summary["ok"], summary["error"], summary["skipped"]) == (10, 2, 0)
+    assert not (out / ".batch.lock").exists()  # the lock lives only while a batch runs
 
     rows = manifest_rows(out)
     assert sorted(r["input"] for r in rows) == rels  # one row per input
@@ -218,8 +219,8 @@ def test_write_errors_are_rows_not_tracebacks(tmp_path, fake_gan, monkeypatch):
     monkeypatch.undo()
     assert temps(tmp_path / "full") == []
     err = OSError(28, "No space left on device", "x.mid")
-    assert batch.error_message(err).startswith("disk full")
-    assert batch.error_message(PermissionError(13, "Permission denied", "y.mid")) == \
+    assert batch_jobs.error_message(err).startswith("disk full")
+    assert batch_jobs.error_message(PermissionError(13, "Permission denied", "y.mid")) == \
         "permission denied: y.mid"
 
 

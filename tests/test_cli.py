@@ -44,7 +44,7 @@ def test_broken_file_is_one_error_line_exit_2_nothing_written(name, tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["--melody", "missing.mid"], "no such file"),
     (["--melody", str(DATA / "type0.mid"), "--model", "gan", "--task", "enhance"], "cannot do"),
-    (["--melody", str(DATA / "type0.mid"), "-o", "x.wav"], "output format"),
+    (["--melody", str(DATA / "type0.mid"), "-o", "x.docx"], "output format"),
     (["--melody", str(DATA / "type0.mid"), "--bogus"], "no such option"),
     ([], "exactly one of"),
     (["--melody", str(DATA / "type0.mid"), "--track", "Nope"], "track"),

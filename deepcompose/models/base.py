@@ -1,7 +1,9 @@
 """The model protocol, the registry, and safe weight files.
 
 Every model family subclasses ``Composer`` and is listed in ``REGISTRY`` as
-``"module:Class"`` so that nothing imports torch until a model is asked for.
+``"module:Class"`` so that nothing imports torch until a model is asked for. Its
+controls are declared in ``deepcompose.controls.MODEL_CONTROLS`` (a plug-in registers
+its class here and its controls there).
 
 Weights ship as ``weights/NAME.safetensors`` (tensors only, never pickle) plus
 ``weights/NAME.json`` (``{"family": ..., "config": {...}, ...}``) and a card
@@ -19,6 +21,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..controls import MODEL_CONTROLS
+from ..controls import describe as describe_controls
 from ..errors import DeepcomposeError
 from ..representations.voices import Meter
 
@@ -246,5 +250,6 @@ def describe_models() -> list[dict]:
                 pass
         rows.append({"name": name, "tasks": tasks,
                      "weights": str(weights) if weights.exists() else None,
-                     "card": str(card) if card.exists() else None, "trained": trained})
+                     "card": str(card) if card.exists() else None, "trained": trained,
+                     "controls": describe_controls(name) if name in MODEL_CONTROLS else []})
     return rows
