@@ -146,3 +146,34 @@ def test_examples_are_bundled_and_described():
         assert melodies.load(name).note_count > 0
     with pytest.raises(DeepcomposeError, match="unknown example"):
         melodies.path("../../etc/passwd")
+
+
+def _cli(*args, cwd=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "deepcompose.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_render_and_examples(tmp_path):
+    import json
+
+    from deepcompose.io.midi import midi_bytes
+
+    src = tmp_path / "band.mid"
+    src.write_bytes(midi_bytes(_band(bars=2)))
+    r = _cli("render", str(src), "-o", str(tmp_path / "band.wav"))
+    assert r.returncode == 0, r.stderr
+    samples = _wav((tmp_path / "band.wav").read_bytes())
+    assert _rms(samples) > 0.01 and 4.0 <= len(samples) / RATE <= 7.0
+    r = _cli("examples", "--json")
+    assert r.returncode == 0 and len(json.loads(r.stdout)) >= 4
+    for args in (["render", str(src), "-o", str(tmp_path / "x.mp3")],
+                 ["render", str(tmp_path / "missing.mid"), "-o", str(tmp_path / "y.wav")],
+                 ["render", str(src), "-o", str(tmp_path / "z.wav"), "--soundfont",
+                  str(src)]):
+        r = _cli(*args)
+        assert r.returncode == 2 and r.stderr.startswith("error: ")
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["band.mid", "band.wav"]

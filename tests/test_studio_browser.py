@@ -164,6 +164,29 @@ def test_load_midi_generate_play_download(page, tune_mid, model, controls):
     assert page.console_errors == []
 
 
+def test_generate_again_infill_bars_chosen_on_the_roll(page, tune_mid):
+    missing = _weights("arcnn")
+    if missing:
+        pytest.skip(f"no shipped weights for {missing[0]}")
+    load_midi(page, tune_mid)
+    generate(page, "arcnn", {"iterations": 4})
+    before = page.eval_on_selector("#roll", "e => e.dataset.notes")
+    page.select_option("#task", "infill")
+    box = page.query_selector("#roll").bounding_box()
+    ppb = int(page.input_value("#zoom"))  # pixels per beat
+    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
+    page.mouse.up()
+    assert "Bars 2 to 3" in page.text_content("#status")
+    assert "2:3" in page.get_attribute("#ctl-bars", "placeholder")
+    generate(page, "arcnn", {"iterations": 4})
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    assert int(roll(page)["tracks"]) >= 4 and roll(page)["notes"] != "0"
+    assert before  # the first result was shown
+    assert page.console_errors == []
+
+
 def test_mute_solo_and_edit(page, tune_mid):
     load_midi(page, tune_mid)
     box = page.query_selector("#roll").bounding_box()
