@@ -20,7 +20,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from deepcompose import batch, batch_jobs
+from deepcompose import batch_jobs
 from deepcompose.batch import file_seed, read_manifest, run_batch
 from deepcompose.errors import DeepcomposeError
 from deepcompose.models import base

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ["empty.mid", "random.mid", "truncated_header.mid", "truncated_track.mid",
           "impossible_chunk_length.mid", "no_notes.mid", "drums_only.mid",
           "zero_length_notes.mid", "gap_of_days.mid", "type2.mid"]
@@ -96,3 +97,17 @@ def test_models_lists_the_three_families():
     names = {row["name"] for row in json.loads(r.stdout)}
     assert names == {"gan", "arcnn", "transformer"}
     assert time.time() - t < 60
+
+
+def test_pickup_for_midi_input(tmp_path):
+    """--pickup declares the beats before the first bar line of a MIDI melody."""
+    melody = ROOT / "benchmarks" / "data" / "folk" / "00-44-mary-s-dream.mid"
+    out = tmp_path / "out.json"
+    r = run(BIN / "compose", "--melody", melody, "--model", "gan", "--pickup", "1",
+            "-o", out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text())["pickup"] == 1
+    r = run(BIN / "compose", "--melody", melody, "--model", "gan", "--pickup", "4",
+            "-o", out, cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith("error: pickup must be")
+    assert len(r.stderr.strip().splitlines()) == 1

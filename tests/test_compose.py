@@ -130,3 +130,29 @@ def test_drums_only_is_a_clear_error(chord_model):
     song = Song(tracks=[Track("Drums", 0, True, [Note(36, 0, 1, 100)])])
     with pytest.raises(DeepcomposeError):
         deepcompose.compose(song, model=chord_model)
+
+
+def four_track_song() -> Song:
+    """Melody, pad chords, a flute line above the melody, drums: 4 bars of 4/4."""
+    melody = [Note(p, b, b + 1, 90) for b, p in enumerate([72, 74, 76, 77, 79, 77, 76, 74,
+                                                            72, 71, 72, 74, 76, 74, 72, 72])]
+    pad = [Note(p, b * 4, b * 4 + 4, 60) for b in range(4) for p in (60, 64, 67)]
+    flute = [Note(p, b * 2, b * 2 + 2, 70) for b, p in enumerate([84, 86, 88, 89, 91, 89, 88,
+                                                                   86])]
+    drums = [Note(36 if b % 2 == 0 else 38, b, b + 0.25, 100) for b in range(16)]
+    return Song(tracks=[Track("Melody", 0, False, melody), Track("Pad", 89, False, pad),
+                        Track("Flute", 73, False, flute), Track("Drums", 0, True, drums)],
+                tempos=[(0.0, 100.0)])
+
+
+def test_infill_on_four_tracks_changes_only_the_chosen_bars_and_adds_no_track():
+    song = four_track_song()
+    out = deepcompose.compose(song, model="arcnn", task="infill", bars="2:3", seed=2)
+    assert [t.name for t in out.tracks] == ["Melody", "Pad", "Flute", "Drums"]
+    for before, after in zip(song.tracks[1:], out.tracks[1:]):
+        # the pad (chords), the flute (above the melody) and the drums cannot be voices
+        assert after.notes == before.notes and after.program == before.program
+    outside = [n for n in song.tracks[0].notes if n.end <= 4 or n.start >= 12]
+    kept = [n for n in out.tracks[0].notes if n.end <= 4 or n.start >= 12]
+    assert kept == outside  # the melody outside bars 2-3 is identical
+    assert all(4 <= n.start < 12 for n in out.tracks[0].notes if n not in outside)
