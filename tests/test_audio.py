@@ -177,3 +177,22 @@ def test_cli_render_and_examples(tmp_path):
         assert r.returncode == 2 and r.stderr.startswith("error: ")
         assert len(r.stderr.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["band.mid", "band.wav"]
+
+
+def test_compose_example_to_wav(tmp_path):
+    """The README's first command: a bundled example, composed, as a playable WAV."""
+    from deepcompose.models.base import describe_models
+
+    if not any(r["name"] == "gan" and r["weights"] for r in describe_models()):
+        pytest.skip("no shipped gan weights")
+    r = _cli("compose", "--example", "row-your-boat", "--model", "gan", "-o", "demo.wav",
+             cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    from deepcompose import melodies
+
+    seconds = melodies.load("row-your-boat").length_seconds
+    samples = _wav((tmp_path / "demo.wav").read_bytes())
+    assert seconds <= len(samples) / RATE <= seconds + 3.0
+    assert _rms(samples) > 0.01
+    r = _cli("compose", "--example", "nope", "--model", "gan", "-o", "x.wav", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown example" in r.stderr
