@@ -380,17 +380,27 @@ def examples_command(as_json):
 @click.option("--preload", default="", help="Comma-separated models to load at start.")
 def studio_command(host, port, no_browser, preload):
     """The studio page in your browser: enter a melody, generate, listen, download."""
-    import threading
     import webbrowser
 
-    from deepcompose.server import serve
+    from deepcompose.server import _is_loopback, make_server
 
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
-    click.echo(f"deepcompose studio: {url}", err=True)
+    server = make_server(host, port, [m for m in preload.split(",") if m])
+    bound = server.server_address[1]  # the real port (--port 0 picks a free one)
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host
+                                                         else host)
+    url = f"http://{shown}:{bound}/"
+    if not _is_loopback(host):
+        click.echo(f"warning: listening on {host}, reachable from other machines; the server "
+                   "has no authentication", err=True)
+    click.echo(f"deepcompose studio on {url} (Ctrl-C stops)", err=True)
     if not no_browser:
-        threading.Timer(0.8, lambda: webbrowser.open(url)).start()
-    serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
+        webbrowser.open(url)  # the socket is listening already: the page can load at once
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def compose_main():
