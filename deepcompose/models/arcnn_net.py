@@ -61,7 +61,8 @@ def beat_phase(steps: int, start: int = 0) -> torch.Tensor:
 def meter_phase(steps: int, meter: Meter, start: int = 0) -> torch.Tensor:
     """``beat_phase`` with beats counted from the meter's bar lines: a pickup of
     ``meter.offset`` steps puts the first beat at step ``meter.offset``, not at 0."""
-    return beat_phase(steps, start - meter.offset)
+    phase = torch.as_tensor(meter.beat_position(np.arange(start, start + steps)))
+    return F.one_hot(phase, STEPS_PER_BEAT).T.float()
 
 
 # ------------------------------------------------------------------ the net

@@ -70,7 +70,7 @@ def meter_features(steps: int, meter: Meter) -> np.ndarray:
     ``meter.offset`` is even.
     """
     start = np.arange(0, steps, STEPS_PER_FRAME)
-    pos = (start - meter.offset) % meter.steps_per_bar  # steps since the last bar line
+    pos = meter.position(start)  # steps since the last bar line
     phase = 2 * math.pi * pos / meter.steps_per_bar
     return np.stack([(pos % STEPS_PER_BEAT == 0), pos == 0, np.sin(phase), np.cos(phase)]
                     ).astype(np.float32)

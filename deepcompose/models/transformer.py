@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..representations.voices import REST, STEPS_PER_BEAT, Meter
+from ..representations.voices import REST, Meter
 from .base import Composer, single_thread
 from .transformer_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
     BOS_ID,
@@ -89,7 +89,7 @@ class TransformerComposer(Composer):
         grid = np.asarray(grid)
         known = np.asarray(known, dtype=bool)
         tokens = grid_to_tokens(np.where(known, fold_into_range(grid), REST))
-        phase0 = (-meter.offset) % STEPS_PER_BEAT  # 16th of the beat at step 0
+        phase0 = int(meter.beat_position(0))  # 16th of the beat at step 0
         top_p = TOP_P if top_p is None else top_p
         with single_thread():
             ids = sample(self.model, tokens, known.T.reshape(-1), phase0, seed,
@@ -100,7 +100,7 @@ class TransformerComposer(Composer):
 
     def score(self, grid, meter: Meter) -> float:
         """Mean log-likelihood per token (nats) of the whole grid; higher is better."""
-        phase0 = (-meter.offset) % STEPS_PER_BEAT
+        phase0 = int(meter.beat_position(0))
         return float(token_logprobs(self.model, grid_to_tokens(fold_into_range(grid)),
                                     phase0).mean())
 

@@ -27,6 +27,9 @@ class Meter:
 
     steps_per_bar: 16 for 4/4, 12 for 3/4 and 6/8 (beats are quarter notes).
     offset: step of the first full bar line (> 0 for a pickup), in ``[0, steps_per_bar)``.
+
+    Every model takes its beat and bar features from ``position`` and ``beat_position``,
+    so a pickup shifts them with the bar lines (an 8th-note pickup in 6/8: offset 2).
     """
 
     steps_per_bar: int = 16
@@ -35,6 +38,16 @@ class Meter:
     def bar_start(self, bar: int) -> int:
         """Step where full bar ``bar`` (0 = the first full bar) begins."""
         return self.offset + bar * self.steps_per_bar
+
+    def position(self, step):
+        """Steps since the last bar line at grid step(s) ``step`` (int or integer array); the
+        pickup's steps count from the bar line before it (a pickup of 2 in 6/8 starts at 10)."""
+        return (step - self.offset) % self.steps_per_bar
+
+    def beat_position(self, step):
+        """16ths since the last quarter-note beat at grid step(s) ``step``, beats counted from
+        the bar lines: what every model's beat feature encodes."""
+        return (step - self.offset) % STEPS_PER_BEAT
 
 
 def empty_grid(voices: int, steps: int) -> np.ndarray:
