@@ -9,8 +9,8 @@ import pytest
 
 from deepcompose import metrics
 from deepcompose.data import load_jsb
-from deepcompose.song import Note, Song, Track
 from deepcompose.representations.voices import Meter, empty_grid
+from deepcompose.song import Note, Song, Track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from baselines import random_scale, tonic_triad  # noqa: E402
@@ -78,6 +78,18 @@ def test_consonance_looks_only_at_integer_beats():
     part = [(64, 0, 0.5), (71, 0.5, 1), (67, 1, 2)]  # the B4 clash sits off the beat
     m = metrics.harmony(melody, [part, [(48, 0, 2)]])
     assert m["consonance"] == 1.0
+
+
+def test_consonance_counts_the_true_beats_of_a_pickup():
+    # 6/8 with an 8th-note pickup: bar lines at beats 0.5, 3.5, ... so beats at 0.5, 1.5, ...
+    melody = [(72, 0, 4)]
+    part = [(64, 0, 0.5), (71, 0.5, 1), (64, 1, 1.5), (71, 1.5, 2), (64, 2, 4)]  # B4 on beats
+    pickup = Meter(12, 2)
+    assert metrics.harmony(melody, [part])["consonance"] == 1.0  # integer beats: E4 only
+    m = metrics.harmony(melody, [part], meter=pickup)
+    assert m["consonance"] == pytest.approx(2 / 4)  # 0.5 and 1.5 clash, 2.5 and 3.5 do not
+    assert metrics.on_beat_consonance(melody, [part], pickup) == m["consonance"]
+    assert metrics.on_beat_consonance(melody, [part], pickup, bars=True) == 0.5  # 0.5, 3.5
 
 
 def test_keyfit_is_one_for_the_scale_and_drops_for_chromatic_notes():
