@@ -257,10 +257,10 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     out = tmp_path / "out.musicxml"
     out.write_text("old")
 
-    def broken(song):
+    def broken(song, title=None):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("deepcompose.io.notation.song_to_music21", broken)
+    monkeypatch.setattr("deepcompose.io.notation_write.song_to_music21", broken)
     with pytest.raises(RuntimeError):
         Song.from_tuples(G_MAJOR_TUNE).write(out)
     assert out.read_text() == "old" and leftovers(tmp_path) == ["out.musicxml"]

@@ -9,23 +9,22 @@ the first beat of that short measure.
 
 An ABC file with several tunes gives its first tune.
 
-Writing makes one part per track, with the time signatures, key and tempo marks;
-times round to 1/12 beat (16ths and 8th-note triplets); notes of one track that share
-a span become a chord, and a track whose notes overlap otherwise is written in voices.
+The title comes from the metadata (``Song.title``), chord symbols (``<harmony>``) become
+``Song.chords`` as Harte labels, each lasting until the next symbol (``N.C.`` ends one).
+
+Writing is ``notation_write`` (re-exported here): a score a musician can read, with key
+signature, spelling, clefs, part names, title and chord symbols.
 """
 
 from __future__ import annotations
 
 import zipfile
-from fractions import Fraction
 from pathlib import Path
 
 from .. import keys, limits
-from ..atomic import atomic_path
 from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
-
-GRID = 12  # writing: offsets and durations round to 1/12 beat
+from .notation_write import ADDED, KINDS, song_to_music21, write_notation  # noqa: F401
 
 
 def read_notation(path) -> Song:
@@ -106,13 +105,89 @@ def song_from_music21(obj, where: str = "the music21 stream") -> Song:
         limits.check_notes(total, where)
         tracks.append(track)
     song = Song(tracks=tracks, tempos=_tempos(obj), time_signatures=_time_signatures(flat_first),
-                key=_key(flat_first), pickup=_pickup(parts[0]))
+                key=_key(flat_first), pickup=_pickup(parts[0]), title=_title(obj))
     song.check_limits(where)
+    song.chords = _chords(parts, song.length_beats)
     return song
 
 
+def _title(obj) -> str | None:
+    """The score's title (else its movement name); music21's placeholder titles are none."""
+    md = getattr(obj, "metadata", None)
+    if md is None:
+        return None
+    for field in ("title", "movementName"):
+        try:
+            value = getattr(md, field)
+        except Exception:  # music21 raises on some metadata shapes
+            value = None
+        value = str(value).strip() if value else ""
+        if value and value != "Music21 Fragment":
+            return value[:200]
+    return None
+
+
+def _chords(parts, length: float) -> list[tuple[float, float, str]]:
+    """Chord symbols (``<harmony>``) of the first part that has any -> ``(start, end, Harte
+    label)``; each lasts until the next symbol (``N.C.`` ends one) or the song's end."""
+    from music21 import harmony
+
+    for part in parts:
+        marks = list(part.flatten().getElementsByClass(harmony.Harmony))
+        if marks:
+            break
+    else:
+        return []
+    out: list[list] = []
+    for h in sorted(marks, key=lambda h: float(h.offset)):
+        start = float(h.offset)
+        if out and out[-1][1] is None:
+            out[-1][1] = start
+        label = harte_label(h)
+        if label is not None:
+            out.append([start, None, label])
+    if out and out[-1][1] is None:
+        out[-1][1] = max(length, out[-1][0])
+    return [(s, e, label) for s, e, label in out if e > s]
+
+
+def harte_label(h) -> str | None:
+    """A music21 ChordSymbol -> Harte label (``A:min7``, ``G:maj/3``); None for N.C. or a
+    symbol without a root."""
+    from music21 import harmony
+
+    from ..chords import QUALITIES, harte, nearest_quality
+
+    if isinstance(h, harmony.NoChord) or not isinstance(h, harmony.ChordSymbol):
+        return None
+    try:
+        root = h.root()
+        bass = h.bass()
+        pcs = frozenset(p.pitchClass for p in h.pitches)
+    except Exception:  # a symbol music21 cannot realize
+        return None
+    if root is None:
+        return None
+    r = root.pitchClass
+    quality = _REVERSE_KINDS.get(h.chordKind)
+    mods = [(m.modType, m.degree, m.interval.semitones if m.interval else 0)
+            for m in h.getChordStepModifications()]
+    added = next((q for q, (degree, alter) in ADDED.items()
+                  if KINDS[q] == h.chordKind and mods == [("add", degree, alter)]), None)
+    if added:
+        quality = added
+    elif quality is None or mods:
+        intervals = frozenset((pc - r) % 12 for pc in pcs)
+        quality = next((q for q, ivs in QUALITIES.items() if frozenset(ivs) == intervals),
+                       None) or nearest_quality(r, pcs)
+    return harte(r, quality, bass.pitchClass if bass is not None else None)
+
+
+_REVERSE_KINDS = {kind: q for q, kind in KINDS.items() if q not in ADDED}
+
+
 def _part_to_track(part, index: int) -> Track:
-    from music21 import chord, instrument, note
+    from music21 import chord, harmony, instrument, note
 
     inst = part.getInstrument(returnDefault=False)
     program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
@@ -123,6 +198,8 @@ def _part_to_track(part, index: int) -> Track:
         name = inst.instrumentName
     notes = []
     for el in part.flatten().stripTies().notes:
+        if isinstance(el, harmony.Harmony):
+            continue  # chord symbols are Song.chords, not notes
         start, dur = float(el.offset), float(el.quarterLength)
         if dur <= 0:
             continue  # grace notes
@@ -189,130 +266,6 @@ def _pickup(part) -> float:
     if m.number == 0 and 0 < length < bar:
         return length
     return 0.0
-
-
-# ---------------------------------------------------------------------- Song -> music21
-
-
-def _q(beats: float) -> Fraction:
-    return Fraction(round(beats * GRID), GRID)
-
-
-def song_to_music21(song: Song):
-    """Song -> music21 Score with measures (one part per track), ready for MusicXML."""
-    from music21 import instrument, key, meter, stream, tempo
-
-    _, num, den = song.time_signatures[0]
-    bar = Fraction(num * 4, den)
-    pickup = _q(song.pickup) if 0 < song.pickup < bar else Fraction(0)
-    shift = bar - pickup if pickup else Fraction(0)  # pad the pickup to a full first bar
-    score = stream.Score()
-    for k, t in enumerate(song.tracks):
-        part = stream.Part()
-        part.partName = t.name or f"Track {k + 1}"
-        try:
-            inst = instrument.instrumentFromMidiProgram(t.program)
-        except Exception:  # music21 has no class for some programs
-            inst = instrument.Instrument()
-            inst.midiProgram = t.program
-        if t.is_drum:
-            inst = instrument.UnpitchedPercussion()
-            inst.midiChannel = 9
-        inst.partName = part.partName
-        part.insert(0, inst)
-        for b, n, d in song.time_signatures:
-            part.insert(_q(b) + shift if b > 0 else 0, meter.TimeSignature(f"{n}/{d}"))
-        if song.key:
-            tonic, mode = keys.parse_key_name(song.key)
-            part.insert(0, key.Key(keys.PC_NAMES[tonic], mode))
-        if k == 0:
-            for b, bpm in song.tempos:
-                mark = tempo.MetronomeMark(number=round(bpm, 3))
-                part.insert(_q(b) + shift if b > 0 else 0, mark)
-        lines = _lines(t.notes)
-        if len(lines) == 1:
-            _insert_line(part, lines[0], shift)
-        else:  # overlapping notes: one music21 Voice per line
-            for line in lines:
-                voice = stream.Voice()
-                _insert_line(voice, line, shift)
-                part.insert(0, voice)
-        score.insert(0, part)
-    score = score.makeNotation()
-    if shift:
-        _trim_pickup(score, shift)
-    return score
-
-
-def _lines(notes) -> list[list[tuple[Fraction, Fraction, list[Note]]]]:
-    """Notes -> lines of ``(start, end, notes)`` chords (notes sharing a rounded span) that
-    do not overlap within a line; each chord goes to the first line free at its start."""
-    spans: dict[tuple[Fraction, Fraction], list[Note]] = {}
-    for n in notes:
-        s = _q(n.start)
-        e = max(_q(n.end), s + Fraction(1, GRID))
-        spans.setdefault((s, e), []).append(n)
-    lines: list[list] = []
-    for (s, e), group in sorted(spans.items()):
-        for line in lines:
-            if line[-1][1] <= s:
-                line.append((s, e, group))
-                break
-        else:
-            lines.append([(s, e, group)])
-    return lines or [[]]
-
-
-def _insert_line(container, line, shift: Fraction) -> None:
-    from music21 import chord, note
-
-    for s, e, group in line:
-        pitches = sorted({n.pitch for n in group})
-        el = note.Note(pitches[0]) if len(pitches) == 1 else chord.Chord(pitches)
-        el.quarterLength = e - s
-        el.volume.velocity = group[0].velocity
-        container.insert(s + shift, el)
-
-
-def _trim_pickup(score, shift: Fraction) -> None:
-    """Turn the padded first bar of every part into a pickup measure 0 (``paddingLeft``)."""
-    from music21 import note, stream
-
-    for part in score.parts:
-        measures = list(part.getElementsByClass(stream.Measure))
-        if not measures:
-            continue
-        first = measures[0]
-        for el in list(first.recurse().getElementsByClass(note.Rest)):
-            if el.getOffsetInHierarchy(first) < shift:
-                el.activeSite.remove(el)
-        for el in list(first.notesAndRests):
-            first.setElementOffset(el, el.offset - shift)
-        for v in first.voices:
-            for el in list(v.notesAndRests):
-                v.setElementOffset(el, el.offset - shift)
-        first.paddingLeft = float(shift)
-        for i, m in enumerate(measures):
-            m.number = i
-            if i:
-                part.setElementOffset(m, m.offset - shift)
-        part.coreElementsChanged()
-
-
-def write_notation(song: Song, path) -> None:
-    """Write MusicXML (``.musicxml``/``.xml``) or compressed MusicXML (``.mxl``) atomically."""
-    path = Path(path)
-    fmt = "mxl" if path.suffix.lower() == ".mxl" else "musicxml"
-    score = song_to_music21(song)
-    with atomic_path(path) as tmp:
-        try:
-            written = Path(score.write(fmt, fp=str(tmp)))
-        except OSError:
-            raise
-        except Exception as e:  # music21 export errors
-            raise DeepcomposeError(f"cannot write {path.name} as MusicXML: {e}") from None
-        if written != tmp and written.exists():
-            written.replace(tmp)
 
 
 def read(path) -> Song:
