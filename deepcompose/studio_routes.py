@@ -11,10 +11,11 @@
 - ``POST /export?format=midi|musicxml``: a song in JSON -> the file's bytes.
 
 Every POST (``/compose`` included) first passes ``cross_origin_refusal``: any web page the
-user visits can send requests to localhost, so a write whose ``Origin`` (or ``Referer``) is
-not this server's own origin, or whose ``Host`` is not a loopback name (or the address the
-server was told to bind), is refused with 403 and a JSON error. Clients that send neither
-header (curl, DAW scripts) are not browsers acting for another site and are let through.
+user visits can send requests to localhost, so a browser's write whose ``Origin`` (or
+``Referer``) is not this server's own origin, whose ``Sec-Fetch-Site`` says cross-site, or
+whose ``Host`` is not a loopback name (or the address the server was told to bind: DNS
+rebinding) is refused with 403 and a JSON error. Requests with none of those browser headers
+(curl, DAW scripts) are not a browser acting for another site and are served.
 
 Errors follow the server's contract: bad input 400 JSON, same body limit (1 MiB), same
 note and beat caps as ``/compose``.
@@ -70,20 +71,28 @@ def _is_loopback(host: str) -> bool:
 
 
 def cross_origin_refusal(headers, server_address) -> str | None:
-    """Why a POST with these headers must be refused, or None to let it through."""
+    """Why a POST with these headers must be refused, or None to let it through.
+
+    Browsers send ``Origin`` with every POST (``Referer`` too, unless told not to, and
+    ``Sec-Fetch-Site``); such a request must come from this server's own origin, and its
+    ``Host`` must be a loopback name or the bound address, so that a page whose name was
+    rebound to 127.0.0.1 (DNS rebinding) is refused too. A request with none of these
+    headers is not a browser acting for a web page (curl, a DAW script) and is served.
+    """
     bound, port = str(server_address[0]).lower(), int(server_address[1])
-    host_header = headers.get("Host")
-    if host_header is None:
-        return "cross-origin request refused: no Host header"
+    browser = [h for h in ("Origin", "Referer", "Sec-Fetch-Site") if headers.get(h) is not None]
+    if not browser:
+        return None
+    if (headers.get("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
+        return "cross-origin request refused (Sec-Fetch-Site)"
+    host_header = headers.get("Host") or ""
     host, host_port = _split_host(host_header)
-    # Bound to all addresses (--host 0.0.0.0), any Host is this server; otherwise only
-    # loopback names or the bound address (a DNS-rebinding page sends its own name).
+    # Bound to every address (--host 0.0.0.0) any Host names this server; otherwise only
+    # loopback names or the bound address do.
     if bound not in ("0.0.0.0", "::") and not (_is_loopback(host) or host == bound):
         return f"cross-origin request refused: Host {host_header[:80]!r} is not this server"
     if host_port not in (None, port):
         return f"cross-origin request refused: Host {host_header[:80]!r} is not this server"
-    if (headers.get("Sec-Fetch-Site") or "").lower() in ("cross-site", "same-site"):
-        return "cross-origin request refused (Sec-Fetch-Site)"
     for name in ("Origin", "Referer"):
         value = headers.get(name)
         if value is None:

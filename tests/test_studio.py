@@ -116,10 +116,13 @@ def test_render_too_large_body_is_413(server):
     {"Origin": "null"},
     {"Origin": "http://127.0.0.1:1"},  # another port is another origin
     {"Referer": "http://evil.example/page.html"},
-    {"Host": "evil.example"},  # DNS rebinding: a page on evil.example resolved to 127.0.0.1
+    # DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1
+    {"Host": "evil.example:{port}", "Origin": "http://evil.example:{port}"},
     {"Sec-Fetch-Site": "cross-site"},
 ])
 def test_cross_origin_posts_are_refused(server, path, headers):
+    port = str(server.server_address[1])
+    headers = {k: v.replace("{port}", port) for k, v in headers.items()}
     status, hdrs, raw = call(server, "POST", path, SONG, headers=headers)
     assert status == 403 and hdrs["Content-Type"] == "application/json"
     assert "cross-origin" in json.loads(raw)["error"]
@@ -137,7 +140,11 @@ def test_cross_origin_rules():
     ok = {"Host": "127.0.0.1:8765"}
     assert studio_routes.cross_origin_refusal(ok, ("127.0.0.1", 8765)) is None
     assert studio_routes.cross_origin_refusal({"Host": "[::1]:8765"}, ("::1", 8765)) is None
-    assert studio_routes.cross_origin_refusal({}, ("127.0.0.1", 8765))  # no Host
+    # not a browser (no Origin, Referer or Sec-Fetch-Site): served, whatever its Host
+    assert studio_routes.cross_origin_refusal({}, ("127.0.0.1", 8765)) is None
+    assert studio_routes.cross_origin_refusal({"Host": "x"}, ("127.0.0.1", 8765)) is None
+    assert studio_routes.cross_origin_refusal({"Origin": "http://127.0.0.1:8765"},
+                                              ("127.0.0.1", 8765))  # a browser without Host
     # bound to every address on purpose: any Host, but still no foreign Origin
     assert studio_routes.cross_origin_refusal({"Host": "10.0.0.5:8765"},
                                               ("0.0.0.0", 8765)) is None
