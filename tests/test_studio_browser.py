@@ -200,6 +200,24 @@ def test_mute_solo_and_edit(page, tune_mid):
     assert page.console_errors == []
 
 
+def test_chords_show_above_the_roll(page, tmp_path):
+    import json
+
+    song = {"tempo": 100, "time_signature": [4, 4],
+            "chords": [[0, 4, "C:maj"], [4, 8, "A:min7"]],
+            "tracks": [{"name": "Melody", "notes": [[72, 0, 2, 90], [76, 2, 2, 90],
+                                                     [69, 4, 4, 90]]},
+                       {"name": "Drums", "is_drum": True,
+                        "notes": [[36, b, 0.1, 100] for b in range(8)]}]}
+    path = tmp_path / "chords.json"
+    path.write_text(json.dumps(song))
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("() => document.getElementById('roll').dataset.chords === '2'",
+                           timeout=10_000)
+    assert "(drums)" in page.text_content("#tracks")
+    assert page.console_errors == []
+
+
 def test_errors_are_shown(page, tmp_path):
     bad = tmp_path / "broken.mid"
     bad.write_bytes(b"MThd this is not a MIDI file")
