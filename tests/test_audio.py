@@ -196,3 +196,22 @@ def test_compose_example_to_wav(tmp_path):
     assert _rms(samples) > 0.01
     r = _cli("compose", "--example", "nope", "--model", "gan", "-o", "x.wav", cwd=tmp_path)
     assert r.returncode == 2 and "unknown example" in r.stderr
+
+
+def test_batch_writes_a_wav_beside_each_output(tmp_path):
+    from deepcompose import melodies
+    from deepcompose.batch import run_batch
+    from deepcompose.models.base import describe_models
+
+    if not any(r["name"] == "gan" and r["weights"] for r in describe_models()):
+        pytest.skip("no shipped gan weights")
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for name in ("row-your-boat", "pop-hook"):
+        (src / f"{name}.json").write_bytes(melodies.path(name).read_bytes())
+    summary = run_batch(src, out, model="gan", workers=1, audio="wav", progress=False)
+    assert summary["ok"] == 2, summary
+    for name in ("row-your-boat", "pop-hook"):
+        assert (out / f"{name}.mid").exists()
+        samples = _wav((out / f"{name}.wav").read_bytes())
+        assert _rms(samples) > 0.01
