@@ -406,6 +406,7 @@ def test_other_markers_are_not_chords_and_a_named_melody_track_is_no_title(tmp_p
     assert song.chords == [(2.0, 4.0, "Dm7")]
     assert song.title is None
     assert Song.read(_file(tmp_path, first_name="My Tune")).title == "My Tune"
+    assert Song.read(_file(tmp_path, first_name="Master Track")).title is None
 
 
 def test_explicit_pickup_is_checked_against_the_first_bar(tmp_path):
@@ -451,3 +452,14 @@ def test_music21_pickup_tune_is_not_guessed_from_notes(tmp_path):
     song = Song.read(path)
     assert song.pickup == 0.0 and song.time_signatures[0][1:] == (6, 8)
     assert deepcompose_read(path, pickup=0.5).pickup == 0.5
+
+
+def test_a_real_file_with_a_short_first_bar_gets_its_pickup():
+    """music21's test02.mid opens with one bar of 1/4, then 4/4: a one-beat pickup."""
+    music21 = pytest.importorskip("music21")
+    path = Path(music21.__file__).parent / "midi" / "testPrimitive" / "test02.mid"
+    if not path.exists():
+        pytest.skip("music21's MIDI test files are not installed")
+    song = Song.read(path)
+    assert song.pickup == 1.0 and song.time_signatures[0] == (0.0, 4, 4)
+    assert song.meter().offset == 4

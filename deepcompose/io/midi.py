@@ -41,6 +41,10 @@ from ..song import Note, Song, Track
 from .midi_write import DRUM_CHANNEL, MAJOR_BY_SF, midi_bytes, write  # noqa: F401 (public)
 
 MAX_MARKERS = 100_000  # marker events kept (chord symbols, bar numbers)
+# Names sequencers give a conductor track by default: no title.
+GENERIC_NAMES = frozenset({"master track", "master", "conductor", "conductor track", "tempo",
+                           "tempo track", "tempo map", "control track", "global", "untitled",
+                           "track 1", "track 0", "sequence", "setup", "meta", "system"})
 _BAR_ONE = re.compile(r"(?i)^(bar|measure|takt|m\.?)\s*1$")
 
 
@@ -307,6 +311,8 @@ class _Parser:
         title = None
         if self.format == 1 and len(self.names) > 1 and not self.first_has_notes:
             title = self.names[0] or None  # a type-1 file's first track names the sequence
+            if title and title.strip().lower() in GENERIC_NAMES:
+                title = None
         song = Song(tracks=tracks, tempos=tempos, time_signatures=sigs, key=key, pickup=0.0,
                     ticks_per_beat=tpb, title=title)
         song.check_limits(self.where)
