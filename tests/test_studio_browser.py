@@ -200,6 +200,30 @@ def test_mute_solo_and_edit(page, tune_mid):
     assert page.console_errors == []
 
 
+def test_record_from_the_computer_keyboard_and_quantize(page):
+    page.uncheck("#countin")
+    page.fill("#tempo", "120")
+    page.click("#record")
+    page.wait_for_selector("#record-stop:enabled")
+    page.click("header h1")  # focus out of the tempo field
+    for key in ("a", "d", "g"):  # C, E, G
+        page.keyboard.down(key)
+        page.wait_for_timeout(200)
+        page.keyboard.up(key)
+        page.wait_for_timeout(100)
+    page.click("#record-stop")
+    assert roll(page)["notes"] == "3"
+    notes = page.evaluate("() => state.song.tracks[0].notes")
+    assert [n["pitch"] for n in notes] == [60, 64, 67]
+    assert all(n["duration"] > 0.1 for n in notes)
+    page.select_option("#grid", "0.5")
+    page.click("#quantize")
+    notes = page.evaluate("() => state.song.tracks[0].notes")
+    assert all(float(n["start"] * 2).is_integer() and n["duration"] >= 0.5 for n in notes)
+    assert not page.is_disabled("#generate")
+    assert page.console_errors == []
+
+
 def test_chords_show_above_the_roll(page, tmp_path):
     import json
 
