@@ -180,3 +180,13 @@ def test_chords_under_a_pickup_land_on_their_beats(tmp_path):
     assert back.chords == song.chords
     assert [(n.pitch, n.start) for n in back.tracks[0].notes][:3] == [(67, 0.0), (72, 1.0),
                                                                       (72, 2.0)]
+
+
+def test_abc_title_and_chord_symbols_are_read(tmp_path):
+    path = tmp_path / "kesh.abc"
+    path.write_text('X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\n"G"D|GAG "D"ABA|"G"G2B "C"c2d:|\n')
+    song = Song.read(path)
+    assert song.title == "The Kesh" and song.pickup == 0.5
+    assert song.chords == [(0.0, 2.0, "G:maj"), (2.0, 3.5, "D:maj"), (3.5, 5.0, "G:maj"),
+                           (5.0, 6.5, "C:maj")]
+    assert len(song.tracks[0].notes) == 11  # chord symbols are not notes
