@@ -108,9 +108,16 @@ def generate(page, model, controls=None):
     page.select_option("#model", model)
     for name, value in (controls or {}).items():
         page.fill(f"#ctl-{name}", str(value))
+    done = int(page.get_attribute("body", "data-generations") or 0)
+    page.evaluate("""() => { window.progressSeen = false;
+        new MutationObserver(() => { if (!document.getElementById('progress').hidden)
+            window.progressSeen = true; }).observe(document.getElementById('progress'),
+            {attributes: true}); }""")
     page.click("#generate")
-    page.wait_for_selector("#progress", state="visible", timeout=5_000)
-    page.wait_for_selector("body[data-state=idle]", timeout=120_000)
+    page.wait_for_function(f"() => Number(document.body.dataset.generations) > {done}",
+                           timeout=120_000)
+    assert page.evaluate("() => window.progressSeen")  # the progress bar was shown
+    assert page.is_hidden("#progress") and page.is_hidden("#cancel")
 
 
 def test_empty_page_loads_models_and_examples(page):

@@ -406,6 +406,7 @@ async function generate() {
   } finally {
     clearInterval(tick);
     state.abort = null;
+    document.body.dataset.generations = String(+(document.body.dataset.generations || 0) + 1);
     $("cancel").hidden = true;
     $("progress").hidden = true;
     document.body.dataset.state = "idle";
