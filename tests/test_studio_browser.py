@@ -231,6 +231,21 @@ def test_record_from_the_computer_keyboard_and_quantize(page):
     assert page.console_errors == []
 
 
+def test_generate_can_be_cancelled(page):
+    held = []
+    page.route("**/compose", lambda route: held.append(route))  # never answered: hangs
+    page.select_option("#example", "pop-hook")
+    page.click("#generate")
+    page.wait_for_selector("#cancel", state="visible", timeout=5_000)
+    assert page.is_visible("#progress")
+    page.click("#cancel")
+    page.wait_for_selector("#cancel", state="hidden", timeout=5_000)
+    assert "cancelled" in page.text_content("#status")
+    assert page.is_hidden("#error") and page.is_enabled("#generate")
+    assert roll(page)["tracks"] == "1" and held
+    assert page.console_errors == []
+
+
 def test_chords_show_above_the_roll(page, tmp_path):
     import json
 
