@@ -168,6 +168,16 @@ def test_load_midi_generate_play_download(page, tune_mid, model, controls):
         page.click("#dl-midi")
     data = Path(info.value.path()).read_bytes()
     assert data[:4] == b"MThd" and info.value.suggested_filename.endswith(".mid")
+    if model == "gan":
+        import json
+
+        with page.expect_download() as info:
+            page.click("#dl-json")
+        song = json.loads(Path(info.value.path()).read_text())
+        assert len(song["tracks"]) == int(r["tracks"])
+        with page.expect_download() as info:
+            page.click("#dl-wav")
+        assert Path(info.value.path()).read_bytes()[:4] == b"RIFF"
     assert page.console_errors == []
 
 
@@ -199,10 +209,26 @@ def test_mute_solo_and_edit(page, tune_mid):
     box = page.query_selector("#roll").bounding_box()
     page.mouse.click(box["x"] + 400, box["y"] + 60)  # empty cell: add a note
     assert roll(page)["notes"] == str(len(MELODY) + 1)
-    page.keyboard.press("Delete")  # the new note is selected
+    added = page.evaluate("() => state.song.tracks[0].notes.at(-1)")
+    x, y = page.evaluate("""() => { const n = state.song.tracks[0].notes.at(-1);
+        return [xOf(n.start) + 2, yOf(n.pitch) + ROW / 2]; }""")  # where it is drawn now
+    ppb, row = int(page.input_value("#zoom")), 8
+    page.mouse.move(box["x"] + x, box["y"] + y)  # drag it one beat right, two rows up
+    page.mouse.down()
+    page.mouse.move(box["x"] + x + ppb, box["y"] + y - 2 * row, steps=4)
+    page.mouse.up()
+    assert roll(page)["notes"] == str(len(MELODY) + 1)  # moved, not a second note
+    moved = page.evaluate("() => state.song.tracks[0].notes.at(-1)")
+    assert moved["pitch"] == added["pitch"] + 2
+    assert abs(moved["start"] - (added["start"] + 1)) < 1e-6
+    page.keyboard.press("Delete")  # the moved note is still selected
     assert roll(page)["notes"] == str(len(MELODY))
     page.click("#mute-0")
     assert "on" in page.get_attribute("#mute-0", "class")
+    page.click("#play")  # the only track is muted: nothing to play, said on the page
+    page.wait_for_selector("#error", state="visible")
+    assert "muted" in page.text_content("#error-text")
+    page.click("#mute-0")
     page.click("#undo")
     assert page.console_errors == []
 

@@ -504,7 +504,7 @@ async function download(kind) {
 
 // ------------------------------------------------------------------ piano roll
 
-const view = {lo: 48, hi: 84, ppb: 24, chords: false};
+const view = {lo: 48, hi: 84, ppb: 24, chords: false, frozen: null};
 
 function layout() {
   const s = state.song;
@@ -513,7 +513,7 @@ function layout() {
   if (lo > hi) { lo = 55; hi = 79; }
   lo = Math.max(0, lo - 2); hi = Math.min(127, hi + 2);
   while (hi - lo < 24) { if (lo > 0) lo--; if (hi < 127) hi++; }
-  view.lo = lo; view.hi = hi;
+  if (!view.frozen) { view.lo = lo; view.hi = hi; }  // rows stay put while dragging
   view.ppb = +$("zoom").value;
   view.chords = !!(s.chords && s.chords.length);
   const canvas = $("roll");
@@ -695,6 +695,7 @@ function setupRoll() {
     }
     state.selected = h;
     const n = s.tracks[h.t].notes[h.i];
+    view.frozen = true;
     drag = {h, x0: x, y0: y, start: n.start, pitch: n.pitch, moved: false};
     draw();
   });
@@ -709,7 +710,7 @@ function setupRoll() {
     }
     const n = state.song.tracks[drag.h.t].notes[drag.h.i];
     n.start = snap(drag.start + beatOf(x - drag.x0));
-    n.pitch = Math.max(0, Math.min(127, drag.pitch + Math.round((drag.y0 - y) / ROW)));
+    n.pitch = Math.max(view.lo, Math.min(view.hi, drag.pitch + Math.round((drag.y0 - y) / ROW)));
     drag.moved = true;
     draw();
   });
@@ -717,9 +718,9 @@ function setupRoll() {
     if (drag && drag.bars !== undefined) {
       renderControls();
       if (state.bars) status(`Bars ${state.bars[0]} to ${state.bars[1]} chosen (for infill).`);
-    } else if (drag && drag.moved) {
-      songChanged();
     }
+    view.frozen = null;
+    if (drag && drag.moved) songChanged(); else if (drag) draw();
     drag = null;
   });
   canvas.addEventListener("contextmenu", (e) => {
