@@ -215,7 +215,16 @@ class _Parser:
                     groups.setdefault((ch, programs[ch]), [])  # tracks in order of first note
                 elif kind == 0x80 or kind == 0x90:
                     sounding = open_notes.pop((ch, d1), None)
-                    if sounding:
+                    if sounding is None:
+                        pass  # a stray note-off
+                    elif len(sounding) == 1:  # the common case, inline
+                        start, vel, program = sounding[0]
+                        if tick > start:  # else a zero-length note: dropped
+                            if tick > self.max_tick:
+                                limits.check_beats(tick / self.tpb, self.where)
+                            groups.setdefault((ch, program), []).append(
+                                Note(d1, start / self.tpb, tick / self.tpb, vel))
+                    else:
                         self.note_off(sounding, tick, ch, d1, groups, open_notes)
                 elif kind == 0xC0:
                     programs[ch] = d1
