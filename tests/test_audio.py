@@ -55,6 +55,16 @@ def test_tempo_map_sets_the_length():
     assert 2.0 <= len(_wav(audio.wav_bytes(fast))) / RATE <= 4.0
 
 
+def test_pickup_audio_starts_at_beat_0():
+    """The MIDI file has 3 silent beats before a 1-beat pickup in 4/4; the WAV does not."""
+    song = _song([Track("M", 0, False, [Note(67, 0, 1, 100), Note(72, 1, 3, 100)])], tempo=60.0)
+    song.pickup = 1.0
+    x = _wav(audio.wav_bytes(song))
+    assert song.length_seconds <= len(x) / RATE <= song.length_seconds + 1.5  # 4 s + release
+    first = int(np.argmax(np.abs(x[:, 0]) > 0.01))
+    assert first < 0.05 * RATE  # sound within 50 ms, not after 3 s of lead-in
+
+
 def test_drums_on_channel_10_sound_as_drums():
     """A closed hi-hat (42) on the drum channel is noise-like and bright; the same notes
     on a piano are a low F#: the drum render must have far more high-frequency energy."""

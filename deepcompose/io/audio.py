@@ -11,10 +11,11 @@ SoundFont is the General MIDI one that ``pretty_midi`` ships (``TimGM6mb.sf2``, 
 ``soundfont=PATH`` picks a better one (any ``.sf2``). Drums are MIDI channel 10, which
 the synth plays from the SoundFont's drum bank (128).
 
-The song goes through ``io.midi.midi_bytes`` (tempo map, pickup lead-in, programs, drum
-channel), so the audio's timeline is the MIDI file's: the song's seconds through its
-tempo map (after ``bar - pickup`` beats of silence when it starts with a pickup), plus
-``TAIL_S`` of release so the last notes ring out instead of being cut.
+The song goes through ``io.midi.midi_bytes`` (tempo map, programs, drum channel), so the
+audio is the song's seconds through its tempo map, plus ``TAIL_S`` of release so the last
+notes ring out instead of being cut. WAV and ``to_audio`` start at beat 0 (the silent
+lead-in that the MIDI file has before a pickup is cut); Ogg Opus keeps the MIDI file's
+timeline, lead-in included.
 
 WAV output is 16-bit stereo at the synth's 48 kHz (no resampling), peak-normalized to
 -1 dBFS (the synth alone peaks near -20 dBFS; Opus output is left as rendered).
@@ -118,17 +119,37 @@ def render_midi(midi: bytes, soundfont=None, fmt: str = "wav", tail_s: float = T
         raise DeepcomposeError(f"unknown audio format {fmt!r}; use wav or ogg")
     sf = load_soundfont(soundfont)
     midi = _with_tail(midi, tail_s) if tail_s > 0 else midi
-    r = _renderer()
+    if fmt == "ogg":
+        return _call(_renderer().render_opus_from, sf, midi, stereo=True)
+    samples, rate = decode_wav(_call(_renderer().render_wave_from, sf, midi))
+    return encode_wav(normalize(samples), rate)
+
+
+def _call(fn, *args, **kwargs) -> bytes:
     try:
-        if fmt == "ogg":
-            return r.render_opus_from(sf, midi, stereo=True)
-        data = r.render_wave_from(sf, midi)
+        return fn(*args, **kwargs)
     except BaseException as e:  # a Rust panic arrives as a BaseException subclass
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         raise DeepcomposeError(f"cannot render audio: {e}".splitlines()[0][:300]) from None
-    samples, rate = decode_wav(data)
-    return encode_wav(normalize(samples), rate)
+
+
+def lead_seconds(song) -> float:
+    """Seconds of silence that the MIDI file has before a pickup (``io.midi.midi_bytes``
+    writes a pickup after ``bar - pickup`` beats, at the first tempo)."""
+    _, num, den = song.time_signatures[0]
+    bar = num * 4.0 / den
+    lead = (bar - song.pickup % bar) % bar if song.pickup > 0 else 0.0
+    return lead * 60.0 / song.tempos[0][1]
+
+
+def _song_samples(song, soundfont=None) -> tuple[np.ndarray, int]:
+    """The song rendered, normalized and with the pickup's lead-in cut: sample 0 is beat 0."""
+    sf = load_soundfont(soundfont)
+    midi = _with_tail(_midi_of(song))
+    samples, rate = decode_wav(_call(_renderer().render_wave_from, sf, midi))
+    samples = samples[int(round(lead_seconds(song) * rate)):]
+    return normalize(samples), rate
 
 
 def normalize(samples: np.ndarray) -> np.ndarray:
@@ -147,10 +168,9 @@ def _midi_of(song) -> bytes:
 
 def wav_bytes(song, soundfont=None, sample_rate: int | None = None) -> bytes:
     """``song`` as the bytes of a WAV file (16-bit stereo; ``sample_rate`` None = 48 kHz)."""
-    data = render_midi(_midi_of(song), soundfont)
-    if sample_rate is None or sample_rate == NATIVE_RATE:
-        return data
-    return encode_wav(to_audio(song, sample_rate, soundfont, _wav=data), sample_rate)
+    if sample_rate is None:
+        sample_rate = NATIVE_RATE
+    return encode_wav(to_audio(song, sample_rate, soundfont), sample_rate)
 
 
 def ogg_bytes(song, soundfont=None) -> bytes:
@@ -198,18 +218,17 @@ def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
                     axis=1).astype(np.float32)
 
 
-def to_audio(song, sample_rate: int = 44100, soundfont=None, _wav: bytes | None = None
-             ) -> np.ndarray:
+def to_audio(song, sample_rate: int = 44100, soundfont=None) -> np.ndarray:
     """``song`` rendered to float32 samples ``[samples, 2]`` (stereo) at ``sample_rate``.
 
-    Its length is the song's seconds (tempo map; pickup lead-in included) plus ``TAIL_S``.
+    Sample 0 is beat 0 of the song (a pickup starts at once); the length is the song's
+    seconds through its tempo map plus ``TAIL_S`` of release.
     """
     if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or \
             not 8000 <= sample_rate <= 192_000:
         raise DeepcomposeError(f"sample_rate must be an integer from 8000 to 192000, "
                                f"not {sample_rate!r}")
-    samples, rate = decode_wav(_wav if _wav is not None else
-                               render_midi(_midi_of(song), soundfont))
+    samples, rate = _song_samples(song, soundfont)
     return resample(samples, rate, sample_rate)
 
 

@@ -82,21 +82,15 @@ function tempos(song) {
   return song.tempos && song.tempos.length ? song.tempos : [[0, song.tempo]];
 }
 
-function leadBeats(song) {  // silence the MIDI (and so the audio) has before a pickup
-  const bar = barBeats(song), p = song.pickup || 0;
-  return p > 0 ? (bar - (p % bar)) % bar : 0;
-}
-
-function secondsToBeats(song, secs) {  // audio time -> song beat (MIDI lead removed)
-  const lead = leadBeats(song);
-  const map = tempos(song).map(([b, bpm], i) => [i === 0 ? 0 : b + lead, bpm]);
+function secondsToBeats(song, secs) {  // audio time -> song beat (the WAV starts at beat 0)
+  const map = tempos(song).map(([b, bpm], i) => [i === 0 ? 0 : b, bpm]);
   let acc = 0, [prevB, prevBpm] = map[0];
   for (const [b, bpm] of map.slice(1)) {
     const seg = (b - prevB) * 60 / prevBpm;
     if (acc + seg >= secs) break;
     acc += seg; prevB = b; prevBpm = bpm;
   }
-  return prevB + (secs - acc) * prevBpm / 60 - lead;
+  return prevB + (secs - acc) * prevBpm / 60;
 }
 
 function request(song) {  // the song as the server takes it (chords go back only as a control)
