@@ -242,6 +242,7 @@ async function loadModels() {
     o.textContent = m.weights ? m.name : `${m.name} (no weights)`;
     sel.appendChild(o);
   }
+  if (state.models.some((m) => m.name === "gan")) sel.value = "gan";  // the quickest
   fillTasks();
 }
 
