@@ -111,8 +111,7 @@ def test_compose_accepts_tracks_controls_and_is_seeded(server):
     req = {"tracks": [{"name": "Lead", "program": 73, "notes": MELODY},
                       {"name": "Drums", "is_drum": True, "notes": [[36, 0, 0.5, 100]]}],
            "model": "chord", "task": "continue", "bars": 2, "seed": 5, "temperature": 0.5,
-           "candidates": 1, "ensemble": "strings", "track": "Lead", "top_k": 5, "top_p": 0.9,
-           "iterations": 10, "max_remove": 10, "max_add": 3}
+           "candidates": 1, "ensemble": "strings", "track": "Lead", "iterations": 10}
     s1, a = request(server, "POST", "/compose", req)
     s2, b = request(server, "POST", "/compose", req)
     others = [request(server, "POST", "/compose", {**req, "seed": k})[1] for k in range(6, 10)]
@@ -121,6 +120,8 @@ def test_compose_accepts_tracks_controls_and_is_seeded(server):
     assert a["tracks"][0]["name"] == "Lead" and a["tracks"][0]["program"] == 73
     assert [t["program"] for t in a["tracks"][1:]] == [41, 42, 43]  # strings ensemble
     assert max(n["start"] for n in a["tracks"][1]["notes"]) >= 8  # continued past the melody
+    s3, err = request(server, "POST", "/compose", {**req, "top_k": 5})  # not a chord control
+    assert s3 == 400 and err["error"].startswith("model 'chord' has no control top_k")
 
 
 # ---------------------------------------------------------------- bad input

@@ -1,0 +1,79 @@
+"""compose --model gan --style pop with the shipped band weights: the user-facing contract.
+
+Quality numbers live in benchmarks/band_quality.py and the gan_pop card; here: the
+melody comes back exact, the band plays through the melody's rests, drums sit on
+channel 10 in every bar, the chords it played come out in JSON, MIDI and MusicXML.
+"""
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pretty_midi
+import pytest
+
+import deepcompose
+from deepcompose.melodies import path as example_path
+
+WEIGHTS = Path(deepcompose.__file__).parent / "weights"
+pytestmark = pytest.mark.skipif(
+    not (WEIGHTS / "gan_pop.safetensors").exists() or not (WEIGHTS / "gan_drums.safetensors")
+    .exists(), reason="the band weights (gan_pop, gan_drums) are not in this checkout")
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def hook():
+    return deepcompose.read(example_path("pop-hook"))
+
+
+@pytest.fixture(scope="module")
+def band(hook):
+    return deepcompose.compose(hook, model="gan", style="pop", seed=1)
+
+
+def test_melody_exact_and_a_band_around_it(hook, band):
+    assert band.tracks[0].notes == hook.tracks[0].notes
+    roles = [t.name for t in band.tracks[1:]]
+    assert len(roles) >= 4 and band.tracks[-1].is_drum
+    assert len({n.velocity for t in band.tracks[1:] for n in t.notes}) > 3  # no flat velocity
+
+
+def test_band_plays_in_every_bar_of_the_melody(hook, band):
+    last = max(n.end for n in hook.tracks[0].notes)
+    for bar in range(int(last // 4)):
+        pitched = [n for t in band.tracks[1:] if not t.is_drum for n in t.notes
+                   if n.start < (bar + 1) * 4 and n.end > bar * 4]
+        drums = [n for n in band.tracks[-1].notes if bar * 4 <= n.start < (bar + 1) * 4]
+        assert pitched and drums, f"bar {bar + 1} is silent"
+
+
+def test_chords_given_are_played_and_carried_out(hook):
+    song = deepcompose.compose(hook, model="gan", style="pop", seed=1, drums="none",
+                               chords="Am | F | C | G | Am | F | C | G")
+    assert not any(t.is_drum for t in song.tracks)
+    assert [c[2] for c in song.chords[:4]] == ["A:min", "F:maj", "C:maj", "G:maj"]
+    assert song.to_notes()["chords"][0][:2] == [0.0, 4.0]
+
+
+def test_drums_on_channel_10_and_chords_in_midi(tmp_path, band):
+    out = tmp_path / "band.mid"
+    band.write(out)
+    pm = pretty_midi.PrettyMIDI(str(out))
+    assert any(i.is_drum and i.notes for i in pm.instruments)
+    back = deepcompose.read(out)
+    assert [c[2] for c in back.chords] == [c[2] for c in band.chords]
+
+
+def test_cli_style_pop_with_a_drum_feel(tmp_path):
+    out = tmp_path / "hook.json"
+    r = subprocess.run([BIN / "compose", "--example", "pop-hook", "--model", "gan", "--style",
+                        "pop", "--drums", "funk", "-o", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    song = deepcompose.read(out)
+    assert song.chords and song.tracks[-1].is_drum
+    bad = subprocess.run([BIN / "compose", "--example", "pop-hook", "--model", "gan",
+                          "--style", "pop", "--drums", "polka", "-o", out],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: drums must be one of none")
