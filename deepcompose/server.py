@@ -310,7 +310,8 @@ class Handler(BaseHTTPRequestHandler):
         if body is not None and path in ("/render", "/convert", "/export"):
             from . import studio_routes
 
-            studio_routes.handle_post(self, path, body)
+            studio_routes.handle_post(self, path, body, caps=(SONG_KEYS, MAX_REQUEST_NOTES,
+                                                              MAX_REQUEST_BEATS))
         elif body is not None:
             self._guarded(lambda: self.app.compose(body))
 

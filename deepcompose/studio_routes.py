@@ -44,6 +44,9 @@ POSTS = ("/render", "/convert", "/export")
 UPLOAD_EXTENSIONS = (".mid", ".midi", ".musicxml", ".xml", ".mxl", ".abc", ".json")
 EXPORTS = {"midi": (".mid", "audio/midi"),
            "musicxml": (".musicxml", "application/vnd.recordare.musicxml+xml")}
+# A song's keys and the caps of one request when no server passes its own (server.py does).
+DEFAULT_CAPS = (frozenset({"tempo", "time_signature", "tempos", "time_signatures", "key",
+                           "pickup", "tracks", "notes"}), 20_000, 4096.0)
 MAX_RENDER_SECONDS = 900.0  # 15 minutes of audio (about 170 MB of WAV)
 LOOPBACK_NAMES = ("localhost", "localhost.")
 
@@ -159,17 +162,22 @@ def refuse_cross_origin(handler) -> bool:
     return True
 
 
-def handle_post(handler, path: str, body: bytes) -> None:
-    """``/render``, ``/convert``, ``/export``: DeepcomposeError -> 400, a bug -> 500."""
+def handle_post(handler, path: str, body: bytes, caps=None) -> None:
+    """``/render``, ``/convert``, ``/export``: DeepcomposeError -> 400, a bug -> 500.
+
+    ``caps``: the server's ``(song keys, most notes, most beats)`` of a request (server.py
+    passes its own, so that one number rules both; this module does not import the server).
+    """
     query = parse_qs(urlsplit(handler.path).query)
+    caps = caps or DEFAULT_CAPS
 
     def work():
         if path == "/render":
-            return render(body), "audio/wav", "song.wav"
+            return render(body, caps), "audio/wav", "song.wav"
         if path == "/convert":
             return convert(body, (query.get("name") or [""])[0]), "application/json", None
         fmt = (query.get("format") or ["midi"])[0]
-        data, ext, ctype = export(body, fmt)
+        data, ext, ctype = export(body, fmt, caps)
         return data, ctype, f"song{ext}"
 
     try:
@@ -192,13 +200,14 @@ def handle_post(handler, path: str, body: bytes) -> None:
 # ---------------------------------------------------------------- the work
 
 
-def song_from_body(body: bytes):
+def song_from_body(body: bytes, caps=None):
     """A JSON song (the notes schema; request keys such as ``model`` are ignored) -> Song,
-    with the server's caps."""
+    within ``caps`` = (song keys, most notes, most beats)."""
     import json
 
-    from . import server
     from .song import Song
+
+    song_keys, max_notes, max_beats = caps or DEFAULT_CAPS
 
     try:
         obj = json.loads(body)
@@ -208,21 +217,27 @@ def song_from_body(body: bytes):
         raise DeepcomposeError(f"request body is not valid JSON: {exc}"[:200]) from None
     if not isinstance(obj, dict):
         raise DeepcomposeError("request body must be a JSON object with 'tracks' or 'notes'")
-    song_keys = server.SONG_KEYS | {"chords", "title"}
-    obj = {k: v for k, v in obj.items() if k in song_keys}
+    obj = {k: v for k, v in obj.items() if k in set(song_keys) | {"chords", "title"}}
     if ("tracks" in obj) == ("notes" in obj):
         raise DeepcomposeError("give exactly one of 'tracks' or 'notes'")
-    if server._count_notes(obj) > server.MAX_REQUEST_NOTES:
-        raise DeepcomposeError(f"too many notes: a request takes at most "
-                               f"{server.MAX_REQUEST_NOTES:,}")
+    if _count_notes(obj) > max_notes:
+        raise DeepcomposeError(f"too many notes: a request takes at most {max_notes:,}")
     try:
         song = Song.from_notes(obj)
     except OverflowError:
         raise DeepcomposeError("a number in the request is out of range") from None
-    if song.length_beats > server.MAX_REQUEST_BEATS:
+    if song.length_beats > max_beats:
         raise DeepcomposeError(f"the song is {song.length_beats:.0f} beats long; the server "
-                               f"takes at most {server.MAX_REQUEST_BEATS:.0f}")
+                               f"takes at most {max_beats:.0f}")
     return song
+
+
+def _count_notes(obj: dict) -> int:
+    tracks = obj.get("tracks")
+    if isinstance(tracks, list):
+        return sum(len(t["notes"]) for t in tracks
+                   if isinstance(t, dict) and isinstance(t.get("notes"), list))
+    return len(obj["notes"]) if isinstance(obj.get("notes"), list) else 0
 
 
 def examples() -> dict:
@@ -235,11 +250,11 @@ def examples() -> dict:
     return {"examples": rows}
 
 
-def render(body: bytes) -> bytes:
+def render(body: bytes, caps=None) -> bytes:
     """``POST /render``: JSON song -> WAV bytes."""
     from .io import audio
 
-    song = song_from_body(body)
+    song = song_from_body(body, caps)
     if song.note_count == 0:
         raise DeepcomposeError("the song has no notes to play")
     if song.length_seconds > MAX_RENDER_SECONDS:
@@ -273,14 +288,14 @@ def convert(body: bytes, name: str) -> bytes:
     return (json.dumps(song.to_notes(), allow_nan=False) + "\n").encode()
 
 
-def export(body: bytes, fmt: str) -> tuple[bytes, str, str]:
+def export(body: bytes, fmt: str, caps=None) -> tuple[bytes, str, str]:
     """``POST /export?format=midi|musicxml``: JSON song -> (bytes, extension, content type)."""
     from . import io as dio
     from .io.midi import midi_bytes
 
     if fmt not in EXPORTS:
         raise DeepcomposeError(f"unknown export format {fmt[:40]!r}; use {', '.join(EXPORTS)}")
-    song = song_from_body(body)
+    song = song_from_body(body, caps)
     ext, ctype = EXPORTS[fmt]
     if fmt == "midi":
         return midi_bytes(song), ext, ctype

@@ -186,3 +186,9 @@ def test_examples_endpoint(server):
     rows = json.loads(raw)["examples"]
     assert status == 200 and len(rows) >= 4
     assert all(r["song"]["tracks"][0]["notes"] for r in rows)
+
+
+def test_default_caps_match_the_server():
+    keys, notes, beats = studio_routes.DEFAULT_CAPS
+    assert keys <= srv.SONG_KEYS and (notes, beats) == (srv.MAX_REQUEST_NOTES,
+                                                        srv.MAX_REQUEST_BEATS)
