@@ -69,6 +69,8 @@ DEFAULT_CONFIG = {
     "lr": 1e-3,
     "critic_lr": 1e-3,
     "decay_steps": 4500,  # cosine decay of both learning rates to 5% over this many updates
+    "chord_updates": 1,   # extra chord-head-only updates per step (melody -> chords is slow)
+    "chord_batch": 32,    # windows per extra chord-head update
     "gp": 10.0,           # WGAN-GP lambda
     "adv": 0.1,           # adversarial weight in the generator loss (supervised weight is 1)
     "chord_switch": 1.5,  # Viterbi: cost (nats) of a chord change inside a bar
@@ -77,7 +79,7 @@ DEFAULT_CONFIG = {
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "chord_dim": 16,
                "chord_layers": 1, "critic_channels": 8, "z_shared": 4, "z_bar": 2,
-               "z_track": 2, "window": 64, "batch": 4}
+               "z_track": 2, "window": 64, "batch": 4, "chord_updates": 1, "chord_batch": 4}
 
 
 # ---------------------------------------------------------------- features

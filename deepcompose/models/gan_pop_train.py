@@ -210,7 +210,7 @@ class PopTrainer:
             "critic": torch.optim.Adam(self.modules["critic"].parameters(),
                                        lr=cfg["critic_lr"], betas=(0.5, 0.9)),
         }
-        self.train = [SongArrays(s, W) for s in train]
+        self.train = [SongArrays(s, W) for s in train]  # windows of W steps fit in every song
         self.valid = [SongArrays(s, W) for s in valid]
         vrng = np.random.default_rng(0)
         self.valid_batch = self._batch(self.valid, vrng, 64, transpose=False)
@@ -225,10 +225,29 @@ class PopTrainer:
             items.append(render(song, s, W, k))
         return collate(items)
 
+    def _chord_batch(self, rng, size):
+        """Melody + meter ``[B, N_MEL + N_METER, W]`` and chord classes per beat ``[B, W / 4]``
+        of random transposed windows: extra updates of the chord head alone (cheap: no
+        16th-step trunk, no critic)."""
+        W = self.cfg["window"]
+        mms, chords = [], []
+        for i in rng.integers(0, len(self.train), size):
+            song = self.train[i]
+            s = int(rng.integers(0, (song.T - W) // STEPS_PER_BEAT + 1)) * STEPS_PER_BEAT
+            k = int(rng.integers(-6, 6))
+            mel = song.mel[s:s + W].astype(np.int64)
+            mel = np.where(mel >= 0, mel + k, -1)
+            mms.append(np.concatenate([melody_features(mel, song.mel_onset[s:s + W]),
+                                       meter_features(song.beat_in_bar[s:s + W], song.bpb)]))
+            chords.append(transpose_classes(song.chords[s:s + W:STEPS_PER_BEAT], k))
+        return torch.from_numpy(np.stack(mms)), torch.from_numpy(np.stack(chords))
+
     def _schedule(self) -> float:
-        """Cosine learning-rate factor (1 -> 0.05), counted from Adam's state (resumable)."""
+        """Cosine learning-rate factor (1 -> 0.05), counted from Adam's state (resumable):
+        the update count of the trunk's first weight (the chord head gets extra updates)."""
         opt = self.optimizers["generator"]
-        state = opt.state.get(opt.param_groups[0]["params"][0], {})
+        state = opt.state.get(getattr(self.modules["generator"], "module",
+                                      self.modules["generator"]).inp.weight, {})
         done = int(state["step"]) if "step" in state else 0
         horizon = self.cfg["decay_steps"]
         if horizon <= 0:
@@ -272,6 +291,16 @@ class PopTrainer:
         self.optimizers["generator"].zero_grad()
         loss_g.backward()
         self.optimizers["generator"].step()
+        chord_extra = []
+        for _ in range(cfg["chord_updates"]):
+            mm, target = self._chord_batch(rng, cfg["chord_batch"])
+            loss_c = F.cross_entropy(G.chords(mm).transpose(1, 2), target)
+            self.optimizers["generator"].zero_grad()
+            loss_c.backward()
+            self.optimizers["generator"].step()
+            chord_extra.append(float(loss_c.detach()))
+        if chord_extra:
+            losses["chord"] = torch.tensor(np.mean(chord_extra))
         return {"lr": cfg["lr"] * factor, "sup": float(sup.detach()),
                 "chord": float(losses["chord"].detach()),
                 "adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
