@@ -26,11 +26,14 @@ _LAZY = {
 }
 
 
-def read(path):
-    """Read a MIDI, MusicXML, ABC or JSON file into a Song (beats, tempo map, meter, key)."""
-    from .song import Song
+def read(path, **options):
+    """Read a MIDI, MusicXML, ABC or JSON file into a Song (beats, tempo map, meter, key).
 
-    return Song.read(path)
+    ``options`` go to the format's reader: ``pickup=BEATS`` for MIDI.
+    """
+    from . import io
+
+    return io.read(path, **options)
 
 
 def list_models() -> list[dict]:

@@ -56,7 +56,7 @@ def test_tempo_map_sets_the_length():
 
 
 def test_pickup_audio_starts_at_beat_0():
-    """The MIDI file has 3 silent beats before a 1-beat pickup in 4/4; the WAV does not."""
+    """A 1-beat pickup in 4/4 sounds at once in the WAV (whatever the MIDI file's lead)."""
     song = _song([Track("M", 0, False, [Note(67, 0, 1, 100), Note(72, 1, 3, 100)])], tempo=60.0)
     song.pickup = 1.0
     x = _wav(audio.wav_bytes(song))

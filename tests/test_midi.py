@@ -342,15 +342,26 @@ def test_event_flood_is_refused(monkeypatch):
 
 
 def test_pickup_is_written_so_downbeats_fall_on_midi_bar_lines(tmp_path):
-    """A 1-beat pickup in 3/4 goes after 2 beats of silence; notes keep their spacing."""
+    """A 1-beat pickup in 3/4 is a 1/4 first bar: downbeats on MIDI bar lines, notes keep
+    their times, and reading the file gives the pickup back."""
     song = Song(tracks=[Track("Melody", 0, False, [Note(67, 0.0, 1.0), Note(72, 1.0, 4.0)])],
                 time_signatures=[(0.0, 3, 4)], pickup=1.0)
     path = tmp_path / "pickup.mid"
     song.write(path)
     back = Song.read(path)
     assert [(n.pitch, n.start, n.end) for n in back.tracks[0].notes] == [
-        (67, 2.0, 3.0), (72, 3.0, 6.0)]
-    assert back.time_signatures[0][1:] == (3, 4)
+        (67, 0.0, 1.0), (72, 1.0, 4.0)]
+    assert back.time_signatures[0][1:] == (3, 4) and back.pickup == 1.0
+    pm = pretty_midi.PrettyMIDI(str(path))
+    assert [round(d, 6) for d in pm.get_downbeats()[:2]] == [0.0, 0.5]  # a 1/4 bar, then 3/4
+
+
+def test_a_pickup_no_time_signature_can_hold_is_written_after_silence(tmp_path):
+    song = Song(tracks=[Track("Melody", 0, False, [Note(67, 0.0, 1 / 3), Note(72, 1 / 3, 4)])],
+                pickup=1 / 3)
+    song.write(tmp_path / "odd.mid")
+    back = Song.read(tmp_path / "odd.mid")
+    assert back.tracks[0].notes[0].start == pytest.approx(4 - 1 / 3)
 
 
 # ---------------------------------------------------------------------- title, chords, pickup

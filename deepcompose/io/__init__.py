@@ -35,8 +35,11 @@ def format_module(path, table: dict, verb: str):
     return importlib.import_module(f"{__name__}.{table[ext]}")
 
 
-def read(path):
-    """Read a MIDI, MusicXML, ABC or JSON file into a Song; DeepcomposeError on bad input."""
+def read(path, **options):
+    """Read a MIDI, MusicXML, ABC or JSON file into a Song; DeepcomposeError on bad input.
+
+    ``options`` go to the format's reader (``pickup=BEATS`` for MIDI).
+    """
     path = Path(path)
     module = format_module(path, READERS, "read")
     if not path.exists():
@@ -44,7 +47,7 @@ def read(path):
     if not path.is_file():
         raise DeepcomposeError(f"not a file: {path}" + (" (it is a folder)" if path.is_dir()
                                                          else ""))
-    return module.read(path)
+    return module.read(path, **options)
 
 
 def write(song, path, **options) -> None:

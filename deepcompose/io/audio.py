@@ -135,12 +135,11 @@ def _call(fn, *args, **kwargs) -> bytes:
 
 
 def lead_seconds(song) -> float:
-    """Seconds of silence that the MIDI file has before a pickup (``io.midi.midi_bytes``
-    writes a pickup after ``bar - pickup`` beats, at the first tempo)."""
-    _, num, den = song.time_signatures[0]
-    bar = num * 4.0 / den
-    lead = (bar - song.pickup % bar) % bar if song.pickup > 0 else 0.0
-    return lead * 60.0 / song.tempos[0][1]
+    """Seconds of silence the MIDI file has before the song (``midi_write.lead_beats``,
+    at the first tempo): none when the pickup is written as a short first bar."""
+    from .midi_write import lead_beats
+
+    return lead_beats(song) * 60.0 / song.tempos[0][1]
 
 
 def _song_samples(song, soundfont=None) -> tuple[np.ndarray, int]:

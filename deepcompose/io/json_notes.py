@@ -21,8 +21,11 @@ from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
 
 
-def read(path) -> Song:
-    """A ``.json`` notes file -> Song, validated; DeepcomposeError on bad input."""
+def read(path, pickup: float | None = None) -> Song:
+    """A ``.json`` notes file -> Song, validated; DeepcomposeError on bad input.
+
+    ``pickup`` (beats) overrides the file's own ``pickup`` key.
+    """
     path = Path(path)
     limits.check_file_size(path.stat().st_size, path.name)
     try:
@@ -31,6 +34,8 @@ def read(path) -> Song:
         raise DeepcomposeError(f"{path.name} is not valid JSON: {e}") from None
     except OSError as e:
         raise DeepcomposeError(f"cannot read {path}: {e.strerror or e}") from None
+    if pickup is not None and isinstance(obj, dict):
+        obj = {**obj, "pickup": pickup}
     return Song.from_notes(obj)
 
 

@@ -26,12 +26,32 @@ _MIDO_MINOR = {-7: "Abm", -6: "Ebm", -5: "Bbm", -4: "Fm", -3: "Cm", -2: "Gm", -1
                1: "Em", 2: "Bm", 3: "F#m", 4: "C#m", 5: "G#m", 6: "D#m", 7: "A#m"}
 
 
+def _pickup_bar(pickup: float) -> tuple[int, int] | None:
+    """The time signature of a bar ``pickup`` beats long (smallest denominator), or None."""
+    if pickup <= 1e-9:
+        return None
+    for den in (4, 8, 16, 32):
+        num = pickup * den / 4
+        if abs(num - round(num)) < 1e-6 and 1 <= round(num) <= 255:
+            return int(round(num)), den
+    return None
+
+
+def lead_beats(song: Song) -> float:
+    """Beats of silence ``midi_bytes`` writes before the song: 0 unless the pickup needs it."""
+    _, num, den = song.time_signatures[0]
+    bar = num * 4.0 / den
+    return 0.0 if _pickup_bar(song.pickup % bar) else (bar - song.pickup % bar) % bar
+
+
 def midi_bytes(song: Song) -> bytes:
     """Song -> bytes of a type-1 Standard MIDI File (see the module docstring).
 
-    MIDI has no pickup: a song with ``pickup`` beats before its first full bar is written
-    after ``bar - pickup`` beats of silence, so that its downbeats fall on MIDI bar lines
-    (a DAW shows it in the right bars). Tempo and meter events move with the notes.
+    MIDI has no pickup: a song with ``pickup`` beats before its first full bar gets a short
+    first bar (e.g. 1/8 before 6/8), so that its downbeats fall on MIDI bar lines and every
+    note keeps its time; ``read`` detects this and gives the pickup back. A pickup that no
+    time signature can hold (a bar of num/den with den <= 32) is written after ``bar -
+    pickup`` beats of silence instead; tempo and meter events then move with the notes.
     """
     import mido
 
@@ -39,14 +59,20 @@ def midi_bytes(song: Song) -> bytes:
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb, charset="utf-8")  # the reader's first try
     _, num, den = song.time_signatures[0]
     bar = num * 4.0 / den
-    lead = (bar - song.pickup % bar) % bar  # beats of silence before a pickup
+    short = _pickup_bar(song.pickup % bar)  # (num, den) of a short first bar, or None
+    lead = lead_beats(song)  # beats of silence before a pickup no short bar can hold
 
     def tick(beat: float) -> int:
         return max(0, int(round((beat + lead) * tpb)))
 
     conductor = [(tick(b) if b > 0 else 0, 0, mido.MetaMessage("set_tempo", tempo=_mpqn(bpm)))
                  for b, bpm in song.tempos]
-    for b, num, den in song.time_signatures:
+    signatures = list(song.time_signatures)
+    if short:
+        first = song.pickup % bar
+        signatures = [(0.0, *short), (first, *signatures[0][1:])] + [
+            s for s in signatures[1:] if s[0] > first]
+    for b, num, den in signatures:
         conductor.append((tick(b) if b > 0 else 0, 0, mido.MetaMessage(
             "time_signature", numerator=min(num, 255), denominator=den)))
     if song.key:

@@ -268,8 +268,11 @@ def _pickup(part) -> float:
     return 0.0
 
 
-def read(path) -> Song:
+def read(path, pickup: float | None = None) -> Song:
     """``deepcompose.io`` reader entry point: MusicXML (``.musicxml .xml .mxl``) or ABC."""
+    if pickup is not None:
+        raise DeepcomposeError("pickup is for MIDI and JSON input; MusicXML and ABC files "
+                               "carry their own")
     return read_notation(path)
 
 
