@@ -13,9 +13,9 @@ the synth plays from the SoundFont's drum bank (128).
 
 The song goes through ``io.midi.midi_bytes`` (tempo map, programs, drum channel), so the
 audio is the song's seconds through its tempo map, plus ``TAIL_S`` of release so the last
-notes ring out instead of being cut. WAV and ``to_audio`` start at beat 0 (the silent
-lead-in that the MIDI file has before a pickup is cut); Ogg Opus keeps the MIDI file's
-timeline, lead-in included.
+notes ring out instead of being cut. WAV and ``to_audio`` start at beat 0 (a pickup is a
+short first MIDI bar; the silent lead-in a MIDI file has before an odd pickup is cut);
+Ogg Opus keeps the MIDI file's timeline.
 
 WAV output is 16-bit stereo at the synth's 48 kHz (no resampling), peak-normalized to
 -1 dBFS (the synth alone peaks near -20 dBFS; Opus output is left as rendered).
