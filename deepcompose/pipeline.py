@@ -81,5 +81,9 @@ def compose(melody, model: str = "gan", task: str = "accompany", *,
     check_task(model, task)
     song = with_pickup(load_song(melody), pickup)
     melody_index = song.melody_index(track)
+    if not song.tracks[melody_index].name.strip():  # scores and DAWs show the part's name
+        tracks = list(song.tracks)
+        tracks[melody_index] = replace(tracks[melody_index], name="Melody")
+        song = replace(song, tracks=tracks)
     plan = importlib.import_module(f"deepcompose.plans.{plan_module(model, c)}")
     return plan.run(song, melody_index, model, task, c)
