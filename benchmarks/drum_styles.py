@@ -1,14 +1,16 @@
 """Drum styles of the band GAN (issue 13): the generated drums beside Groove's test split.
 
     python benchmarks/drum_styles.py [--seeds 8] [--bars 16] [--weights DIR | --run RUN_DIR]
-                                     [--json out.json] [--md out.md]
+                                     [--hold H] [--raw-velocity] [--json J] [--md MD]
+    python benchmarks/drum_styles.py --tune-hold   # choose DrumKit.hold on the valid split
 
 Per style (every style the drum kit offers): ``--seeds`` pieces of ``--bars`` bars of 4/4
 (``DrumKit.play``, phrase 4, temperature 1). Columns (definitions in
 ``deepcompose/metrics/drums.py``):
 
 - onsets/beat (target 2-8), kick+snare (share of pieces with both), every bar (share of
-  pieces with an onset in every bar), velocity mean and s.d., bar similarity (Jaccard of
+  pieces with an onset in every bar), velocity mean and s.d. and mean on / off the beat
+  (accents), bar similarity (Jaccard of
   consecutive groove bars; fill bars skipped; real: the test ``beat`` takes);
 - own / others: histogram intersection of the style's pooled 16-position onset profile
   with the same style's real profile on Groove's test split, and the mean over the other
@@ -69,7 +71,7 @@ def load_kit(weights: str | None, run: str | None):
 
 def real_stats(perfs) -> dict:
     counts, beats, onsets, both, bars, full = np.zeros(16), 0.0, 0, 0, 0, 0
-    vels, sims = [], []
+    vels, sims, on, off = [], [], [], []
     for p in perfs:
         notes = p.notes()
         if p.beat_type == "beat":
@@ -84,15 +86,19 @@ def real_stats(perfs) -> dict:
         bars += n
         full += n - len(empty)
         vels += [x[3] for x in notes]
+        on += [x[3] for x in notes if round(x[1] * 4) % 4 == 0]
+        off += [x[3] for x in notes if round(x[1] * 4) % 4 != 0]
     return {"onsets_per_beat": onsets / max(beats, 1), "kick_snare": both / max(len(perfs), 1),
             "every_bar": full / max(bars, 1), "vel_mean": float(np.mean(vels)) if vels else 0,
             "vel_sd": float(np.std(vels)) if vels else 0, "counts": counts, "takes": len(perfs),
-            "bar_sim": float(np.nanmean(sims)) if sims else float("nan")}
+            "bar_sim": float(np.nanmean(sims)) if sims else float("nan"),
+            "vel_on": float(np.mean(on)) if on else 0, "vel_off": float(np.mean(off)) if off else 0}
 
 
 def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
     counts, rates, both, full, vels, times = np.zeros(16), [], 0, 0, [], []
     fill_toms, groove_toms, fill_rate, groove_rate, sims = [0, 0], [0, 0], [], [], []
+    on, off = [], []
     for seed in range(seeds):
         t0 = time.perf_counter()
         notes = kit.play(bars * 4.0, 4.0, 0.0, (4, 4), style, seed=seed)
@@ -103,6 +109,8 @@ def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
         both += k and s
         full += M.bar_coverage(notes, bars * 4.0)[0] == 1.0
         vels += [n[3] for n in notes]
+        on += [n[3] for n in notes if round(n[1] * 4) % 4 == 0]
+        off += [n[3] for n in notes if round(n[1] * 4) % 4 != 0]
         sims.append(M.bar_similarity(notes, bars * 4.0, skip={b for b in range(bars)
                                                               if b % 4 == 3}))
         for b in range(bars):
@@ -117,6 +125,7 @@ def generated_stats(kit, style: str, seeds: int, bars: int) -> dict:
             "every_bar": full / seeds, "vel_mean": float(np.mean(vels)),
             "vel_sd": float(np.std(vels)), "counts": counts,
             "ms": 1000 * statistics.median(times), "bar_sim": float(np.nanmean(sims)),
+            "vel_on": float(np.mean(on)), "vel_off": float(np.mean(off)),
             "fill_tom_share": fill_toms[0] / max(fill_toms[1], 1),
             "groove_tom_share": groove_toms[0] / max(groove_toms[1], 1),
             "fill_rate": float(np.mean(fill_rate)), "groove_rate": float(np.mean(groove_rate))}
@@ -162,6 +171,30 @@ def real_meter_marks() -> dict:
     return {k: v[0] / max(v[1], 1) for k, v in out.items()}
 
 
+def tune_hold(kit, seeds: int, bars: int) -> float:
+    """Pick ``DrumKit.hold`` on the *validation* split: the value in 0, 0.1, ..., 1 whose
+    mean bar similarity over the styles with validation beat takes (4/4) is closest to
+    the real takes' mean. Prints the sweep; returns the choice."""
+    valid = [p for p in load_groove("valid", beat_type="beat")
+             if p.time_signature == (4, 4) and p.style in kit.styles and p.n_bars > 1]
+    styles = sorted({p.style for p in valid})
+    real = float(np.mean([np.nanmean([M.bar_similarity(p.notes(), p.n_bars * 4)
+                                      for p in valid if p.style == s]) for s in styles]))
+    skip = {b for b in range(bars) if b % 4 == 3}
+    best, rows = None, []
+    for hold in np.round(np.arange(0, 1.01, 0.1), 2):
+        kit.hold = float(hold)
+        gen = float(np.mean([np.nanmean([
+            M.bar_similarity(kit.play(bars * 4.0, 4.0, 0.0, (4, 4), s, seed=1000 + seed),
+                             bars * 4.0, skip=skip) for seed in range(seeds)]) for s in styles]))
+        rows.append((float(hold), gen))
+        if best is None or abs(gen - real) < abs(best[1] - real):
+            best = (float(hold), gen)
+    print(f"hold sweep on the validation split ({', '.join(styles)}; real {real:.3f}): "
+          + ", ".join(f"{h:.1f}: {g:.3f}" for h, g in rows) + f" -> hold {best[0]}")
+    return best[0]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=8)
@@ -170,6 +203,10 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default=None, help="a training run folder instead")
     ap.add_argument("--hold", type=float, default=None,
                     help="override DrumKit.hold (0 = independent draws per bar)")
+    ap.add_argument("--raw-velocity", action="store_true",
+                    help="skip the velocity calibration (the ablation)")
+    ap.add_argument("--tune-hold", action="store_true",
+                    help="only sweep DrumKit.hold on the validation split and print it")
     ap.add_argument("--json", default=None)
     ap.add_argument("--md", default=None)
     args = ap.parse_args(argv)
@@ -177,8 +214,13 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     kit = load_kit(args.weights, args.run)
     load_s = time.perf_counter() - t0
+    if args.tune_hold:
+        tune_hold(kit, args.seeds, args.bars)
+        return 0
     if args.hold is not None:
         kit.hold = args.hold
+    if args.raw_velocity:
+        kit.velocity_map = None
     test = [p for p in load_groove("test") if p.time_signature == (4, 4)]
     train = [p for p in load_groove("train") if p.time_signature == (4, 4)]
     real = {s: real_stats([p for p in test if p.style == s]) for s in kit.styles}
@@ -191,13 +233,15 @@ def main(argv=None) -> int:
                              {s: real[s]["counts"] for s in TARGET}, TARGET)
     ov_real = M.style_overlap(train_counts, {s: real[s]["counts"] for s in TARGET}, TARGET)
 
+    vmap = "on" if kit.velocity_map is not None else "off"
     lines = [f"Drum styles: {args.seeds} seeds x {args.bars} bars of 4/4 per style (hold "
-             f"{kit.hold}); real = Groove test split (4/4 takes); overlap 'real' = train-split "
-             "profile vs test; bar similarity = Jaccard of consecutive groove bars.",
+             f"{kit.hold}, velocity map {vmap}); real = Groove test split (4/4 takes); "
+             "overlap 'real' = train-split profile vs test; bar similarity = Jaccard of "
+             "consecutive groove bars.",
              "",
              "| style | onsets/beat gen (real) | kick+snare gen (real) | every bar gen (real) "
-             "| velocity mean/sd gen (real) | bar similarity gen (real) | own / others gen "
-             "| own / others real | PASS | ms/piece |",
+             "| velocity mean/sd, on-/off-beat gen (real) | bar similarity gen (real) "
+             "| own / others gen | own / others real | PASS | ms/piece |",
              "|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(x, d=2):
@@ -222,8 +266,9 @@ def main(argv=None) -> int:
         lines.append(
             f"| {s} | {f(g['onsets_per_beat'])} ({rr('onsets_per_beat')}) "
             f"| {f(g['kick_snare'])} ({rr('kick_snare')}) | {f(g['every_bar'])} "
-            f"({rr('every_bar')}) | {g['vel_mean']:.0f}/{g['vel_sd']:.0f} "
-            f"({rr('vel_mean', 0)}/{rr('vel_sd', 0)}) | {f(g['bar_sim'])} ({rr('bar_sim')}) "
+            f"({rr('every_bar')}) | {g['vel_mean']:.0f}/{g['vel_sd']:.0f}, "
+            f"{g['vel_on']:.0f}/{g['vel_off']:.0f} ({rr('vel_mean', 0)}/{rr('vel_sd', 0)}, "
+            f"{rr('vel_on', 0)}/{rr('vel_off', 0)}) | {f(g['bar_sim'])} ({rr('bar_sim')}) "
             f"| {own} | {ownr} | {verdict} "
             f"| {g['ms']:.0f} |")
     passed = sum(ov_gen[s]["pass"] for s in TARGET)

@@ -222,10 +222,15 @@ class DrumKit:
     consecutive bars have similar probabilities they tend to play the same hits, as a
     drummer holding a groove does. ``hold = 0`` is independent draws per bar (the
     ablation in the card); the default was chosen on Groove's validation split so that
-    bar-to-bar similarity matches the real takes'.
+    bar-to-bar similarity matches the real takes' (``benchmarks/drum_styles.py
+    --tune-hold``).
+
+    Velocities go through ``velocity_map`` when the weights carry one (see
+    ``gan_drums_train.DrumTrainer.velocity_quantiles``); set it to None for the raw ones.
     """
 
-    hold = 0.75
+    hold = 0.8
+    velocity_map = None  # (generated deciles, data deciles) [S, C, 11]; see load()
 
     def __init__(self, generator: Generator, cfg: dict, styles: tuple[str, ...],
                  default_style: str):
@@ -252,7 +257,11 @@ class DrumKit:
             gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
         except RuntimeError as exc:
             raise DeepcomposeError(f"drum weights do not match their config: {exc}") from None
-        return cls(gen, meta["config"], styles, meta.get("default_style", DEFAULT_STYLE))
+        kit = cls(gen, meta["config"], styles, meta.get("default_style", DEFAULT_STYLE))
+        vq = meta.get("velocity_quantiles")
+        if vq:
+            kit.velocity_map = (np.asarray(vq["generated"]), np.asarray(vq["data"]))
+        return kit
 
     def style_index(self, style: str) -> int:
         key = ALIASES.get(str(style).strip().lower(), str(style).strip().lower())
@@ -282,10 +291,23 @@ class DrumKit:
             rolls = self._sample(units, s_ix, seed, max(float(temperature), 1e-3))
         notes = []
         for (start, length, _m, _f, keep_from), (h, v, o) in zip(units, rolls, strict=True):
+            v = self._calibrate(v, s_ix)
             h = h[keep_from:length]
             notes += decode(h, v[keep_from:length], o[keep_from:length],
                             start_beat=(start + keep_from) / STEPS_PER_BEAT)
         return [n for n in notes if n[1] < length_beats]
+
+    def _calibrate(self, vel: np.ndarray, s_ix: int) -> np.ndarray:
+        """Velocities ``[T, C]`` through the monotone decile map of ``velocity_map``
+        (generator deciles -> Groove deciles, per style and class); unchanged without one."""
+        if self.velocity_map is None:
+            return vel
+        src, dst = self.velocity_map
+        out = np.empty_like(vel)
+        for c in range(vel.shape[1]):
+            x = src[s_ix, c] + np.arange(src.shape[2]) * 1e-6  # strictly increasing
+            out[:, c] = np.interp(vel[:, c], x, dst[s_ix, c])
+        return out
 
     def _sample(self, units, s_ix: int, seed: int, temperature: float):
         """Rolls ``(hits, velocity, offset)`` ``[T, C]`` numpy per unit, one forward pass."""
