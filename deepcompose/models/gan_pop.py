@@ -76,6 +76,8 @@ DEFAULT_CONFIG = {
     "chord_switch": 1.5,  # Viterbi: cost (nats) of a chord change inside a bar
     "chord_switch_bar": 0.3,  # ... and at a bar line
     "chunk": 4096,        # generation: steps per pass (longer pieces go in chunks)
+    "attack_scale": 0.7,  # generation: attack temperature = this x the request's temperature
+    "pitch_scale": 0.8,   # generation: pitch and duration temperature, likewise
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "chord_dim": 16,
                "chord_layers": 1, "critic_channels": 8, "z_shared": 4, "z_bar": 2,

@@ -5,9 +5,11 @@
 2. Chords: the given ones, or the chord head's best path over beats (``viterbi``).
 3. Latents from the seed (zero at temperature 0), one generator pass (overlapping chunks
    of ``chunk`` steps for long pieces).
-4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / T)); its pitch(es) sampled
-   from the pitch logits at temperature T (one pitch for bass and counter; each keys pitch
-   its own Bernoulli, the likeliest one if none came up); its duration class likewise;
+4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))); its
+   pitch(es) sampled from the pitch logits at temperature T * pitch_scale (one pitch for
+   bass and counter; each keys pitch its own Bernoulli, the likeliest one if none came
+   up); its duration class likewise. The scales (0.7, 0.8) sharpen what independent
+   per-step sampling spreads out: at 1.0 the bars fill with too many off-beat attacks;
    velocity = the velocity head + a little noise. A single-line track's note ends at the
    track's next attack, a keys note at the next attack of the same pitch.
 5. Decoding rules (``rules=True``; off for the card's ablation): bass and keys pitches
@@ -153,7 +155,8 @@ def arrange(band, req, rules: bool = True) -> BandResult:
 
     change = np.ones(T, dtype=bool)
     change[1:] = (classes[1:] != classes[:-1]) | (bass_pc[1:] != bass_pc[:-1])
-    sampled = {track: _sample_track(track, out, classes, tau, gen, rules)
+    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
+    sampled = {track: _sample_track(track, out, classes, tau, gen, rules, scales)
                for track, out in zip(TRACKS, outs, strict=True)}
     if rules:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
@@ -173,7 +176,7 @@ def arrange(band, req, rules: bool = True) -> BandResult:
     return BandResult(parts, chords, score)
 
 
-def _sample_track(track, out, classes, tau, gen, rules):
+def _sample_track(track, out, classes, tau, gen, rules, scales=(1.0, 1.0)):
     """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one track, its attack roll
     ``[P, T]`` for the critic, and the attack probabilities / pitch logits (for the rules)."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))  # [T], [P, T], [8, T], [T]
@@ -185,9 +188,10 @@ def _sample_track(track, out, classes, tau, gen, rules):
         allowed |= ~pcs.any(1)[None]
         pitch = pitch.masked_fill(~allowed, float("-inf"))
     t = max(tau, 1e-4)
-    p_att = torch.sigmoid(attack / t)
+    p_att = torch.sigmoid(attack / (t * scales[0]))
     hits = (p_att > 0.5) if tau <= 0 else (torch.rand(T, generator=gen) < p_att)
     u = torch.rand(pitch.shape, generator=gen).clamp(1e-9, 1 - 1e-9)
+    t = t * scales[1]
     if track == "keys":
         p_pitch = torch.sigmoid(pitch / t)
         chosen = (p_pitch > 0.5) if tau <= 0 else (u < p_pitch)
