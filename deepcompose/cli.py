@@ -382,25 +382,10 @@ def studio_command(host, port, no_browser, preload):
     """The studio page in your browser: enter a melody, generate, listen, download."""
     import webbrowser
 
-    from deepcompose.server import _is_loopback, make_server
+    from deepcompose.server import serve
 
-    server = make_server(host, port, [m for m in preload.split(",") if m])
-    bound = server.server_address[1]  # the real port (--port 0 picks a free one)
-    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host
-                                                         else host)
-    url = f"http://{shown}:{bound}/"
-    if not _is_loopback(host):
-        click.echo(f"warning: listening on {host}, reachable from other machines; the server "
-                   "has no authentication", err=True)
-    click.echo(f"deepcompose studio on {url} (Ctrl-C stops)", err=True)
-    if not no_browser:
-        webbrowser.open(url)  # the socket is listening already: the page can load at once
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(host, port, [m for m in preload.split(",") if m], what="studio",
+          on_ready=None if no_browser else webbrowser.open)
 
 
 def compose_main():

@@ -422,8 +422,10 @@ class Server(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
+        """Where a browser on this machine reaches the server (a wildcard bind -> loopback)."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, preload=(), quiet: bool = False):
@@ -442,14 +444,20 @@ def make_server(host: str = "127.0.0.1", port: int = 8765, preload=(), quiet: bo
         raise DeepcomposeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, preload=("gan",)) -> None:
-    """Serve until Ctrl-C. Binds loopback unless ``host`` says otherwise."""
+def serve(host: str = "127.0.0.1", port: int = 8765, preload=("gan",), on_ready=None,
+          what: str = "serving") -> None:
+    """Serve until Ctrl-C. Binds loopback unless ``host`` says otherwise.
+
+    ``on_ready(url)`` runs once the socket listens (the studio opens the browser there).
+    """
     server = make_server(host, port, preload)
     if not _is_loopback(host):
         print(f"warning: listening on {host}, reachable from other machines; the server has "
               "no authentication", file=sys.stderr)
-    print(f"deepcompose serving on {server.url} (models loaded: "
+    print(f"deepcompose {what} on {server.url}/ (models loaded: "
           f"{', '.join(App.loaded()) or 'none'}); Ctrl-C stops", file=sys.stderr)
+    if on_ready is not None:
+        on_ready(server.url + "/")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
