@@ -248,20 +248,10 @@ class Handler(BaseHTTPRequestHandler):
     # -- replies
 
     def send_json(self, status: int, obj, headers=()) -> None:
+        from .studio_routes import send_bytes
+
         data = (json.dumps(obj, allow_nan=False) + "\n").encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Connection", "close")
-            for k, v in headers:
-                self.send_header(k, v)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-        except OSError:
-            pass  # the client went away
-        self.close_connection = True
+        send_bytes(self, status, data, "application/json", headers)
 
     def send_error(self, code, message=None, explain=None):
         """http.server's own errors (bad request line, headers too long, ...) as JSON."""
