@@ -75,6 +75,7 @@ DEFAULT_CONFIG = {
     "adv": 0.1,           # adversarial weight in the generator loss (supervised weight is 1)
     "chord_switch": 1.5,  # Viterbi: cost (nats) of a chord change inside a bar
     "chord_switch_bar": 0.3,  # ... and at a bar line
+    "chord_tta": False,   # generation: average the chord head over the 12 transpositions
     "chunk": 4096,        # generation: steps per pass (longer pieces go in chunks)
     "attack_scale": 0.7,  # generation: attack temperature = this x the request's temperature
     "pitch_scale": 0.8,   # generation: pitch and duration temperature, likewise

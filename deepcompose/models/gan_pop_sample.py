@@ -2,15 +2,17 @@
 
 1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
    ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
-2. Chords: the given ones, or the chord head's best path over beats (``viterbi``).
+2. Chords: the given ones, or the chord head's best path over beats (``viterbi``); the
+   head's probabilities are averaged over the melody in all 12 transpositions (moved
+   back) when ``chord_tta`` is set (a test-time ensemble; off: no gain measured).
 3. Latents from the seed (zero at temperature 0), one generator pass (overlapping chunks
    of ``chunk`` steps for long pieces).
 4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))); its
    pitch(es) sampled from the pitch logits at temperature T * pitch_scale (one pitch for
    bass and counter; each keys pitch its own Bernoulli, the likeliest one if none came
    up); its duration class likewise. The scales (0.7, 0.8) sharpen what independent
-   per-step sampling spreads out: at 1.0 the bars fill with too many off-beat attacks;
-   velocity = the velocity head + a little noise. A single-line track's note ends at the
+   per-step sampling spreads out: at 1.0 the bars fill with too many off-beat attacks.
+   Velocity = the velocity head + a little noise. A single-line track's note ends at the
    track's next attack, a keys note at the next attack of the same pitch.
 5. Decoding rules (``rules=True``; off for the card's ablation): bass and keys pitches
    limited to the chord's tones, bass and keys notes cut at the next chord change, and a
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..chords import chord_class, parse_chord
+from ..chords import N_CLASSES, chord_class, parse_chord
 from ..representations.multitrack import (
     NAMES,
     PROGRAMS,
@@ -38,6 +40,7 @@ from .gan_pop import (
     N_METER,
     RANGES,
     TRACKS,
+    Q,
     check_request,
     chord_features,
     class_label,
@@ -105,19 +108,25 @@ def run_generator(G, cond: torch.Tensor, z, chunk: int) -> list[torch.Tensor]:
     return [torch.cat(p, -1) for p in parts]
 
 
+def transposed_index(k: int) -> np.ndarray:
+    """``[N_CLASSES]``: column of each chord class after moving the music up ``k`` semitones."""
+    c = np.arange(1, N_CLASSES)
+    return np.concatenate([[0], 1 + (((c - 1) // Q + k) % 12) * Q + (c - 1) % Q])
+
+
 def chord_logp(G, mm: torch.Tensor, span: int = 512, halo: int = 64) -> np.ndarray:
-    """Chord log-probabilities per beat ``[beats, K]`` from melody + meter ``[1, C, T]``.
+    """Chord log-probabilities per beat ``[B, beats, K]`` from melody + meter ``[B, C, T]``.
     Attention covers the whole piece up to ``span`` beats; longer pieces go in windows of
     ``span`` beats, each seeing ``halo`` beats of context on both sides."""
     beats = mm.shape[-1] // STEPS_PER_BEAT
     if beats <= span:
-        return G.chords(mm)[0].log_softmax(-1).numpy()
+        return G.chords(mm).log_softmax(-1).numpy()
     out = []
     for s in range(0, beats, span):
         a, b = max(0, s - halo), min(beats, s + span + halo)
-        lp = G.chords(mm[..., a * STEPS_PER_BEAT:b * STEPS_PER_BEAT])[0].log_softmax(-1)
-        out.append(lp[s - a:min(beats, s + span) - a].numpy())
-    return np.concatenate(out)
+        lp = G.chords(mm[..., a * STEPS_PER_BEAT:b * STEPS_PER_BEAT]).log_softmax(-1)
+        out.append(lp[:, s - a:min(beats, s + span) - a].numpy())
+    return np.concatenate(out, 1)
 
 
 def arrange(band, req, rules: bool = True) -> BandResult:
@@ -129,11 +138,16 @@ def arrange(band, req, rules: bool = True) -> BandResult:
     bpb = float(req.beats_per_bar)
     beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % bpb
     mm = np.concatenate([melody_features(mel, onset), meter_features(beat_in_bar, bpb)])
-    mm_t = torch.from_numpy(mm)[None]
     if req.chords:
         classes, bass_pc = given_chords(req.chords, T)
     else:  # the chord head's best path, one chord per beat
-        logp = chord_logp(G, mm_t)  # [beats, K]
+        shifts = range(-5, 7) if cfg["chord_tta"] else [0]
+        mms = torch.from_numpy(np.stack([np.concatenate([
+            melody_features(np.where(mel >= 0, mel + k, -1), onset), mm[N_MEL:]])
+            for k in shifts]))  # [K, N_MEL + N_METER, T]
+        probs = np.exp(chord_logp(G, mms))  # [K, beats, classes]
+        logp = np.log(np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts,
+                                                                        strict=True)], 0))
         bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
         path = viterbi(logp, bar_line, cfg["chord_switch"], cfg["chord_switch_bar"])
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
