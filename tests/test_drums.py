@@ -211,3 +211,6 @@ def test_unknown_style_names_the_styles(kit):
         kit.play(16, 4, 0, (4, 4), "polka")
     assert "polka" in str(err.value) and all(s in str(err.value) for s in kit.styles)
     assert kit.play(4, 4, 0, (4, 4), "Hip-Hop", seed=1)  # aliases and case are accepted
+    for bad in ((float("inf"), 4, 0), (16, 0, 0), (16, 4, float("nan"))):
+        with pytest.raises(DeepcomposeError):
+            kit.play(*bad, (4, 4), "rock")

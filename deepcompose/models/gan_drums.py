@@ -280,11 +280,13 @@ class DrumKit:
         lead-in, a shorter one silence), a fill in the last bar of each phrase and at the
         end. Deterministic for a seed. Runs on one torch thread."""
         s_ix = self.style_index(style)
+        if not all(math.isfinite(float(x)) for x in (length_beats, beats_per_bar,
+                                                     first_bar_beat)) \
+                or beats_per_bar * STEPS_PER_BEAT < 0.5 or int(phrase_bars) < 1:
+            raise DeepcomposeError("drums need a finite length and bar start, a bar of at "
+                                   "least a 16th and phrase_bars >= 1")
         bar = int(round(beats_per_bar * STEPS_PER_BEAT))
         total = int(math.ceil(round(length_beats * STEPS_PER_BEAT, 6)))
-        if bar < 1 or not math.isfinite(length_beats) or phrase_bars < 1:
-            raise DeepcomposeError("drums need a bar of at least a 16th, a finite length "
-                                   "and phrase_bars >= 1")
         if total <= 0:
             return []
         units = plan_units(total, bar, int(round(first_bar_beat * STEPS_PER_BEAT)),
