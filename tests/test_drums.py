@@ -133,7 +133,7 @@ def test_tiny_training_step_export_and_play(tmp_path):
     save_weights(tmp_path / "gan_drums", tensors,
                  {**meta, "family": "gan_drums", "config": trainer.cfg})
     kit = G.DrumKit.load(tmp_path)
-    assert kit.styles == ("funk", "jazz", "rock")
+    assert kit.styles == ("funk", "jazz", "rock") and kit.default_style == "rock"  # most bars
     notes = kit.play(8, 4, 0, (4, 4), "jazz", seed=3)
     assert notes and all(0 <= s < 8 and p in R.OUT_PITCH for p, s, _, _ in notes)
 
@@ -204,6 +204,37 @@ def test_same_seed_same_drums_other_seed_other_drums(kit):
     assert a == kit.play(16, 4, 0, (4, 4), "funk", seed=7)
     assert a != kit.play(16, 4, 0, (4, 4), "funk", seed=8)
     assert a != kit.play(16, 4, 0, (4, 4), "jazz", seed=7)
+
+
+@pytest.mark.parametrize("tamper", ["truncate", "wrong_shape_config", "wrong_family",
+                                    "no_styles", "not_json"])
+def test_tampered_drum_weights_are_a_clear_error(tamper, tmp_path):
+    import json
+    import shutil
+
+    from deepcompose.models.base import WEIGHTS_DIR
+
+    for ext in (".safetensors", ".json"):
+        shutil.copy(WEIGHTS_DIR / f"gan_drums{ext}", tmp_path / f"gan_drums{ext}")
+    weights, config = tmp_path / "gan_drums.safetensors", tmp_path / "gan_drums.json"
+    meta = json.loads(config.read_text())
+    if tamper == "truncate":
+        weights.write_bytes(weights.read_bytes()[:1000])
+    elif tamper == "wrong_shape_config":
+        meta["config"]["hidden"] *= 2
+    elif tamper == "wrong_family":
+        meta["family"] = "gan_pop"
+    elif tamper == "no_styles":
+        del meta["styles"]
+    if tamper == "not_json":
+        config.write_text("{not json")
+    elif tamper != "truncate":
+        config.write_text(json.dumps(meta))
+    with pytest.raises(DeepcomposeError) as err:
+        G.DrumKit.load(tmp_path)
+    assert "\n" not in str(err.value)
+    with pytest.raises(DeepcomposeError, match="no shipped drum weights"):
+        G.DrumKit.load(tmp_path / "nowhere")
 
 
 def test_unknown_style_names_the_styles(kit):

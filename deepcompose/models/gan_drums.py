@@ -45,7 +45,7 @@ import torch.nn.functional as F
 
 from ..errors import DeepcomposeError
 from ..representations.drums import CLASSES, STEPS_PER_BEAT, decode
-from .base import WEIGHTS_DIR, load_tensors, read_meta, single_thread
+from .base import WEIGHTS_DIR, load_tensors, one_line, read_meta, single_thread
 
 T = 16  # steps in the longest bar the model writes (one 4/4 bar of 16ths)
 METERS = ("4/4", "3/4", "6/8")  # meter classes; steps per bar 16, 12, 12
@@ -253,16 +253,25 @@ class DrumKit:
             raise DeepcomposeError(f"weights {stem}.json are for {meta['family']!r}, "
                                    "not 'gan_drums'")
         tensors = load_tensors(stem.with_suffix(".safetensors"))
-        styles = tuple(meta["styles"])
-        gen = Generator(meta["config"], len(styles))
         try:
+            styles = tuple(str(s) for s in meta["styles"])
+            gen = Generator({**DEFAULT_CONFIG, **meta["config"]}, len(styles))
             gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
-        except RuntimeError as exc:
-            raise DeepcomposeError(f"drum weights do not match their config: {exc}") from None
-        kit = cls(gen, meta["config"], styles, meta.get("default_style", DEFAULT_STYLE))
-        vq = meta.get("velocity_quantiles")
-        if vq:
-            kit.velocity_map = (np.asarray(vq["generated"]), np.asarray(vq["data"]))
+            kit = cls(gen, {**DEFAULT_CONFIG, **meta["config"]}, styles,
+                      meta.get("default_style", DEFAULT_STYLE))
+            vq = meta.get("velocity_quantiles")
+            if vq:
+                kit.velocity_map = (np.asarray(vq["generated"], float),
+                                    np.asarray(vq["data"], float))
+                if kit.velocity_map[0].shape != (len(styles), CLASSES, 11) or \
+                        kit.velocity_map[1].shape != kit.velocity_map[0].shape:
+                    raise ValueError("velocity_quantiles have the wrong shape")
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise DeepcomposeError("drum weights do not match their config: "
+                                   f"{one_line(exc)}") from None
+        if kit.default_style not in styles:
+            raise DeepcomposeError(f"drum weights name a default style {kit.default_style!r} "
+                                   "they do not have")
         return kit
 
     def style_index(self, style: str) -> int:

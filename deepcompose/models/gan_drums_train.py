@@ -294,7 +294,10 @@ class DrumTrainer:
         tensors = {f"gen.{k}": v for k, v in self.modules["generator"].state_dict().items()}
         tensors.update({f"critic.{k}": v
                         for k, v in self.modules["critic"].state_dict().items()})
-        meta = {"styles": list(self.bank.styles), "default_style": DEFAULT_STYLE,
+        styles = self.bank.styles
+        default = DEFAULT_STYLE if DEFAULT_STYLE in styles else max(
+            styles, key=lambda s: self.bank.style_bars.get(s, 0))  # e.g. a subset of styles
+        meta = {"styles": list(styles), "default_style": default,
                 "meters": list(METERS), "style_bars": self.bank.style_bars,
                 "fill_styles": list(self.bank.own_fills),
                 "velocity_quantiles": self.velocity_quantiles()}
