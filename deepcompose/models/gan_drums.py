@@ -73,6 +73,7 @@ DEFAULT_CONFIG = {
     "fill_share": 0.5,  # share of phrases whose last bar is a Groove fill
     "rare_meter_share": 0.25,  # share of phrases from 3/4 or 6/8 takes, where a style has them
     "decay_steps": 20000,  # learning rates follow a cosine to 10% over this many updates
+    "binarize": "stochastic",  # hits: Bernoulli draws, or "deterministic" (logit > 0)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "z_shared": 8, "z_bar": 4, "style_dim": 4, "hidden": 32,
                "critic_hidden": 32, "batch": 8, "styles_per_batch": 4, "decay_steps": 20}
@@ -150,10 +151,11 @@ def critic_input(hits, vel, off, meter):
     return x * step_mask(meter)[..., None, None]
 
 
-def sample_hits(logits, u):
-    """Bernoulli hits from uniform noise ``u`` with a straight-through gradient."""
+def sample_hits(logits, u, deterministic: bool = False):
+    """Bernoulli hits from uniform noise ``u`` (or ``logits > 0`` when ``deterministic``)
+    with a straight-through gradient."""
     p = torch.sigmoid(logits)
-    hard = (u < p).float()
+    hard = (logits > 0).float() if deterministic else (u < p).float()
     return hard + p - p.detach()
 
 
@@ -333,19 +335,23 @@ class DrumKit:
         for i, (_, _, m, f, _) in enumerate(units):
             fill[i], meter[i] = float(f), m
         fill, meter = fill.view(W, P), meter.view(W, P)
-        z_s = torch.randn(1, self.cfg["z_shared"], generator=g).expand(W, -1)
+        det = self.cfg.get("binarize") == "deterministic"
+        z_scale = temperature if det else 1.0  # deterministic hits: temperature scales z
+        z_s = z_scale * torch.randn(1, self.cfg["z_shared"], generator=g).expand(W, -1)
         style = torch.full((W,), s_ix, dtype=torch.long)
         hits = None
         groove_u = torch.rand(T, CLASSES, generator=g)  # one draw per song (see ``hold``)
         for attempt in range(8):  # a bar that comes out silent is drawn again (new z_bar)
-            z_b = torch.randn(W, P, self.cfg["z_bar"], generator=g)
+            z_b = z_scale * torch.randn(W, P, self.cfg["z_bar"], generator=g)
             u = torch.rand(W, P, T, CLASSES, generator=g)
-            if attempt == 0:
+            if det:
+                u = torch.full_like(u, 0.5)
+            elif attempt == 0:
                 keep = (torch.rand(W, P, T, CLASSES, generator=g) < self.hold) & (fill == 0)[
                     ..., None, None]
                 u = torch.where(keep, groove_u, u)
             logits, vel, off = self.generator(z_s, z_b, style, fill, meter)
-            new = (u < torch.sigmoid(logits / temperature)).float()
+            new = (u < torch.sigmoid(logits / (1.0 if det else temperature))).float()
             if hits is None:
                 hits, v_all, o_all, l_all = new, vel, off, logits
             else:

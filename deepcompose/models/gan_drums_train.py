@@ -181,7 +181,8 @@ class DrumTrainer:
         z_s = torch.randn(B, c["z_shared"], generator=gen)
         z_b = torch.randn(B, P, c["z_bar"], generator=gen)
         logits, vel, off = G(z_s, z_b, style, fill, meter)
-        hits = sample_hits(logits, torch.rand(logits.shape, generator=gen))
+        hits = sample_hits(logits, torch.rand(logits.shape, generator=gen),
+                           c.get("binarize") == "deterministic")
         return logits, vel, critic_input(hits, vel, off, meter)
 
     def _lr(self):
