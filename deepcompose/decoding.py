@@ -119,8 +119,9 @@ def fold_octaves(pitches, low: int, high: int, rest: int = REST) -> np.ndarray:
     return p
 
 
-def snap(start: float, end: float) -> tuple[int, int]:
+def snap(start: float, end: float, steps_per_beat: int = STEPS_PER_BEAT) -> tuple[int, int]:
     """A note ``[start, end)`` in beats -> grid steps ``[a, b)``: both ends round to the nearest
-    16th (Python's ``round``: halves to even) and the note keeps at least one step."""
-    a = round(start * STEPS_PER_BEAT)
-    return a, max(a + 1, round(end * STEPS_PER_BEAT))
+    step (16ths by default; Python's ``round``: halves to even) and the note keeps at least
+    one step."""
+    a = round(start * steps_per_beat)
+    return a, max(a + 1, round(end * steps_per_beat))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import keys, limits
+from .decoding import snap
 from .errors import DeepcomposeError
 from .representations.voices import STEPS_PER_BEAT, Meter, notes_to_row
 
@@ -143,7 +144,7 @@ class Song:
 
     def to_music21(self):
         """A music21 Score: one part per track, with meter, key and tempo marks."""
-        return _io("notation").song_to_music21(self)
+        return _io("notation_write").song_to_music21(self)
 
     # ------------------------------------------------------------------ time
 
@@ -212,12 +213,11 @@ class Song:
     # ------------------------------------------------------------------ analysis
 
     def estimated_key(self) -> tuple[int, str]:
-        """``keys.estimate_key`` over non-drum notes, weighted by duration in beats.
+        """The key estimated from the notes (``keys.song_key``, the one estimator).
 
         Always estimated from the notes; the source's key signature stays in ``self.key``.
         """
-        notes = [n for t in self.tracks if not t.is_drum for n in t.notes]
-        return keys.estimate_key([n.pitch for n in notes], [n.end - n.start for n in notes])
+        return keys.song_key(self) or (0, "major")
 
     def melody_index(self, track: str | int | None = None) -> int:
         """The track carrying the melody (``--track NAME|INDEX``).
@@ -352,8 +352,7 @@ def _quantized(notes, steps_per_beat: int, steps: int) -> list[tuple[int, int, i
     """Notes -> ``(start_step, end_step, pitch)`` rounded to the grid, >= 1 step, clipped."""
     out = []
     for n in notes:
-        s = int(round(n.start * steps_per_beat))
-        e = max(int(round(n.end * steps_per_beat)), s + 1)
+        s, e = snap(n.start, n.end, steps_per_beat)
         s, e = max(0, s), min(steps, e)
         if e > s:
             out.append((s, e, n.pitch))

@@ -260,6 +260,8 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken(song, title=None):
         raise RuntimeError("disk on fire")
 
+    import deepcompose.io.notation  # noqa: F401  (imported before the patch, as in real use)
+
     monkeypatch.setattr("deepcompose.io.notation_write.song_to_music21", broken)
     with pytest.raises(RuntimeError):
         Song.from_tuples(G_MAJOR_TUNE).write(out)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..decoding import fold_octaves
 from ..errors import DeepcomposeError
 from ..representations.voices import REST
 
@@ -143,6 +144,7 @@ def song_to_grid(song, roles: dict | None = None) -> np.ndarray | None:
 
 def tracks_to_grid(song, assigned: dict[str, list[int]]) -> np.ndarray | None:
     """``song`` with track indices per role (see ``assign_roles``) -> grid ``[4, steps]``."""
+    from ..decoding import snap
     from ..representations.voices import STEPS_PER_BEAT, empty_grid, notes_to_row
 
     if not assigned.get("S"):
@@ -153,8 +155,7 @@ def tracks_to_grid(song, assigned: dict[str, list[int]]) -> np.ndarray | None:
         notes = []
         for i in assigned.get(role, []):
             for n in song.tracks[i].notes:
-                s = int(round(n.start * STEPS_PER_BEAT))
-                e = max(int(round(n.end * STEPS_PER_BEAT)), s + 1)
+                s, e = snap(n.start, n.end)
                 notes.append((n.pitch if role != "B" else 127 - n.pitch, s, e))
         row = notes_to_row(notes, steps)
         if role == "B":
@@ -165,12 +166,7 @@ def tracks_to_grid(song, assigned: dict[str, list[int]]) -> np.ndarray | None:
 
 def fold_into_range(grid: np.ndarray, low: int = PITCH_RANGE[0], high: int = PITCH_RANGE[1]):
     """Move every sounding cell outside ``[low, high]`` by octaves into it."""
-    grid = grid.copy()
-    sounding = grid != REST
-    below, above = sounding & (grid < low), sounding & (grid > high)
-    grid[below] += (12 * np.ceil((low - grid[below]) / 12)).astype(np.int16)
-    grid[above] -= (12 * np.ceil((grid[above] - high) / 12)).astype(np.int16)
-    return grid
+    return fold_octaves(grid, low, high).astype(np.int16)
 
 
 def load_midi_folder(folder, roles: dict | None = None, split: str | None = None,

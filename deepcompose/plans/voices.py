@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..data import PITCH_RANGE
+from ..decoding import snap
 from ..ensembles import ensemble_programs
 from ..errors import DeepcomposeError
 from ..representations.voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes
@@ -182,7 +183,7 @@ def _enhanced_melody(track, old_row: np.ndarray, new_row: np.ndarray, shift: int
     changed = np.flatnonzero(old_row != new_row)
     kept = []
     for n in track.notes:
-        s = min(round(n.start * STEPS_PER_BEAT), len(old_row) - 1)
+        s = min(snap(n.start, n.end)[0], len(old_row) - 1)
         if old_row[s] != new_row[s]:
             continue  # removed or replaced
         later = changed[changed > s]
@@ -190,7 +191,7 @@ def _enhanced_melody(track, old_row: np.ndarray, new_row: np.ndarray, shift: int
         kept.append(n if end == n.end else Note(n.pitch, n.start, end, n.velocity))
     added = []
     for n in _row_notes(new_row, shift):
-        s = round(n.start * STEPS_PER_BEAT)
+        s = snap(n.start, n.end)[0]
         if old_row[s] != new_row[s]:
             added.append(n)
     return sorted(kept + added, key=lambda n: (n.start, n.pitch))
@@ -244,7 +245,7 @@ def rank_score(composer, grid: np.ndarray, meter: Meter) -> float:
         return float(s)
     from ..metrics import grid_metrics
 
-    m = grid_metrics(grid)
+    m = grid_metrics(grid, meter)
     return m["consonance"] + m["keyfit"] - m["parallels"] / 100.0
 
 
