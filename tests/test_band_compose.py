@@ -5,7 +5,6 @@ melody comes back exact, the band plays through the melody's rests, drums sit on
 channel 10 in every bar, the chords it played come out in JSON, MIDI and MusicXML.
 """
 
-import io
 import subprocess
 import sys
 from pathlib import Path
