@@ -9,6 +9,8 @@ start-up, imports, weight loading, generation and writing are all counted):
     gan:         compose --melody M --model gan --seed 1                       (limit 1.6x)
     arcnn:       compose --melody M --model arcnn --task accompany --seed 1     (limit 3x)
     transformer: compose --melody M --model transformer --task continue --bars 4 (limit 3x)
+    gan-pop:     compose --example pop-hook --model gan --style pop (8 bars, the band with
+                 drums; limit 2x, issue 13)
 
 Medians of ``--runs`` runs after one warm-up run (OS file cache).
 """
@@ -31,7 +33,9 @@ CASES = {
     "gan": (["--model", "gan"], 1.6),
     "arcnn": (["--model", "arcnn", "--task", "accompany"], 3.0),
     "transformer": (["--model", "transformer", "--task", "continue", "--bars", "4"], 3.0),
+    "gan-pop": (["--model", "gan", "--style", "pop"], 2.0),
 }
+SOURCE = {"gan-pop": ["--example", "pop-hook"]}  # default: --melody MELODY
 
 
 def median_seconds(cmd: list[str], runs: int) -> float:
@@ -47,7 +51,7 @@ def median_seconds(cmd: list[str], runs: int) -> float:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--models", default="gan,arcnn,transformer")
+    ap.add_argument("--models", default="gan,arcnn,transformer,gan-pop")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args(argv)
     floor = median_seconds([sys.executable, "-c", "import torch, pretty_midi, mido, click"],
@@ -56,7 +60,8 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             extra, limit = CASES[name]
-            cmd = [str(BIN / "compose"), "--melody", str(MELODY), *extra, "--seed", "1",
+            source = SOURCE.get(name, ["--melody", str(MELODY)])
+            cmd = [str(BIN / "compose"), *source, *extra, "--seed", "1",
                    "-o", str(Path(tmp) / f"{name}.mid")]
             try:
                 seconds = median_seconds(cmd, args.runs)

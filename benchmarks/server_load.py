@@ -53,7 +53,7 @@ def post(url_host: str, port: int, body: bytes) -> tuple[bool, float, str]:
         resp = conn.getresponse()
         data = resp.read()
         conn.close()
-        ok = resp.status == 200 and len(json.loads(data)["tracks"]) == 4
+        ok = resp.status == 200 and len(json.loads(data)["tracks"]) >= 4
         err = "" if ok else f"{resp.status}: {data[:200]!r}"
     except Exception as exc:  # a failure to count, whatever it is
         ok, err = False, f"{type(exc).__name__}: {exc}"
@@ -62,8 +62,11 @@ def post(url_host: str, port: int, body: bytes) -> tuple[bool, float, str]:
 
 def run_model(host, port, model, notes, tempo, n_requests, n_warm) -> dict:
     def body(seed):
+        name, _, style = model.partition("-")  # "gan-pop": the gan's band
+        extra = {"style": style} if style else {}
         return json.dumps({"tempo": tempo, "time_signature": [4, 4], "notes": notes,
-                           "model": model, "task": "accompany", "seed": seed}).encode()
+                           "model": name, "task": "accompany", "seed": seed,
+                           **extra}).encode()
 
     warm = []
     for i in range(n_warm + 1):
@@ -95,6 +98,7 @@ def main() -> None:
     args = ap.parse_args()
 
     available = [r["name"] for r in describe_models() if r["weights"]]
+    available += ["gan-pop"] if "gan" in available else []  # the band: gan --style pop
     models = args.models.split(",") if args.models else available
     missing = [m for m in models if m not in available]
     if missing or not models:
@@ -106,7 +110,8 @@ def main() -> None:
 
     notes, tempo = melody_notes(args.bars)
     t0 = time.perf_counter()
-    server = make_server("127.0.0.1", 0, preload=models, quiet=True)
+    server = make_server("127.0.0.1", 0, preload=sorted({m.split("-")[0] for m in models}),
+                         quiet=True)
     load_s = time.perf_counter() - t0
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
