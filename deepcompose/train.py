@@ -45,6 +45,8 @@ FAMILIES = {
     ("gan", "pop", "pop909"): "gan_pop",
     ("gan", "pop", "groove"): "gan_drums",
 }
+# family -> the module with its training API, where that is not the family module itself
+TRAINING_MODULES = {"gan_drums": "gan_drums_train"}
 
 
 def family_name(model: str, style: str | None = None, data: str = "jsb") -> str:
@@ -64,7 +66,7 @@ def family_name(model: str, style: str | None = None, data: str = "jsb") -> str:
 def family_module(name: str):
     """The module of family ``name``: a registered model or a value of ``FAMILIES``."""
     if name in FAMILIES.values():
-        return importlib.import_module("deepcompose.models." + name)
+        return importlib.import_module("deepcompose.models." + TRAINING_MODULES.get(name, name))
     if name not in REGISTRY:
         raise DeepcomposeError(f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}")
     return importlib.import_module("deepcompose.models." + REGISTRY[name].split(":")[0])

@@ -119,7 +119,9 @@ def test_tiny_training_step_export_and_play(tmp_path):
     train = [p for p in load_groove("train")
              if p.style in ("rock", "funk", "jazz") and (p.beat_type == "fill" or p.n_bars > 8)]
     valid = [p for p in load_groove("valid") if p.style in ("rock", "funk", "jazz")]
-    trainer = G.make_trainer(dict(G.TINY_CONFIG), train, valid)
+    from deepcompose.models import gan_drums_train
+
+    trainer = gan_drums_train.make_trainer(dict(G.TINY_CONFIG), train, valid)
     assert trainer.bank.styles == ("funk", "jazz", "rock")
     gen = trainer.modules["generator"]
     before = [p.detach().clone() for p in gen.parameters()]

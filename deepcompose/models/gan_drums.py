@@ -159,30 +159,6 @@ def sample_hits(logits, u, deterministic: bool = False):
     return hard + p - p.detach()
 
 
-# ---------------------------------------------------------------------- training hooks
-
-
-def load_split(data: str, split: str) -> list:
-    """Groove performances of one official split (``train``, ``valid``, ``test``)."""
-    from ..data.groove import load_groove
-
-    if data != "groove":
-        raise DeepcomposeError(f"the drum GAN trains on --data groove, not {data!r}")
-    return load_groove(split)
-
-
-def augment_train(pieces: list) -> list:
-    """No augmentation: Groove's microtiming and velocities are the signal; tempo does not
-    enter a beat-based roll, and transposition means nothing for drums."""
-    return pieces
-
-
-def make_trainer(config: dict, train: list, valid: list):
-    from .gan_drums_train import DrumTrainer
-
-    return DrumTrainer(config, train, valid)
-
-
 # ------------------------------------------------------------------------ playing
 
 

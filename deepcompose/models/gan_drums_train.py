@@ -19,12 +19,15 @@ import math
 import numpy as np
 import torch
 
+from ..errors import DeepcomposeError
 from ..representations.drums import CLASSES
-from .gan_drums import (
+from .gan_drums import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
     DEFAULT_STYLE,
     METERS,
     MIN_STYLE_BARS,
     N_METERS,
+    TINY_CONFIG,
     Critic,
     Generator,
     T,
@@ -348,3 +351,25 @@ class DrumTrainer:
             return np.round(out, 4).tolist()
 
         return {"generated": deciles(fake), "data": deciles(real)}
+
+
+# ---------------------------------------------------------------------- training hooks
+
+
+def load_split(data: str, split: str) -> list:
+    """Groove performances of one official split (``train``, ``valid``, ``test``)."""
+    from ..data.groove import load_groove
+
+    if data != "groove":
+        raise DeepcomposeError(f"the drum GAN trains on --data groove, not {data!r}")
+    return load_groove(split)
+
+
+def augment_train(pieces: list) -> list:
+    """No augmentation: Groove's microtiming and velocities are the signal; tempo does not
+    enter a beat-based roll, and transposition means nothing for drums."""
+    return pieces
+
+
+def make_trainer(config: dict, train: list, valid: list):
+    return DrumTrainer(config, train, valid)
