@@ -150,8 +150,10 @@ def table(pools, n, load_s, arrange_s, ref_s) -> tuple[str, bool]:
     cols = ["real", *CONDITIONS]
     rows = []
 
-    def fmt(x):
-        return "nan" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+    def fmt(x, digits=2):
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return "nan"
+        return f"{x:.{digits}f}"
 
     checks = {  # row -> (values per column, pass test on a shipped column, threshold text)
         "chord fit (vs annotations)": (
@@ -180,7 +182,8 @@ def table(pools, n, load_s, arrange_s, ref_s) -> tuple[str, bool]:
         ok = all(results)
         ok_all &= ok
         verdict = " / ".join("PASS" if r else "FAIL" for r in results)
-        rows.append(f"| {name} | " + " | ".join(fmt(vals[c]) for c in cols)
+        digits = 3 if name.startswith("bars") else 2
+        rows.append(f"| {name} | " + " | ".join(fmt(vals[c], digits) for c in cols)
                     + f" | {thr} | {verdict} |")
     rows.append("| songs with a silent bar | " + " | ".join(
         str(pools[c].silent_songs) for c in cols) + " | 0 | "

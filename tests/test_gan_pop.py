@@ -106,15 +106,16 @@ def test_shipped_band_fits_the_songs_chords(band, songs, sid):
     melody, real, chords, length = songs[sid]
     inferred = band.arrange(request(melody, length, seed=1))
     given = band.arrange(request(melody, length, chords=chords, seed=1))
-    # measured on these songs: see the card; real arrangement 0.93-0.98
-    assert M.chord_fit(accompaniment(given), chords) >= 0.85
+    # measured with seeds 1-3 (shipped weights): given 0.96-0.99, inferred 0.64-0.81 (the
+    # chord head guesses from the melody alone); POP909's own arrangement 0.97-0.99
+    assert M.chord_fit(accompaniment(given), chords) >= 0.90
     assert M.chord_fit(accompaniment(inferred), chords) >= 0.55
     for res in (inferred, given):
         acc = accompaniment(res)
         assert M.silent_bars(melody, acc, 4) == []
         assert 0.02 <= M.offbeat_share(acc) <= 0.35
         assert M.consonance(melody, acc) >= 0.70
-        assert 0.4 <= M.density(acc, length) / M.density(real, length) <= 1.8
+        assert 0.5 <= M.density(acc, length) / M.density(real, length) <= 2.0  # 1.1-1.55
 
 
 def test_parts_are_well_formed(band, songs):
