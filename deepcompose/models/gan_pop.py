@@ -42,7 +42,7 @@ from ..representations.multitrack import (
     BandResult,
     steps_for,
 )
-from .base import WEIGHTS_DIR, load_tensors, read_meta, single_thread
+from .base import WEIGHTS_DIR, load_tensors, one_line, read_meta, single_thread
 
 TRACKS = ("bass", "keys", "counter")
 RANGES = {"melody": (48, 96), "bass": (28, 64), "keys": (40, 88), "counter": (52, 96)}
@@ -342,7 +342,8 @@ class PopBand:
             with single_thread():
                 G = build(Generator, cfg, tensors, "generator.")
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-            raise DeepcomposeError(f"pop band weights do not match their config: {exc}") from None
+            raise DeepcomposeError(
+                f"pop band weights do not match their config: {one_line(exc)}") from None
         return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
 
     @property
