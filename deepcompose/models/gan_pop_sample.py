@@ -175,7 +175,7 @@ def arrange(band, req, rules: bool = True) -> BandResult:
     if rules:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
         _, _, attack_p, pitch_l = sampled["keys"]
-        _fill_silent_bars(sampled["keys"][0], others, attack_p, pitch_l, bar_lines,
+        _fill_silent_bars(sampled["keys"][0], others, attack_p[:n], pitch_l, bar_lines[:n],
                           _melody_bars(req, bpb))
     parts = []
     for track in TRACKS:
