@@ -46,7 +46,7 @@ FAMILIES = {
     ("gan", "pop", "groove"): "gan_drums",
 }
 # family -> the module with its training API, where that is not the family module itself
-TRAINING_MODULES = {"gan_drums": "gan_drums_train"}
+TRAINING_MODULES = {"gan_pop": "gan_pop_train", "gan_drums": "gan_drums_train"}
 
 
 def family_name(model: str, style: str | None = None, data: str = "jsb") -> str:

@@ -57,9 +57,10 @@ def few_songs():
 
 
 def test_train_command_trains_exports_and_resumes(tmp_path, monkeypatch, few_songs):
+    from deepcompose.models import gan_pop_train
     from deepcompose.train import train
 
-    monkeypatch.setattr(gan_pop, "load_split",
+    monkeypatch.setattr(gan_pop_train, "load_split",
                         lambda data, split: few_songs[0] if split == "train" else few_songs[1])
     kw = dict(model="gan", style="pop", data="pop909", out=tmp_path, tiny=True,
               progress=False, checkpoint_every=2, validate_every=2)

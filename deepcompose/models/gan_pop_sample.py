@@ -1,4 +1,4 @@
-"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``gan_pop``).
+"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``gan_pop_net``).
 
 1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
    ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..chords import N_CLASSES, chord_class, parse_chord
+from ..chords import N_CLASSES, chord_class, class_label, parse_chord
 from ..representations.multitrack import (
     NAMES,
     PROGRAMS,
@@ -33,7 +33,7 @@ from ..representations.multitrack import (
     BandResult,
     steps_for,
 )
-from .gan_pop import (
+from .gan_pop_net import (
     CHROMA,
     DURS,
     N_MEL,
@@ -43,7 +43,6 @@ from .gan_pop import (
     Q,
     check_request,
     chord_features,
-    class_label,
     melody_features,
     meter_features,
     split_head,

@@ -29,11 +29,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .gan_pop import (
+from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
     DURS,
     N_MEL,
     N_METER,
     RANGES,
+    TINY_CONFIG,
     TRACKS,
     Critic,
     Generator,
@@ -330,3 +332,21 @@ class PopTrainer:
         return tensors, {"generator_params": n, "durations_steps": list(DURS),
                          "ranges": RANGES}
 
+
+# ---------------------------------------------------------------- training hooks (train.py)
+
+
+def load_split(data: str, split: str):
+    """POP909 songs of ``split`` (see ``deepcompose.data.pop909``)."""
+    from ..data.pop909 import load_split as load
+
+    return load(data, split)
+
+
+def augment_train(pieces):
+    """Identity: the trainer transposes each window on the fly (all 12 keys)."""
+    return pieces
+
+
+def make_trainer(config: dict, train, valid):
+    return PopTrainer(config, train, valid)
