@@ -129,6 +129,11 @@ def main(argv=None) -> int:
                                        "--task", "continue", "--bars", "4", "--no-jsb",
                                        *lim[:2]], log)
         sections.append((f"Continuation (4 bars): {m}", out))
+    sections.append(("Pop band quality (gan --style pop, POP909 validation songs)", run(
+        "band quality", ["benchmarks/band_quality.py"], log)[0]))
+    sections.append(("Drum styles (gan --style pop drums, Groove test split)", run(
+        "drum styles", ["benchmarks/drum_styles.py",
+                        *(["--seeds", "8"] if args.quick else [])], log)[0]))
     t = time.perf_counter()
     nll_md, nll = nll_table(args.quick)
     print(f"[{time.perf_counter() - t:6.0f} s] likelihood", file=log, flush=True)
@@ -145,6 +150,8 @@ def main(argv=None) -> int:
                   run("kv cache", ["benchmarks/kv_cache.py"], log)[0]))
     speed.append(("MIDI reading speed against pretty_midi",
                   run("midi read", ["benchmarks/midi_read.py"], log)[0]))
+    speed.append(("Audio rendering speed (3-minute song)",
+                  run("render speed", ["benchmarks/render_speed.py"], log)[0]))
     speed.append(("Server: 100 concurrent requests per model", run(
         "server load", ["benchmarks/server_load.py",
                         *(["--requests", "20"] if args.quick else [])], log)[0]))
@@ -161,7 +168,8 @@ def main(argv=None) -> int:
            f"Written by `python benchmarks/run_all.py{' --quick' if args.quick else ''}` on "
            f"{datetime.date.today().isoformat()} in {minutes:.1f} minutes.\n",
            f"Machine: {machine}.\n",
-           "Definitions of every metric: `deepcompose/metrics.py`. Quality is measured on 36 "
+           "Definitions of every metric: `deepcompose/metrics/` (band and drum metrics in "
+           "`metrics/band.py`, `metrics/drums.py`). Chorale quality is measured on 36 "
            "held-out folk melodies (`benchmarks/data/folk`, 4/4, 3/4 and 6/8, with pickups) "
            "and on the canonical JSB test split (each real soprano harmonized).\n",
            "## Headline (folk melodies, seed 1)\n", headline(quality, nll, latency), "",
