@@ -173,6 +173,18 @@ def save_weights(stem: Path, tensors: dict, meta: dict) -> None:
     os.replace(tmpj, stem.with_suffix(".json"))
 
 
+def build_module(cls, cfg: dict, tensors: dict, prefix: str):
+    """``cls(cfg)`` holding the ``prefix``-ed tensors (a generator's, a critic's), built on
+    torch's meta device so no random initialization is computed and thrown away."""
+    import torch
+
+    with torch.device("meta"):
+        module = cls(cfg)
+    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    module.load_state_dict(state, assign=True)
+    return module
+
+
 def load_composer(name: str, weights_dir: Path = WEIGHTS_DIR) -> Composer:
     """Load model ``name`` from ``weights_dir/NAME.{safetensors,json}``."""
     cls = model_class(name)

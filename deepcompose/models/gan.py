@@ -31,7 +31,7 @@ import torch
 from ..decoding import parallel, perturb
 from ..errors import DeepcomposeError
 from ..representations.voices import REST, Meter
-from .base import Composer, single_thread
+from .base import Composer, build_module, single_thread
 from .gan_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
     DEFAULT_CONFIG,
     HIGH,
@@ -45,7 +45,6 @@ from .gan_net import (  # noqa: F401  (the family's names, as deepcompose.train 
     Critic,
     Generator,
     V,
-    build,
     from_index,
     guess_meter,
     known_input,
@@ -113,14 +112,14 @@ class GanComposer(Composer):
     def from_weights(cls, tensors: dict, meta: dict) -> GanComposer:
         cfg = {**DEFAULT_CONFIG, **meta["config"]}
         with single_thread():
-            G = build(Generator, cfg, tensors, "generator.")
+            G = build_module(Generator, cfg, tensors, "generator.")
         return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
 
     @property
     def critic(self) -> Critic:
         """The critic, built on first use (``generate`` does not need it)."""
         if self._critic is None:
-            self._critic = build(Critic, self.cfg, self._critic_tensors, "critic.").eval()
+            self._critic = build_module(Critic, self.cfg, self._critic_tensors, "critic.").eval()
         return self._critic
 
     def generate(self, task, grid, known, meter, seed, temperature=1.0,

@@ -35,6 +35,9 @@ from .gan_drums import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the traini
     meter_of,
     sample_hits,
 )
+from .schedules import cosine_scheduler, wgan_optimizers
+
+FLOOR = 0.1  # both learning rates fall on a cosine to this share over decay_steps
 
 
 def padded_bars(perf) -> np.ndarray:
@@ -163,12 +166,9 @@ class DrumTrainer:
         self.valid_bank = PhraseBank(valid, cfg["phrase_bars"], styles=self.bank.styles)
         S = len(self.bank.styles)
         self.modules = {"generator": Generator(cfg, S), "critic": Critic(cfg, S)}
-        self.optimizers = {
-            "generator": torch.optim.Adam(self.modules["generator"].parameters(), cfg["lr"],
-                                          betas=(0.5, 0.9)),
-            "critic": torch.optim.Adam(self.modules["critic"].parameters(), cfg["critic_lr"],
-                                       betas=(0.5, 0.9)),
-        }
+        self.optimizers = wgan_optimizers(self.modules, cfg)
+        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
+                           for name, opt in self.optimizers.items()}
         self.tgt_h = torch.from_numpy(self.bank.tgt_h)
         self.tgt_v = torch.from_numpy(self.bank.tgt_v)
         self.have = torch.from_numpy(self.bank.have)
@@ -187,18 +187,6 @@ class DrumTrainer:
         hits = sample_hits(logits, torch.rand(logits.shape, generator=gen),
                            c.get("binarize") == "deterministic")
         return logits, vel, critic_input(hits, vel, off, meter)
-
-    def _lr(self):
-        """Cosine learning rates (1 -> 0.1); the update count comes from Adam's state, so
-        it survives ``--resume``."""
-        opt = self.optimizers["generator"]
-        state = opt.state.get(opt.param_groups[0]["params"][0], {})
-        done = int(state["step"]) if "step" in state else 0
-        frac = min(done / max(self.cfg["decay_steps"], 1), 1.0)
-        scale = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac))
-        for name, key in (("generator", "lr"), ("critic", "critic_lr")):
-            for group in self.optimizers[name].param_groups:
-                group["lr"] = self.cfg[key] * scale
 
     def _penalty(self, D, real, fake, style, fill, meter):
         a = torch.rand(real.shape[0], 1, 1, 1, 1)
@@ -227,7 +215,6 @@ class DrumTrainer:
     def train_step(self, rng) -> dict:
         D = self.modules["critic"]
         c = self.cfg
-        self._lr()
         for _ in range(c["n_critic"]):
             real, style, fill, meter = self._batch(rng)
             real = critic_input(real[..., 0], real[..., 1], real[..., 2], meter)
@@ -246,6 +233,8 @@ class DrumTrainer:
         self.optimizers["generator"].zero_grad(set_to_none=True)
         (adv + c["fm"] * fm).backward()
         self.optimizers["generator"].step()
+        for scheduler in self.schedulers.values():
+            scheduler.step()
         return {"w": float((d_real.mean() - d_fake.mean()).detach()), "gp": float(gp.detach()),
                 "adv": float(adv.detach()), "fm": float(fm.detach())}
 

@@ -209,12 +209,3 @@ def piece_frames(grid: np.ndarray, meter: Meter, min_frames: int = 0):
     return cond, parts, pad_front
 
 
-def build(cls, cfg: dict, tensors: dict, prefix: str) -> nn.Module:
-    """``cls(cfg)`` holding the ``prefix``-ed tensors, without a throw-away random init."""
-    with torch.device("meta"):
-        module = cls(cfg)
-    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    module.load_state_dict(state, assign=True)
-    return module
-
-

@@ -22,8 +22,8 @@ from ..representations.multitrack import (
     BandResult,
     steps_for,
 )
-from .base import WEIGHTS_DIR, load_tensors, one_line, read_meta, single_thread
-from .gan_pop_net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator, build
+from .base import WEIGHTS_DIR, build_module, load_tensors, one_line, read_meta, single_thread
+from .gan_pop_net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator
 from .gan_pop_sample import arrange
 
 
@@ -47,7 +47,7 @@ class PopBand:
         tensors = load_tensors(stem.with_suffix(".safetensors"))
         try:
             with single_thread():
-                G = build(Generator, cfg, tensors, "generator.")
+                G = build_module(Generator, cfg, tensors, "generator.")
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
             raise DeepcomposeError(
                 f"pop band weights do not match their config: {one_line(exc)}") from None
@@ -56,7 +56,7 @@ class PopBand:
     @property
     def critic(self) -> Critic:
         if self._critic is None:
-            self._critic = build(Critic, self.cfg, self._critic_tensors, "critic.").eval()
+            self._critic = build_module(Critic, self.cfg, self._critic_tensors, "critic.").eval()
         return self._critic
 
     def arrange(self, req: BandRequest, rules: bool = True) -> BandResult:

@@ -263,15 +263,6 @@ class Critic(nn.Module):
 # ---------------------------------------------------------------- inference
 
 
-def build(cls, cfg: dict, tensors: dict, prefix: str) -> nn.Module:
-    """``cls(cfg)`` holding the ``prefix``-ed tensors, without a throw-away random init."""
-    with torch.device("meta"):
-        module = cls(cfg)
-    state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    module.load_state_dict(state, assign=True)
-    return module
-
-
 def viterbi(logp: np.ndarray, bar_line: np.ndarray, switch: float, switch_bar: float):
     """Best chord path ``[beats]`` through per-beat log-probabilities ``[beats, K]``; a change
     costs ``switch`` nats, or ``switch_bar`` on a beat that starts a bar (``bar_line [beats]``)."""

@@ -23,8 +23,6 @@ no chords are given.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -48,8 +46,10 @@ from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the trai
     split_head,
     transpose_classes,
 )
+from .schedules import cosine_scheduler, current_lr, wgan_optimizers
 
 STEPS_PER_BEAT = 4
+FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
 
 
 class SongArrays:
@@ -206,12 +206,9 @@ class PopTrainer:
         self.cfg = cfg
         W = cfg["window"]
         self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
-        self.optimizers = {
-            "generator": torch.optim.Adam(self.modules["generator"].parameters(), lr=cfg["lr"],
-                                          betas=(0.5, 0.9)),
-            "critic": torch.optim.Adam(self.modules["critic"].parameters(),
-                                       lr=cfg["critic_lr"], betas=(0.5, 0.9)),
-        }
+        self.optimizers = wgan_optimizers(self.modules, cfg)
+        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
+                           for name, opt in self.optimizers.items()}
         self.train = [SongArrays(s, W) for s in train]  # windows of W steps fit in every song
         self.valid = [SongArrays(s, W) for s in valid]
         vrng = np.random.default_rng(0)
@@ -244,18 +241,6 @@ class PopTrainer:
             chords.append(transpose_classes(song.chords[s:s + W:STEPS_PER_BEAT], k))
         return torch.from_numpy(np.stack(mms)), torch.from_numpy(np.stack(chords))
 
-    def _schedule(self) -> float:
-        """Cosine learning-rate factor (1 -> 0.05), counted from Adam's state (resumable):
-        the update count of the trunk's first weight (the chord head gets extra updates)."""
-        opt = self.optimizers["generator"]
-        state = opt.state.get(getattr(self.modules["generator"], "module",
-                                      self.modules["generator"]).inp.weight, {})
-        done = int(state["step"]) if "step" in state else 0
-        horizon = self.cfg["decay_steps"]
-        if horizon <= 0:
-            return 1.0
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(done / horizon, 1.0)))
-
     def _forward(self, G, batch, zero=False):
         cond = batch["cond"]
         chord_logits = G.chords(cond[:, :N_MEL + N_METER])  # melody + meter only
@@ -265,10 +250,7 @@ class PopTrainer:
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
         cfg = self.cfg
-        factor = self._schedule()
-        for name, key in (("generator", "lr"), ("critic", "critic_lr")):
-            for group in self.optimizers[name].param_groups:
-                group["lr"] = cfg[key] * factor
+        lr = current_lr(self.optimizers["generator"])
         batch = self._batch(self.train, rng, cfg["batch"])
         cond = batch["cond"]
         outs, chord_logits = self._forward(G, batch)
@@ -303,7 +285,9 @@ class PopTrainer:
             chord_extra.append(float(loss_c.detach()))
         if chord_extra:
             losses["chord"] = torch.tensor(np.mean(chord_extra))
-        return {"lr": cfg["lr"] * factor, "sup": float(sup.detach()),
+        for scheduler in self.schedulers.values():
+            scheduler.step()
+        return {"lr": lr, "sup": float(sup.detach()),
                 "chord": float(losses["chord"].detach()),
                 "adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
                 "gp": float(gp.detach())}

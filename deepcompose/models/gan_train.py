@@ -17,7 +17,7 @@ from .gan_net import (
     piece_frames,
     window_onehot,
 )
-from .schedules import cosine_scheduler, current_lr
+from .schedules import cosine_scheduler, current_lr, wgan_optimizers
 
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
 
@@ -28,12 +28,7 @@ class GanTrainer:
     def __init__(self, cfg: dict, train: list[np.ndarray], valid: list[np.ndarray]):
         self.cfg = cfg
         self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
-        self.optimizers = {
-            "generator": torch.optim.Adam(self.modules["generator"].parameters(), lr=cfg["lr"],
-                                          betas=(0.5, 0.9)),
-            "critic": torch.optim.Adam(self.modules["critic"].parameters(),
-                                       lr=cfg["critic_lr"], betas=(0.5, 0.9)),
-        }
+        self.optimizers = wgan_optimizers(self.modules, cfg)
         self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
                            for name, opt in self.optimizers.items()}
         self.train = self._frames(train)
