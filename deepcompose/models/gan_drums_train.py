@@ -35,7 +35,8 @@ from .gan_drums import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the traini
     meter_of,
     sample_hits,
 )
-from .schedules import cosine_scheduler, wgan_optimizers
+from .schedules import cosine_scheduler
+from .wgan import gradient_penalty, wgan_optimizers
 
 FLOOR = 0.1  # both learning rates fall on a cosine to this share over decay_steps
 
@@ -188,12 +189,6 @@ class DrumTrainer:
                            c.get("binarize") == "deterministic")
         return logits, vel, critic_input(hits, vel, off, meter)
 
-    def _penalty(self, D, real, fake, style, fill, meter):
-        a = torch.rand(real.shape[0], 1, 1, 1, 1)
-        mid = (a * real + (1 - a) * fake).requires_grad_(True)
-        grad, = torch.autograd.grad(D(mid, style, fill, meter).sum(), mid, create_graph=True)
-        return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
-
     def profile_loss(self, hits, vel, style, fill, meter):
         """Squared distance of the batch's mean hit rate (and hit*velocity) per (style,
         meter, fill) group from the training data's, weighted by group size. ``hits`` are
@@ -221,7 +216,7 @@ class DrumTrainer:
             with torch.no_grad():
                 fake = self._generate(style, fill, meter)[2]
             d_real, d_fake = D(real, style, fill, meter), D(fake, style, fill, meter)
-            gp = self._penalty(D, real, fake, style, fill, meter)
+            gp = gradient_penalty(lambda x, s=style, f=fill, m=meter: D(x, s, f, m), real, fake)
             loss = d_fake.mean() - d_real.mean() + c["gp"] * gp
             self.optimizers["critic"].zero_grad(set_to_none=True)
             loss.backward()

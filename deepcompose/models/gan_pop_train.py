@@ -46,7 +46,8 @@ from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the trai
     split_head,
     transpose_classes,
 )
-from .schedules import cosine_scheduler, current_lr, wgan_optimizers
+from .schedules import cosine_scheduler, current_lr
+from .wgan import gradient_penalty, wgan_optimizers
 
 STEPS_PER_BEAT = 4
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
@@ -258,10 +259,7 @@ class PopTrainer:
 
         # critic: WGAN-GP on real vs sampled rolls
         d_real, d_fake = D(cond, real).mean(), D(cond, fake.detach()).mean()
-        eps = torch.rand(real.shape[0], 1, 1)
-        mid = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
-        grad, = torch.autograd.grad(D(cond, mid).sum(), mid, create_graph=True)
-        gp = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+        gp = gradient_penalty(lambda x: D(cond, x), real, fake.detach())
         loss_d = d_fake - d_real + cfg["gp"] * gp
         self.optimizers["critic"].zero_grad()
         loss_d.backward()

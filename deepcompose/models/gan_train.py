@@ -17,7 +17,8 @@ from .gan_net import (
     piece_frames,
     window_onehot,
 )
-from .schedules import cosine_scheduler, current_lr, wgan_optimizers
+from .schedules import cosine_scheduler, current_lr
+from .wgan import gradient_penalty, wgan_optimizers
 
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
 
@@ -76,10 +77,7 @@ class GanTrainer:
             with torch.no_grad():
                 _, fake = self._fake(G, cond, parts, n_known, real)
             d_real, d_fake = D(cond, real).mean(), D(cond, fake).mean()
-            eps = torch.rand(real.shape[0], 1, 1, 1)
-            mid = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            grad, = torch.autograd.grad(D(cond, mid).sum(), mid, create_graph=True)
-            gp = ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+            gp = gradient_penalty(lambda x, c=cond: D(c, x), real, fake)
             loss_d = d_fake - d_real + cfg["gp"] * gp
             self.optimizers["critic"].zero_grad()
             loss_d.backward()

@@ -1,5 +1,4 @@
-"""The optimizers and learning-rate schedule of every trainer: Adam, and torch's ``LambdaLR``
-with a cosine to a floor.
+"""The learning-rate schedule of every trainer: torch's ``LambdaLR`` with a cosine to a floor.
 
 A trainer keeps its schedulers in ``trainer.schedulers`` (name -> scheduler) and steps
 them once per ``train_step``, after its optimizers; ``deepcompose.train`` saves their
@@ -40,12 +39,3 @@ def cosine_scheduler(optimizer, horizon: int, floor: float, warmup: int = 0, sta
 def current_lr(optimizer) -> float:
     """The learning rate of the optimizer's first parameter group."""
     return float(optimizer.param_groups[0]["lr"])
-
-
-def wgan_optimizers(modules: dict, cfg: dict) -> dict:
-    """Adam for ``modules["generator"]`` (``cfg["lr"]``) and ``modules["critic"]``
-    (``cfg["critic_lr"]``) with the WGAN-GP betas (0.5, 0.9) of Gulrajani et al. (2017)."""
-    import torch
-
-    return {name: torch.optim.Adam(modules[name].parameters(), lr=cfg[key], betas=(0.5, 0.9))
-            for name, key in (("generator", "lr"), ("critic", "critic_lr"))}

@@ -1,0 +1,26 @@
+"""WGAN-GP (Gulrajani et al., 2017) pieces shared by the GAN trainers (chorale, band, drums).
+
+The critic's loss is ``D(fake) - D(real) + lambda * gp``; the generator's adversarial
+term is ``-D(fake)``. Each trainer keeps its own conditioning and supervised terms.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def wgan_optimizers(modules: dict, cfg: dict) -> dict:
+    """Adam for ``modules["generator"]`` (``cfg["lr"]``) and ``modules["critic"]``
+    (``cfg["critic_lr"]``) with the WGAN-GP betas (0.5, 0.9)."""
+    return {name: torch.optim.Adam(modules[name].parameters(), lr=cfg[key], betas=(0.5, 0.9))
+            for name, key in (("generator", "lr"), ("critic", "critic_lr"))}
+
+
+def gradient_penalty(score, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """``mean((|grad score(x)| - 1)^2)`` at random points ``x`` between ``real`` and ``fake``
+    (same shape ``[B, ...]``; one mixing weight per example). ``score`` maps a batch to
+    critic scores (the conditioning bound in)."""
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)))
+    mid = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    grad, = torch.autograd.grad(score(mid).sum(), mid, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
