@@ -6,8 +6,8 @@ import pytest
 import deepcompose
 from deepcompose.errors import DeepcomposeError
 from deepcompose.plans.voices import octave_shift, parse_bars
-from deepcompose.song import Note, Song, Track
 from deepcompose.representations.voices import REST, Meter
+from deepcompose.song import Note, Song, Track
 
 MELODY = [(67, 0.0, 0.9, 90), (69, 1.0, 0.5, 80), (71, 1.5, 0.5, 80), (72, 2.0, 2.0, 100),
           (71, 4.0, 1.0, 90), (69, 5.0, 1.0, 90), (67, 6.0, 2.0, 90)]
@@ -149,7 +149,7 @@ def test_infill_on_four_tracks_changes_only_the_chosen_bars_and_adds_no_track():
     song = four_track_song()
     out = deepcompose.compose(song, model="arcnn", task="infill", bars="2:3", seed=2)
     assert [t.name for t in out.tracks] == ["Melody", "Pad", "Flute", "Drums"]
-    for before, after in zip(song.tracks[1:], out.tracks[1:]):
+    for before, after in zip(song.tracks[1:], out.tracks[1:], strict=True):
         # the pad (chords), the flute (above the melody) and the drums cannot be voices
         assert after.notes == before.notes and after.program == before.program
     outside = [n for n in song.tracks[0].notes if n.end <= 4 or n.start >= 12]

@@ -55,8 +55,8 @@ def write(song: Song, path) -> None:
 def song_from_dict(obj) -> Song:
     """The JSON schema of DESIGN.md (``"tracks"`` or ``"notes"``), validated.
 
-    Optional keys: see the module docstring. A note is
-    ``{"pitch", "start", "duration", "velocity"?}`` or a list ``[pitch, start, duration, velocity?]``.
+    Optional keys: see the module docstring. A note is ``{"pitch", "start", "duration",
+    "velocity"?}`` or a list ``[pitch, start, duration, velocity?]``.
     """
     if not isinstance(obj, dict):
         raise DeepcomposeError("notes JSON must be an object with 'tracks' or 'notes'")
