@@ -68,7 +68,8 @@ def our_notes(path, in_beats=False) -> list[tuple[int, float, float]]:
 def their_notes(path, in_beats=False) -> list[tuple[int, float, float]]:
     pm = pretty_midi.PrettyMIDI(str(path))
     sec = (lambda t: pm.time_to_tick(t) / pm.resolution) if in_beats else float
-    return sorted((n.pitch, sec(n.start), sec(n.end)) for i in pm.instruments for n in i.notes)
+    return sorted((int(n.pitch), sec(n.start), sec(n.end))
+                  for i in pm.instruments for n in i.notes)
 
 
 def compare(path) -> tuple[bool, bool] | None:

@@ -10,6 +10,7 @@ grace notes.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import mido
@@ -56,25 +57,11 @@ def save(mid: mido.MidiFile, path: Path) -> Path:
     return path
 
 
-def tempo_outside_first_track(path) -> bool:
-    """pretty_midi reads tempo events from the first track only (and warns that the file
-    is invalid); ours follows them in any track, as players do. Such files are compared in
-    beats instead of seconds."""
-    mid = mido.MidiFile(str(path))
-    return any(m.type == "set_tempo" for t in mid.tracks[1:] for m in t)
-
-
-def ours(path, in_beats=False) -> list[tuple[int, float, float]]:
-    song = deepcompose.read(path)
-    sec = (lambda b: b) if in_beats else song.beats_to_seconds
-    return sorted((n.pitch, sec(n.start), sec(n.end)) for t in song.tracks for n in t.notes)
-
-
-def theirs(path, in_beats=False) -> list[tuple[int, float, float]]:
-    pm = pretty_midi.PrettyMIDI(str(path))
-    sec = (lambda t: pm.time_to_tick(t) / pm.resolution) if in_beats else float
-    return sorted((int(n.pitch), sec(n.start), sec(n.end))
-                  for i in pm.instruments for n in i.notes)
+# the comparison benchmarks/midi_read.py runs over whole corpora
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from midi_read import our_notes as ours  # noqa: E402
+from midi_read import tempo_outside_first_track  # noqa: E402
+from midi_read import their_notes as theirs  # noqa: E402
 
 
 def assert_same_notes(path):
