@@ -7,7 +7,6 @@ run in seconds without weights.
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import sys
@@ -16,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fakes import ChordComposer
+from http_client import call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,17 +46,8 @@ MELODY = [{"pitch": p, "start": i * 1.0, "duration": 0.9, "velocity": 90}
 
 def request(server, method, path, body=None, headers=None):
     """(status, parsed JSON) for one request over a fresh connection."""
-    host, port = server.server_address[:2]
-    conn = http.client.HTTPConnection(host, port, timeout=30)
-    try:
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        return resp.status, (json.loads(data) if data else None)
-    finally:
-        conn.close()
+    status, _, data = call(server, method, path, body, headers, timeout=30)
+    return status, (json.loads(data) if data else None)
 
 
 def raw(server, data: bytes) -> bytes:

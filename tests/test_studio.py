@@ -3,13 +3,13 @@ and the refusal of cross-origin writes on every POST (``deepcompose/studio_route
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import threading
 import wave
 
 import pytest
+from http_client import call
 
 from deepcompose import server as srv
 from deepcompose import studio_routes
@@ -31,20 +31,6 @@ def server():
     yield s
     s.shutdown()
     s.server_close()
-
-
-def call(server, method, path, body=None, headers=None):
-    """(status, headers, raw body) over a fresh connection."""
-    host, port = server.server_address[:2]
-    conn = http.client.HTTPConnection(host, port, timeout=60)
-    try:
-        if body is not None and not isinstance(body, bytes):
-            body = json.dumps(body).encode()
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
-    finally:
-        conn.close()
 
 
 def origin(server):
