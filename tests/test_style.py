@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.skipif(importlib.util.find_spec("ruff") is None,
                     reason="ruff is not installed (it comes with the dev extra)")
 def test_ruff_is_clean():
-    r = subprocess.run([sys.executable, "-m", "ruff", "check", "deepcompose", "tests", "benchmarks", "examples",
-                        "cli.py"], cwd=ROOT, capture_output=True, text=True)
+    paths = ["deepcompose", "tests", "benchmarks", "examples", "cli.py"]
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", *paths], cwd=ROOT,
+                       capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:]
