@@ -28,6 +28,7 @@ from .representations.voices import STEPS_PER_BEAT, Meter, notes_to_row
 
 # Track names that mark the melody; the default melody rule prefers them.
 MELODY_WORDS = ("melody", "vocal", "voice", "lead", "soprano", "tune", "sing")
+NOT_MELODY_WORDS = ("counter", "backing", "harmony")  # "Counter-melody" is not the melody
 
 
 @dataclass
@@ -237,7 +238,7 @@ class Song:
             raise DeepcomposeError(
                 "no notes to use as a melody (notes of zero length are ignored)"
             )
-        named = [i for i in usable if any(w in self.tracks[i].name.lower() for w in MELODY_WORDS)]
+        named = [i for i in usable if _melody_name(self.tracks[i].name)]
         candidates = named or usable
 
         def rank(i):
@@ -399,3 +400,9 @@ def tempo_at(tempos, beat: float) -> float:
     """bpm in effect at ``beat``."""
     i = bisect.bisect_right([b for b, _ in tempos], beat) - 1
     return tempos[max(i, 0)][1]
+
+
+def _melody_name(name: str) -> bool:
+    """A track name that says "melody" (``MELODY_WORDS``) and not a second line."""
+    name = name.lower()
+    return any(w in name for w in MELODY_WORDS) and not any(w in name for w in NOT_MELODY_WORDS)

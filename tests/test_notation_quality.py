@@ -190,3 +190,21 @@ def test_abc_title_and_chord_symbols_are_read(tmp_path):
     assert song.chords == [(0.0, 2.0, "G:maj"), (2.0, 3.5, "D:maj"), (3.5, 5.0, "G:maj"),
                            (5.0, 6.5, "C:maj")]
     assert len(song.tracks[0].notes) == 11  # chord symbols are not notes
+
+
+def test_band_score_drums_on_a_percussion_staff_and_chords_over_the_melody(tmp_path):
+    """Drums are unpitched hits on the 16th grid (no microtiming tuplets); the chord
+    symbols sit on the melody's part, not on the counter-melody's."""
+    drums = [Note(36, 0.02, 0.2, 100), Note(42, 0.49, 0.6, 70), Note(38, 1.03, 1.2, 90),
+             Note(42, 1.5, 1.6, 70)]
+    song = Song(tracks=[Track("Melody", 0, False, [Note(72, 0, 2), Note(74, 2, 4)]),
+                        Track("Counter", 0, False, [Note(84, 0, 4)]),
+                        Track("Drums", 0, True, drums)], chords=[(0.0, 4.0, "C:maj")])
+    path = tmp_path / "band.musicxml"
+    song.write(path)
+    xml = path.read_text()
+    drum_part = xml[xml.rindex("<part id"):]
+    assert drum_part.count("<unpitched>") == 4 and "<pitch>" not in drum_part
+    assert "<time-modification>" not in xml  # no tuplets from microtiming
+    first_part = xml[xml.index("<part id"):xml.index("</part>")]
+    assert "<harmony" in first_part

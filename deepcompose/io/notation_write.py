@@ -230,7 +230,7 @@ def song_to_music21(song: Song, title: str | None = None):
             for b, bpm in song.tempos:
                 mark = tempo.MetronomeMark(number=round(bpm, 3))
                 part.insert(_q(b) + shift if b > 0 else 0, mark)
-        lines = _lines(t.notes)
+        lines = _lines(_drum_hits(t.notes) if t.is_drum else t.notes)
         if len(lines) == 1:
             _insert_line(part, lines[0], shift, names, t.is_drum)
         else:  # overlapping notes: one music21 Voice per line
@@ -275,6 +275,29 @@ def _chord_part(song: Song) -> int | None:
         return pitched[0] if pitched else 0
 
 
+# GM drum pitch -> (display position on the percussion staff, notehead); others: C5, normal
+DRUM_DISPLAY = {35: ("F4", "normal"), 36: ("F4", "normal"), 37: ("C5", "x"),
+                38: ("C5", "normal"), 40: ("C5", "normal"), 39: ("C5", "x"),
+                41: ("A4", "normal"), 43: ("A4", "normal"), 45: ("B4", "normal"),
+                47: ("D5", "normal"), 48: ("E5", "normal"), 50: ("E5", "normal"),
+                42: ("G5", "x"), 44: ("D4", "x"), 46: ("G5", "circle-x"),
+                49: ("A5", "x"), 57: ("A5", "x"), 51: ("F5", "x"), 59: ("F5", "x"),
+                53: ("F5", "diamond"), 52: ("A5", "x"), 55: ("A5", "x")}
+DRUM_GRID = Fraction(1, 4)  # a drum hit is written as a 16th at its nearest 16th
+
+
+def _drum_hits(notes) -> list[Note]:
+    """Drum notes for a score: each hit a 16th on the 16th grid (a score shows no
+    microtiming); a class hit twice in one 16th is written once."""
+    seen, out = set(), []
+    for n in sorted(notes, key=lambda n: n.start):
+        s = round(Fraction(n.start).limit_denominator(1000) / DRUM_GRID) * DRUM_GRID
+        if (s, n.pitch) not in seen:
+            seen.add((s, n.pitch))
+            out.append(Note(n.pitch, float(s), float(s + DRUM_GRID), n.velocity))
+    return out
+
+
 def _lines(notes) -> list[list[tuple[Fraction, Fraction, list[Note]]]]:
     """Notes -> lines of ``(start, end, notes)`` chords (notes sharing a rounded span) that
     do not overlap within a line; each chord goes to the first line free at its start."""
@@ -295,15 +318,32 @@ def _lines(notes) -> list[list[tuple[Fraction, Fraction, list[Note]]]]:
 
 
 def _insert_line(container, line, shift: Fraction, names, is_drum: bool) -> None:
-    from music21 import chord, note
+    from music21 import chord, note, percussion
 
     for s, e, group in line:
         pitches = sorted({n.pitch for n in group})
-        spelled = pitches if is_drum else [spelled_pitch(p, names) for p in pitches]
-        el = note.Note(spelled[0]) if len(spelled) == 1 else chord.Chord(spelled)
+        if is_drum:
+            hits = [_unpitched(p) for p in pitches]
+            el = hits[0] if len(hits) == 1 else percussion.PercussionChord(hits)
+        else:
+            spelled = [spelled_pitch(p, names) for p in pitches]
+            el = note.Note(spelled[0]) if len(spelled) == 1 else chord.Chord(spelled)
         el.quarterLength = e - s
         el.volume.velocity = group[0].velocity
         container.insert(s + shift, el)
+
+
+def _unpitched(pitch: int):
+    """A drum hit on the percussion staff (``DRUM_DISPLAY``), keeping its GM pitch."""
+    from music21 import note
+
+    where, head = DRUM_DISPLAY.get(pitch, ("C5", "normal"))
+    hit = note.Unpitched(displayName=where)
+    hit.notehead = head
+    hit.storedInstrument = None
+    hit.editorial.comments = []
+    hit.midiPitch = pitch  # not written; kept for readers of the stream
+    return hit
 
 
 def _show_accidentals(part) -> None:

@@ -27,7 +27,7 @@ PITCHES = 128
 # General MIDI program per role (0-based): bass = Electric Bass (finger), keys = Acoustic
 # Grand Piano, counter = Electric Piano 1 (a bright second voice); drums play on channel 10.
 PROGRAMS = {"melody": 0, "bass": 33, "keys": 0, "counter": 4, "drums": 0}
-NAMES = {"melody": "Melody", "bass": "Bass", "keys": "Keys", "counter": "Counter-melody",
+NAMES = {"melody": "Melody", "bass": "Bass", "keys": "Keys", "counter": "Counter",
          "drums": "Drums"}
 
 Note = tuple  # (pitch, start_beat, end_beat, velocity)
