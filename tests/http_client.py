@@ -1,7 +1,25 @@
-"""One HTTP request to a test server over a fresh connection (server and studio tests)."""
+"""A test server in a thread, and one HTTP request to it over a fresh connection
+(server and studio tests)."""
 
+import contextlib
 import http.client
 import json
+import threading
+
+from deepcompose import server as srv
+
+
+@contextlib.contextmanager
+def running_server():
+    """A deepcompose server on a free loopback port, serving in a thread until exit."""
+    s = srv.make_server("127.0.0.1", 0, quiet=True)
+    threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
+    try:
+        yield s
+    finally:
+        s.shutdown()
+        s.server_close()
 
 
 def call(server, method, path, body=None, headers=None, timeout=60):

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fakes import ChordComposer
-from http_client import call
+from http_client import call, running_server
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,12 +32,8 @@ def fake_model(chord_model):
 
 @pytest.fixture
 def server(fake_model):
-    s = srv.make_server("127.0.0.1", 0, quiet=True)
-    t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    yield s
-    s.shutdown()
-    s.server_close()
+    with running_server() as s:
+        yield s
 
 
 MELODY = [{"pitch": p, "start": i * 1.0, "duration": 0.9, "velocity": 90}

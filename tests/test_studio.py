@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import wave
 
 import pytest
-from http_client import call
+from http_client import call, running_server
 
 from deepcompose import server as srv
 from deepcompose import studio_routes
@@ -25,12 +24,8 @@ SONG = {"tempo": 120, "time_signature": [4, 4],
 
 @pytest.fixture(scope="module")
 def server():
-    s = srv.make_server("127.0.0.1", 0, quiet=True)
-    t = threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    yield s
-    s.shutdown()
-    s.server_close()
+    with running_server() as s:
+        yield s
 
 
 def origin(server):
