@@ -31,7 +31,7 @@ import torch
 from ..decoding import parallel, perturb
 from ..errors import DeepcomposeError
 from ..representations.voices import REST, Meter
-from .base import Composer, build_module, single_thread
+from .base import Composer, build_module, critic_on_demand, single_thread
 from .gan_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
     DEFAULT_CONFIG,
     HIGH,
@@ -118,9 +118,7 @@ class GanComposer(Composer):
     @property
     def critic(self) -> Critic:
         """The critic, built on first use (``generate`` does not need it)."""
-        if self._critic is None:
-            self._critic = build_module(Critic, self.cfg, self._critic_tensors, "critic.").eval()
-        return self._critic
+        return critic_on_demand(self, Critic)
 
     def generate(self, task, grid, known, meter, seed, temperature=1.0,
                  voice_leading: bool = True, **controls):

@@ -22,7 +22,15 @@ from ..representations.multitrack import (
     BandResult,
     steps_for,
 )
-from .base import WEIGHTS_DIR, build_module, load_tensors, one_line, read_meta, single_thread
+from .base import (
+    WEIGHTS_DIR,
+    build_module,
+    critic_on_demand,
+    load_tensors,
+    one_line,
+    read_meta,
+    single_thread,
+)
 from .gan_pop_net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator
 from .gan_pop_sample import arrange
 
@@ -55,9 +63,8 @@ class PopBand:
 
     @property
     def critic(self) -> Critic:
-        if self._critic is None:
-            self._critic = build_module(Critic, self.cfg, self._critic_tensors, "critic.").eval()
-        return self._critic
+        """The critic, built on first use (``generate`` does not need it)."""
+        return critic_on_demand(self, Critic)
 
     def arrange(self, req: BandRequest, rules: bool = True) -> BandResult:
         """Bass, keys and counter-melody for ``req`` (see ``BandRequest``).
