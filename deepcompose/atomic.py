@@ -79,8 +79,8 @@ class atomic_path:
             pass
 
 
-def write_error(path, exc: OSError) -> DeepcomposeError:
-    """One line for a failed write; a full disk says so and how to go on."""
+def write_error(path, exc: OSError, then: str = "retry") -> DeepcomposeError:
+    """One line for a failed write; a full disk says so and what to do ``then``."""
     if exc.errno == errno.ENOSPC:
-        return DeepcomposeError(f"disk full: cannot write {path}; free some space and retry")
+        return DeepcomposeError(f"disk full: cannot write {path}; free some space and {then}")
     return DeepcomposeError(f"cannot write {path}: {exc.strerror or exc}")

@@ -260,7 +260,7 @@ def _done(row: dict, job: Job, s: Settings, out_dir: Path) -> bool:
     same = row.get("status") == "ok" and row.get("output") == job.output \
         and row.get("seed") == job.seed and row.get("model") == s.model \
         and row.get("task") == s.task and row.get("audio") == s.audio \
-        and row.get("controls") == _row(job, s, None, 0.0)["controls"]
+        and row.get("controls") == s.controls_json()
     return same and (out_dir / job.output).is_file()
 
 

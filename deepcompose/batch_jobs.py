@@ -23,6 +23,10 @@ class Settings:
     controls: tuple = ()  # ((name, value), ...) checked by controls.resolve
     audio: str | None = None  # also write OUT.wav beside each MIDI output ("wav") or not
 
+    def controls_json(self) -> dict:
+        """The controls as the manifest records them (tuples back to lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.controls}
+
 
 @dataclass(frozen=True)
 class Job:
@@ -70,11 +74,8 @@ def compose_file(src: Path, dst: Path, s: Settings, seed: int) -> None:
 def _row(job: Job, s: Settings, error: str | None, seconds: float) -> dict:
     return {"input": job.input, "output": job.output, "status": "error" if error else "ok",
             "error": error, "seed": job.seed, "seconds": round(seconds, 3), "model": s.model,
-            "task": s.task, "controls": _jsonable(dict(s.controls)), "audio": s.audio}
+            "task": s.task, "controls": s.controls_json(), "audio": s.audio}
 
-
-def _jsonable(controls: dict) -> dict:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in controls.items()}
 
 
 def run_job(in_dir: str, out_dir: str, job: Job, s: Settings) -> dict:

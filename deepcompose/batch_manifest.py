@@ -6,13 +6,12 @@ See ``deepcompose.batch`` for the layout and the resume rules. The lock file
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
 from pathlib import Path
 
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, write_error
 from .errors import DeepcomposeError
 
 MANIFEST = "manifest.jsonl"
@@ -100,7 +99,7 @@ class Manifest:
             _fsync_dir(self.path.parent)
             self._f = open(self.path, "a")  # noqa: SIM115 (closed in close())
         except OSError as exc:
-            raise DeepcomposeError(_manifest_error(self.path, exc)) from None
+            raise write_error(self.path, exc, "rerun to resume") from None
 
     def append(self, row: dict) -> None:
         try:
@@ -108,7 +107,7 @@ class Manifest:
             self._f.flush()
             os.fsync(self._f.fileno())
         except OSError as exc:
-            raise DeepcomposeError(_manifest_error(self.path, exc)) from None
+            raise write_error(self.path, exc, "rerun to resume") from None
 
     def close(self) -> None:
         if self._f is not None:
@@ -139,12 +138,6 @@ def _lock(path: Path) -> int | None:
             f"another deepcompose batch is writing to {path.parent}; wait for it or stop it"
         ) from None
     return fd
-
-
-def _manifest_error(path: Path, exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return f"disk full: cannot write {path}; free some space and rerun to resume"
-    return f"cannot write {path}: {exc.strerror or exc}"
 
 
 def _fsync_dir(folder: Path) -> None:

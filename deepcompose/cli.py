@@ -112,30 +112,24 @@ COMPOSE_OPTIONS = [
 ]
 
 
-def compose_options(f):
-    for option in reversed(COMPOSE_OPTIONS):
-        f = option(f)
-    return f
-
-
-def compose_controls(controls):
-    """Decorator: one click option per control (for commands other than compose)."""
+def with_options(options):
+    """Decorator: the click ``options`` in the order given."""
     def add(f):
-        for c in reversed(controls):
-            f = _control_option(c)(f)
+        for option in reversed(options):
+            f = option(f)
         return f
     return add
 
 
-def parse_controls(model: str, task: str, raw: dict) -> dict:
-    """Command-line strings of the controls the user gave -> values checked by the contract."""
+def parse_controls(raw: dict) -> dict:
+    """Command-line strings of the controls the user gave -> typed values (``compose`` and
+    ``run_batch`` check them against the model and task before reading any file)."""
     given = {name: contract.all_controls()[name].parse(text)
              for name, text in raw.items() if text is not None}
     if isinstance(given.get("chords"), str) and Path(given["chords"]).is_file():
         from deepcompose.chords import parse_chord_json
 
         given["chords"] = parse_chord_json(Path(given["chords"]))
-    contract.resolve(model, task, given)  # refuse before reading the melody
     return given
 
 
@@ -149,7 +143,7 @@ def _pickup(text):
 
 
 @click.command("compose")
-@compose_options
+@with_options(COMPOSE_OPTIONS)
 def compose_command(melody, notes_json, track, pickup, model, task, output, fmt, plot, **raw):
     """Complete a melody: new parts under it, a continuation, an infill or an edit."""
     import deepcompose
@@ -165,7 +159,7 @@ def compose_command(melody, notes_json, track, pickup, model, task, output, fmt,
         raise DeepcomposeError("--soundfont applies to audio output: -o FILE.wav or .ogg")
     if bool(melody) == bool(notes_json):
         raise DeepcomposeError("give exactly one of --melody FILE or --notes-json FILE|-")
-    given = parse_controls(model, task, raw)
+    given = parse_controls(raw)
     path, out_fmt = _output_target(output, fmt, melody, notes_json, model)
     if plot:
         from deepcompose.plot import require_matplotlib
@@ -268,7 +262,7 @@ def models_command(as_json):
         click.echo(f"{'':12s} weights: {r['weights'] or 'missing'}")
         click.echo(f"{'':12s} card: {r['card'] or 'missing'}")
         for c in r["controls"]:
-            if c["name"] not in ("seed", "temperature", "candidates", "ensemble", "bars"):
+            if c["name"] not in contract.COMMON_NAMES:
                 click.echo(f"{'':12s} {c['flag']}: {c['range']}")
 
 
@@ -285,7 +279,8 @@ def serve_command(host, port, preload):
     serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
 
 
-BATCH_CONTROLS = [c for c in contract.all_controls().values() if c.name != "seed"]
+BATCH_OPTIONS = [_control_option(c) for c in contract.all_controls().values()
+                 if c.name != "seed"]
 
 
 @main.command("batch")
@@ -301,7 +296,7 @@ BATCH_CONTROLS = [c for c in contract.all_controls().values() if c.name != "seed
               help="Base seed; each file's seed derives from it and the file's path.")
 @click.option("--audio", type=click.Choice(["wav", "ogg"]),
               help="Also write audio beside each MIDI output.")
-@compose_controls(BATCH_CONTROLS)
+@with_options(BATCH_OPTIONS)
 def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, audio, **raw):
     """Compose every melody under IN_DIR into OUT_DIR (resumable; manifest.jsonl).
 
@@ -310,7 +305,7 @@ def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, 
     """
     from deepcompose.batch import run_batch
 
-    given = parse_controls(model, task, raw)
+    given = parse_controls(raw)
     summary = run_batch(in_dir, out_dir, model=model, task=task, workers=workers, engine=engine,
                         address=address, seed=seed, audio=audio, **given)
     click.echo(json.dumps(summary), err=True)

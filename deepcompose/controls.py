@@ -84,7 +84,7 @@ class Control:
                 "[[start_beat, end_beat, label], ...]")
 
     def _bad(self, value) -> DeepcomposeError:
-        return DeepcomposeError(f"{self.name} must be {self.range_text()}; got {_show(value)}")
+        return DeepcomposeError(f"{self.name} must be {self.range_text()}; got {show_value(value)}")
 
     def check(self, value):
         """A Python/JSON value -> the validated value (numbers of the right type only)."""
@@ -196,7 +196,7 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def _show(x) -> str:
+def show_value(x) -> str:
     """A short, safe rendering of a user's value for an error message."""
     text = repr(x) if not isinstance(x, int) or abs(x) < 10**30 else "a huge integer"
     return text if len(text) <= 40 else text[:37] + "..."
@@ -250,6 +250,9 @@ MODEL_CONTROLS: dict[str, tuple[Control, ...]] = {
         VOICE_LEADING,
     ),
 }
+
+
+COMMON_NAMES = frozenset(c.name for c in COMMON)  # what every model takes (not its own)
 
 
 def controls_of(model: str) -> tuple[Control, ...]:

@@ -50,6 +50,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from . import controls as contract
+from .controls import show_value
 from .errors import DeepcomposeError
 from .limits import MAX_REQUEST_BYTES
 
@@ -73,15 +74,15 @@ ROUTES.update({"/render": "POST", "/convert": "POST", "/export": "POST"})
 
 def _int(x, name: str, low: int, high: int) -> int:
     if isinstance(x, bool) or not isinstance(x, int):
-        raise DeepcomposeError(f"{name} must be an integer, not {_show(x)}")
+        raise DeepcomposeError(f"{name} must be an integer, not {show_value(x)}")
     if not low <= x <= high:
-        raise DeepcomposeError(f"{name} must be between {low} and {high}, not {_show(x)}")
+        raise DeepcomposeError(f"{name} must be between {low} and {high}, not {show_value(x)}")
     return x
 
 
 def _float(x, name: str, low: float, high: float) -> float:
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise DeepcomposeError(f"{name} must be a number, not {_show(x)}")
+        raise DeepcomposeError(f"{name} must be a number, not {show_value(x)}")
     try:
         x = float(x)
     except OverflowError:
@@ -95,12 +96,6 @@ def _str(x, name: str, max_len: int = 64) -> str:
     if not isinstance(x, str) or not 0 < len(x) <= max_len:
         raise DeepcomposeError(f"{name} must be a string of 1 to {max_len} characters")
     return x
-
-
-def _show(x) -> str:
-    """A short, safe rendering of a client value for an error message."""
-    text = repr(x) if not isinstance(x, int) or abs(x) < 10**30 else "a huge integer"
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _count_notes(obj: dict) -> int:

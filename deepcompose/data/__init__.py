@@ -269,14 +269,3 @@ def augment(pieces: list[np.ndarray], shifts=range(-6, 6)) -> list[np.ndarray]:
                 g[g != REST] += s
                 out.append(g)
     return out
-
-
-def random_window(grid: np.ndarray, steps: int, rng: np.random.Generator) -> np.ndarray:
-    """A random ``[4, steps]`` crop (padded with rests when the piece is shorter)."""
-    total = grid.shape[1]
-    if total <= steps:
-        out = np.full((grid.shape[0], steps), REST, dtype=np.int16)
-        out[:, :total] = grid
-        return out
-    start = int(rng.integers(0, total - steps + 1))
-    return grid[:, start : start + steps]

@@ -66,17 +66,18 @@ class PopBand:
         """The critic, built on first use (``generate`` does not need it)."""
         return critic_on_demand(self, Critic)
 
-    def arrange(self, req: BandRequest, rules: bool = True) -> BandResult:
+    def arrange(self, req: BandRequest, rules: bool = True, score: bool = True) -> BandResult:
         """Bass, keys and counter-melody for ``req`` (see ``BandRequest``).
 
         Deterministic for ``req.seed``. ``rules`` (default on) applies the decoding rules
         stated in the card: bass and keys pitches limited to the tones of the chord
         sounding (given or inferred), bass and keys notes end at a chord change, and a
         bar of the melody's span with no attack at all gets the keys' likeliest attack.
-        ``rules=False`` is the ablation: every note exactly as sampled.
+        ``rules=False`` is the ablation: every note exactly as sampled. ``score=False``
+        skips the critic (``BandResult.score`` is None): a single result needs no ranking.
         """
         with single_thread(), torch.no_grad():
-            return arrange(self, req, rules)
+            return arrange(self, req, rules, score)
 
 
 

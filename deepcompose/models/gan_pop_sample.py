@@ -128,7 +128,7 @@ def chord_logp(G, mm: torch.Tensor, span: int = 512, halo: int = 64) -> np.ndarr
     return np.concatenate(out, 1)
 
 
-def arrange(band, req, rules: bool = True) -> BandResult:
+def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
     check_request(req)
     cfg, G = band.cfg, band.generator
     n = steps_for(req.length_beats)
@@ -185,8 +185,8 @@ def arrange(band, req, rules: bool = True) -> BandResult:
         parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
     chords = (sorted((float(s), float(e), lab) for s, e, lab in req.chords) if req.chords
               else chord_segments(classes[:n], bass_pc[:n], req.length_beats))
-    score = _score(band, cond, np.concatenate([sampled[t][1] for t in TRACKS]))
-    return BandResult(parts, chords, score)
+    rank = _score(band, cond, np.concatenate([sampled[t][1] for t in TRACKS])) if score else None
+    return BandResult(parts, chords, rank)
 
 
 def _sample_track(track, out, classes, tau, gen, rules, scales=(1.0, 1.0)):

@@ -53,7 +53,6 @@ def given_chords(spec, beats_per_bar: float, first_bar_beat: float):
 
 def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     """Arrange the band under the melody; ``c["candidates"]`` tries ranked by the critic."""
-    from ..models.base import single_thread
     from ..representations.multitrack import BandRequest
 
     if task != "accompany":
@@ -64,25 +63,24 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     length = max(n.end for n in melody.notes)
     notes = [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
     band = _band()
+    ranked = c["candidates"] > 1  # the critic scores only when there is a choice to make
     best, best_score = None, -math.inf
-    with single_thread():
-        for i in range(c["candidates"]):
-            req = BandRequest(notes, length, beats_per_bar, first_bar, ts, chords,
-                              seed=c["seed"] + i, temperature=c["temperature"])
-            result = band.arrange(req, rules=c.get("rules", True))
-            score = result.score if result.score is not None else 0.0
-            if best is None or score > best_score:
-                best, best_score = result, score
-        programs = ensemble_programs(c.get("ensemble"), "pop")
-        tracks = [replace(melody, notes=list(melody.notes))]
-        for part in best.parts:
-            tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
-                                [Note(*n) for n in part.notes]))
-        drums = c.get("drums")
+    for i in range(c["candidates"]):
+        req = BandRequest(notes, length, beats_per_bar, first_bar, ts, chords,
+                          seed=c["seed"] + i, temperature=c["temperature"])
+        result = band.arrange(req, rules=c.get("rules", True), score=ranked)
+        score = result.score if result.score is not None else 0.0
+        if best is None or score > best_score:
+            best, best_score = result, score
+    programs = ensemble_programs(c.get("ensemble"), "pop")
+    tracks = [replace(melody, notes=list(melody.notes))]
+    for part in best.parts:
+        tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
+                            [Note(*n) for n in part.notes]))
+    if c.get("drums") != "none":
         kit = _kit()
-        style = kit.default_style if drums is None else drums
-        if style != "none":
-            hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
-                            temperature=c["temperature"])
-            tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in hits]))
+        style = c.get("drums") or kit.default_style
+        hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
+                        temperature=c["temperature"])
+        tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in hits]))
     return replace(song, tracks=tracks, chords=list(best.chords))

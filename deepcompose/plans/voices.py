@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..controls import COMMON_NAMES
 from ..data import PITCH_RANGE
 from ..decoding import snap
 from ..ensembles import ensemble_programs
@@ -253,9 +254,8 @@ def run(song, melody_index: int, model: str, task: str, c: dict) -> Song:
     """Compose with a voice-grid model: plan, generate ``c["candidates"]`` times, assemble."""
     from ..models.base import get_model
 
-    own = {k: v for k, v in c.items()
-           if k not in ("seed", "temperature", "candidates", "ensemble", "bars", "style")
-           and v is not None}
+    own = {k: v for k, v in c.items()  # the model's own controls go to generate()
+           if k not in COMMON_NAMES and k != "style" and v is not None}
     p = plan(song, melody_index, task, c.get("bars"))
     composer = get_model(model)
     best, best_score = None, -math.inf
