@@ -14,7 +14,6 @@ The JSON schema of DESIGN.md is the data model's own dict form (``from_notes`` /
 
 from __future__ import annotations
 
-import bisect
 import importlib
 import math
 from dataclasses import dataclass, field
@@ -394,12 +393,6 @@ def _normalize_time_signatures(sigs) -> list[tuple[float, int, int]]:
         if beat >= 0 and (not out or out[-1][1:] != (num, den)):
             out.append((beat, num, den))
     return out
-
-
-def tempo_at(tempos, beat: float) -> float:
-    """bpm in effect at ``beat``."""
-    i = bisect.bisect_right([b for b, _ in tempos], beat) - 1
-    return tempos[max(i, 0)][1]
 
 
 def _melody_name(name: str) -> bool:
