@@ -38,6 +38,13 @@ from deepcompose.data.pop909 import load_song, song_ids  # noqa: E402
 from deepcompose.metrics import band as M  # noqa: E402
 from deepcompose.models.base import WEIGHTS_DIR  # noqa: E402
 from deepcompose.models.gan_pop import PopBand  # noqa: E402
+from deepcompose.models.gan_pop_net import CHROMA, meter_features  # noqa: E402
+from deepcompose.models.gan_pop_sample import (  # noqa: E402
+    chord_path,
+    chord_posterior,
+    given_chords,
+    piece_rows,
+)
 from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 
 BARS = 16
@@ -122,6 +129,55 @@ def evaluate(band, ids, seed: int):
             acc = [n_ for part in res.parts for n_ in part.notes]
             pools[col].add(melody, acc, chords, bpb, length)
     return pools, n
+
+
+def chord_inference(band, ids) -> dict:
+    """How well the melody alone tells the annotated chords, per beat whose annotation is not
+    N (the beat's first 16th): the chord head's exact label (its Viterbi path, as played
+    without ``chords``), the share of its chord's tones that are tones of the annotated
+    chord, and the pitch classes ranked by the head's probability of being a chord tone
+    (summed over its chord posterior) with how often each rank is one (predicted /
+    measured). Also the melody's own chord fit (its note time on annotated tones)."""
+    chroma = CHROMA.astype(float)  # [K, 12]
+    share = (chroma @ chroma.T) / np.maximum(chroma.sum(1), 1)[:, None]  # [path, annotated]
+    beats = exact = tones = 0
+    ranked = np.zeros((3, 2))  # rank -> (predicted, measured) sums
+    mel_fit = [0.0, 0.0]
+    for sid in ids:
+        w = window(load_song(sid))
+        if w is None or not w[0]:
+            continue
+        melody, _, chords, bpb, length = w
+        req = BandRequest(melody, length, bpb, 0.0, (4, 4) if bpb == 4 else (3, 4))
+        mel, onset, beat_in_bar = piece_rows(req)
+        probs = chord_posterior(band, mel, onset, meter_features(beat_in_bar, bpb))
+        path = chord_path(band, probs, beat_in_bar)
+        ann = given_chords(chords, len(beat_in_bar))[0][::4]
+        keep = ann > 0
+        beats += int(keep.sum())
+        exact += int((path[keep] == ann[keep]).sum())
+        tones += float(share[path[keep], ann[keep]].sum())
+        marg = (probs @ chroma)[keep]  # [beats, 12] P(pitch class is a chord tone)
+        top = np.argsort(-marg, 1)[:, :3]
+        rows = np.arange(len(top))[:, None]
+        ranked[:, 0] += marg[rows, top].sum(0)
+        ranked[:, 1] += chroma[ann[keep][:, None], top].sum(0)
+        g, t = M.chord_fit_counts(melody, chords)
+        mel_fit[0] += g
+        mel_fit[1] += t
+    return {"beats": beats, "exact": exact / beats, "tones": tones / beats,
+            "ranked": (ranked / beats).tolist(), "melody_fit": mel_fit[0] / mel_fit[1]}
+
+
+def chord_text(c: dict) -> str:
+    r = c["ranked"]
+    return ("Chords from the melody alone (the chord head, no `chords`; "
+            f"{c['beats']} annotated beats): exact label {c['exact']:.2f}; tones of its chord "
+            f"that are tones of the annotated one {c['tones']:.2f}; the pitch classes it "
+            "rates likeliest to be chord tones, 1st / 2nd / 3rd, are tones of the annotated "
+            f"chord {r[0][1]:.2f} / {r[1][1]:.2f} / {r[2][1]:.2f} of the time (it predicts "
+            f"{r[0][0]:.2f} / {r[1][0]:.2f} / {r[2][0]:.2f}); the melody's own note time on "
+            f"annotated tones {c['melody_fit']:.2f}.")
 
 
 def timing(band, ids):
@@ -218,12 +274,15 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     pools, n = evaluate(band, ids, args.seed)
     text, ok = table(pools, n, *timing(band, ids))
+    chords = chord_inference(band, ids)
+    text += "\n" + chord_text(chords)
     text += f"\nBenchmark wall time {time.perf_counter() - t:.0f} s; weights {args.weights}."
     print(text)
     args.out.write_text("# Pop band quality (benchmarks/band_quality.py)\n\n" + text + "\n")
     if args.json:
         args.json.write_text(json.dumps({c: {k: p.ratio(k) for k in p.c} | {
-            "density": p.onsets / p.beats} for c, p in pools.items()}, indent=2))
+            "density": p.onsets / p.beats} for c, p in pools.items()} | {
+            "chord_inference": chords}, indent=2))
     return 0 if ok else 1
 
 

@@ -128,27 +128,48 @@ def chord_logp(G, mm: torch.Tensor, span: int = 512, halo: int = 64) -> np.ndarr
     return np.concatenate(out, 1)
 
 
+def piece_rows(req) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The request per 16th step: highest melody pitch ``[T]`` (-1 rest), melody onsets
+    ``[T]`` and the beat in bar ``[T]`` (beats); ``T`` = the piece rounded up to whole beats."""
+    T = -(-steps_for(req.length_beats) // STEPS_PER_BEAT) * STEPS_PER_BEAT
+    mel, onset = melody_rows(req.melody, T)
+    beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % float(req.beats_per_bar)
+    return mel, onset, beat_in_bar
+
+
+@torch.no_grad()
+def chord_posterior(band, mel: np.ndarray, onset: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    """The chord head's probabilities per beat ``[beats, N_CLASSES]`` from the melody rows
+    (``piece_rows``) and ``meter_features`` ``[N_METER, T]`` (averaged over the 12
+    transpositions when ``chord_tta`` is set)."""
+    shifts = range(-5, 7) if band.cfg["chord_tta"] else [0]
+    mms = torch.from_numpy(np.stack([np.concatenate([
+        melody_features(np.where(mel >= 0, mel + k, -1), onset), meter])
+        for k in shifts]))  # [K, N_MEL + N_METER, T]
+    probs = np.exp(chord_logp(band.generator, mms))  # [K, beats, classes]
+    return np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts, strict=True)], 0)
+
+
+def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray) -> np.ndarray:
+    """The best chord class per beat ``[beats]`` (Viterbi over ``probs [beats, K]``; changes
+    cost less on bar lines). ``beat_in_bar [T]`` per 16th step."""
+    bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
+    return viterbi(np.log(probs), bar_line, band.cfg["chord_switch"],
+                   band.cfg["chord_switch_bar"])
+
+
 def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
     check_request(req)
     cfg, G = band.cfg, band.generator
     n = steps_for(req.length_beats)
-    T = -(-n // STEPS_PER_BEAT) * STEPS_PER_BEAT  # whole beats
-    mel, onset = melody_rows(req.melody, T)
-    bpb = float(req.beats_per_bar)
-    beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % bpb
-    mm = np.concatenate([melody_features(mel, onset), meter_features(beat_in_bar, bpb)])
+    mel, onset, beat_in_bar = piece_rows(req)
+    T, bpb = len(beat_in_bar), float(req.beats_per_bar)
+    meter = meter_features(beat_in_bar, bpb)
+    mm = np.concatenate([melody_features(mel, onset), meter])
     if req.chords:
         classes, bass_pc = given_chords(req.chords, T)
     else:  # the chord head's best path, one chord per beat
-        shifts = range(-5, 7) if cfg["chord_tta"] else [0]
-        mms = torch.from_numpy(np.stack([np.concatenate([
-            melody_features(np.where(mel >= 0, mel + k, -1), onset), mm[N_MEL:]])
-            for k in shifts]))  # [K, N_MEL + N_METER, T]
-        probs = np.exp(chord_logp(G, mms))  # [K, beats, classes]
-        logp = np.log(np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts,
-                                                                        strict=True)], 0))
-        bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
-        path = viterbi(logp, bar_line, cfg["chord_switch"], cfg["chord_switch_bar"])
+        path = chord_path(band, chord_posterior(band, mel, onset, meter), beat_in_bar)
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
     cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc)]))[None]
 
