@@ -17,7 +17,9 @@ Per style (every style the drum kit offers): ``--seeds`` pieces of ``--bars`` ba
   four of rock, funk, hiphop, jazz, latin; PASS when own > others (those five styles);
 - the same for the real data: Groove's test takes (4/4, beat and fill) for the
   statistics, and for the overlap the *train* split's profile against the test profiles
-  (what a model that reproduced its training data exactly would score);
+  (what a model that reproduced its training data exactly would score), and the
+  validation split's profile against them too; then the test takes per style and their
+  share of onsets on the beat beside the train takes';
 - ms/piece: median generation time of one piece (model loaded, one thread).
 
 Then fills (fill bars against groove bars) and meters (3/4, 6/8, a pickup).
@@ -156,6 +158,12 @@ def meter_checks(kit, style: str, seeds: int) -> list[dict]:
     return out
 
 
+def on_beat(counts) -> float:
+    """Share of a 16-position profile's onsets on the quarter-note beats."""
+    counts = np.asarray(counts, float)
+    return float(counts[::4].sum() / counts.sum()) if counts.sum() else float("nan")
+
+
 def real_meter_marks() -> dict:
     out = {}
     for p in load_groove():
@@ -226,12 +234,16 @@ def main(argv=None) -> int:
     real = {s: real_stats([p for p in test if p.style == s]) for s in kit.styles}
     train_counts = {s: real_stats([p for p in train if p.style == s])["counts"]
                     for s in TARGET}
+    valid = [p for p in load_groove("valid") if p.time_signature == (4, 4)]
+    valid_counts = {s: real_stats([p for p in valid if p.style == s])["counts"]
+                    for s in TARGET}
     gen = {s: generated_stats(kit, s, args.seeds, args.bars) for s in kit.styles}
 
     test_styles = [s for s in kit.styles if real[s]["takes"]]
     ov_gen = M.style_overlap({s: gen[s]["counts"] for s in TARGET},
                              {s: real[s]["counts"] for s in TARGET}, TARGET)
     ov_real = M.style_overlap(train_counts, {s: real[s]["counts"] for s in TARGET}, TARGET)
+    ov_valid = M.style_overlap(valid_counts, {s: real[s]["counts"] for s in TARGET}, TARGET)
 
     vmap = "on" if kit.velocity_map is not None else "off"
     lines = [f"Drum styles: {args.seeds} seeds x {args.bars} bars of 4/4 per style (hold "
@@ -276,9 +288,15 @@ def main(argv=None) -> int:
     ks_ok = all(gen[s]["kick_snare"] == 1 for s in kit.styles)
     cov_ok = all(gen[s]["every_bar"] == 1 for s in kit.styles)
     lines += ["", f"style overlap: {passed}/5 of {', '.join(TARGET)} PASS (real train split: "
-              f"{sum(ov_real[s]['pass'] for s in TARGET)}/5); onsets/beat in 2-8 for every "
+              f"{sum(ov_real[s]['pass'] for s in TARGET)}/5, real validation split: "
+              f"{sum(ov_valid[s]['pass'] for s in TARGET)}/5); onsets/beat in 2-8 for every "
               f"style: {dens_ok}; kick+snare in every piece: {ks_ok}; drums in every bar: "
               f"{cov_ok}; model load {load_s:.2f} s",
+              "",
+              "Groove's test takes per style (4/4) and the share of onsets on the beat, "
+              "test / train: " + "; ".join(
+                  f"{s} {real[s]['takes']} takes {on_beat(real[s]['counts']):.2f} / "
+                  f"{on_beat(train_counts[s]):.2f}" for s in TARGET),
               "",
               "Fills (every 4th bar) against groove bars, generated: onsets/beat fill vs groove, "
               "tom share of onsets fill vs groove",
@@ -318,6 +336,7 @@ def main(argv=None) -> int:
                 "real_test": {s: {k: (v.tolist() if isinstance(v, np.ndarray) else v)
                                   for k, v in r.items()} for s, r in real.items()},
                 "overlap_generated": ov_gen, "overlap_real_train": ov_real,
+                "overlap_real_valid": ov_valid,
                 "meters": meters, "real_meter_marks": marks, "test_styles": test_styles}
         Path(args.json).write_text(json.dumps(dump, indent=1) + "\n")
     return 0
