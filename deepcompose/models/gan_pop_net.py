@@ -53,6 +53,7 @@ DEFAULT_CONFIG = {
     "dilations": [1, 2, 4, 8, 16, 1, 2, 4],  # one residual block each (receptive field ~19 beats)
     "chord_dim": 128,     # chord head width
     "chord_layers": 3,    # transformer layers of the chord head (over beats)
+    "chord_dilations": [1, 2, 4, 8, 1],  # chord head: residual convs over beats (+-16 beats)
     "critic_channels": 64,
     "z_shared": 16,       # per piece, all tracks
     "z_bar": 8,           # per bar, all tracks (MuseGAN's time-dependent latent)
@@ -74,7 +75,8 @@ DEFAULT_CONFIG = {
     "pitch_scale": 0.8,   # generation: pitch and duration temperature, likewise
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "chord_dim": 16,
-               "chord_layers": 1, "critic_channels": 8, "z_shared": 4, "z_bar": 2,
+               "chord_layers": 1, "chord_dilations": [1, 2], "critic_channels": 8,
+               "z_shared": 4, "z_bar": 2,
                "z_track": 2, "window": 64, "batch": 4, "chord_updates": 1, "chord_batch": 4}
 
 
@@ -158,16 +160,19 @@ def duration_class(steps: np.ndarray) -> np.ndarray:
 class ChordHead(nn.Module):
     """Melody + meter per beat -> chord class logits per beat.
 
-    ``[B, N_MEL + N_METER, T]`` (steps) -> pooled to beats ``[B, T/4, D]`` -> 2 convs (local
-    order) -> transformer layers over all beats (key, phrase) -> ``[B, T/4, N_CLASSES]``.
+    ``[B, N_MEL + N_METER, T]`` (steps) -> pooled to beats ``[B, D, T/4]`` -> residual
+    dilated convs over beats (``chord_dilations``: the bar and its neighbours, +-16 beats
+    for 1, 2, 4, 8, 1) -> transformer layers over all beats (key, phrase) ->
+    ``[B, T/4, N_CLASSES]``.
     """
 
     def __init__(self, cfg: dict):
         super().__init__()
         d = cfg["chord_dim"]
         self.inp = nn.Conv1d((N_MEL + N_METER) * STEPS_PER_BEAT, d, 1)
-        self.local = nn.Sequential(nn.GELU(), nn.Conv1d(d, d, 3, padding=1), nn.GELU(),
-                                   nn.Conv1d(d, d, 3, padding=1))
+        self.local = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Conv1d(d, d, 3, padding=r,
+                                                                      dilation=r))
+                                   for r in cfg["chord_dilations"])
         layer = nn.TransformerEncoderLayer(d, 4, 2 * d, dropout=0.0, batch_first=True,
                                            norm_first=True)
         self.attn = nn.TransformerEncoder(layer, cfg["chord_layers"], enable_nested_tensor=False)
@@ -177,7 +182,8 @@ class ChordHead(nn.Module):
         B, C, T = x.shape  # T a multiple of 4
         beats = x.reshape(B, C, T // 4, 4).permute(0, 1, 3, 2).reshape(B, C * 4, T // 4)
         h = self.inp(beats)
-        h = h + self.local(h)  # [B, D, beats]
+        for conv in self.local:
+            h = h + conv(h)  # [B, D, beats]
         return self.out(self.attn(h.transpose(1, 2)))  # [B, beats, N_CLASSES]
 
 
