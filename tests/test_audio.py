@@ -103,11 +103,33 @@ def test_to_audio_shape_rate_and_song_method():
         song.to_audio(sample_rate=10)
 
 
-def test_ogg_is_opus(tmp_path):
-    out = tmp_path / "x.ogg"
-    _band(bars=1).write(out)
-    data = out.read_bytes()
+def test_ogg_is_opus_as_loud_and_long_as_the_wav(tmp_path):
+    song = _band(bars=2)
+    song.write(tmp_path / "x.ogg")
+    song.write(tmp_path / "x.wav")
+    data = (tmp_path / "x.ogg").read_bytes()
     assert data[:4] == b"OggS" and b"OpusHead" in data[:100]
+    ogg, rate = audio.decode_ogg(data)
+    wav = _wav((tmp_path / "x.wav").read_bytes())
+    assert rate == RATE and ogg.shape[1] == 2
+    assert abs(len(ogg) - len(wav)) < 0.05 * RATE  # same timeline (Opus pads a few ms)
+    assert abs(20 * np.log10(_rms(ogg) / _rms(wav))) < 1.0  # same loudness, within 1 dB
+    assert np.abs(ogg).max() < 1.0
+    with pytest.raises(DeepcomposeError, match="Ogg"):
+        audio.decode_ogg(b"OggS not really")
+
+
+def test_ogg_of_a_pickup_starts_at_beat_zero_like_the_wav():
+    third = 1 / 3  # too odd for a time signature: the MIDI file has a silent lead-in
+    mel = [Note(72, 0.0, third, 100)] + [Note(67, third + b, third + b + 0.9, 100)
+                                         for b in range(4)]
+    song = _song([Track("Melody", 0, False, mel)])
+    song.pickup = third
+    ogg, _ = audio.decode_ogg(audio.ogg_bytes(song))
+    wav = _wav(audio.wav_bytes(song))
+    first = [int(np.argmax(np.abs(x).max(1) > 0.01)) for x in (ogg, wav)]
+    assert abs(first[0] - first[1]) < 0.02 * RATE
+    assert first[1] < 0.05 * RATE  # the pickup sounds at once
 
 
 def test_render_midi_bytes_and_bad_inputs(tmp_path):

@@ -6,19 +6,19 @@
     data = render_midi(open("x.mid", "rb").read())    # any MIDI bytes -> .wav bytes
 
 The synthesizer is ``midirenderer`` (MIT, a Rust wheel: rustysynth, a FluidSynth-style
-SoundFont synth, with an Opus encoder), so nothing outside pip is needed. The default
+SoundFont synth); Opus is encoded by ``soundfile`` (libsndfile, bundled in its wheel), so
+nothing outside pip is needed. The default
 SoundFont is the General MIDI one that ``pretty_midi`` ships (``TimGM6mb.sf2``, 6 MB);
 ``soundfont=PATH`` picks a better one (any ``.sf2``). Drums are MIDI channel 10, which
 the synth plays from the SoundFont's drum bank (128).
 
 The song goes through ``io.midi.midi_bytes`` (tempo map, programs, drum channel), so the
 audio is the song's seconds through its tempo map, plus ``TAIL_S`` of release so the last
-notes ring out instead of being cut. WAV and ``to_audio`` start at beat 0 (a pickup is a
-short first MIDI bar; the silent lead-in a MIDI file has before an odd pickup is cut);
-Ogg Opus keeps the MIDI file's timeline.
+notes ring out instead of being cut. WAV, Opus and ``to_audio`` start at beat 0 (a pickup
+is a short first MIDI bar; the silent lead-in a MIDI file has before an odd pickup is cut).
 
-WAV output is 16-bit stereo at the synth's 48 kHz (no resampling), peak-normalized to
--1 dBFS (the synth alone peaks near -20 dBFS; Opus output is left as rendered).
+WAV (16-bit) and Ogg Opus are stereo at the synth's 48 kHz (no resampling), both
+peak-normalized to -1 dBFS (the synth alone peaks near -20 dBFS).
 ``to_audio`` resamples to ``sample_rate`` by linear interpolation (fine for listening and
 analysis; write the WAV for the native rate).
 """
@@ -37,7 +37,7 @@ from ..errors import DeepcomposeError
 
 NATIVE_RATE = 48_000  # midirenderer's output rate
 TAIL_S = 1.0  # seconds of release after the last note
-PEAK = 0.89  # WAV output is peak-normalized to -1 dBFS ...
+PEAK = 0.89  # output is peak-normalized to -1 dBFS ...
 MAX_GAIN = 16.0  # ... with at most this gain (the synth renders at about -20 dBFS)
 MAX_SOUNDFONT_BYTES = 1 << 30  # 1 GiB: a sanity cap for --soundfont
 
@@ -115,14 +115,17 @@ def _with_tail(midi: bytes, tail_s: float = TAIL_S) -> bytes:
 def render_midi(midi: bytes, soundfont=None, fmt: str = "wav", tail_s: float = TAIL_S) -> bytes:
     """Bytes of a MIDI file -> bytes of a ``.wav`` (16-bit stereo, 48 kHz) or an ``.ogg``
     (Opus, ``fmt="ogg"``) file. DeepcomposeError for bad MIDI or a bad SoundFont."""
-    if fmt not in ("wav", "ogg"):
+    if fmt not in ENCODERS:
         raise DeepcomposeError(f"unknown audio format {fmt!r}; use wav or ogg")
-    sf = load_soundfont(soundfont)
     midi = _with_tail(midi, tail_s) if tail_s > 0 else midi
-    if fmt == "ogg":
-        return _call(_renderer().render_opus_from, sf, midi, stereo=True)
-    samples, rate = decode_wav(_call(_renderer().render_wave_from, sf, midi))
-    return encode_wav(normalize(samples), rate)
+    samples, rate = _render(midi, soundfont)
+    return ENCODERS[fmt](normalize(samples), rate)
+
+
+def _render(midi: bytes, soundfont=None) -> tuple[np.ndarray, int]:
+    """MIDI bytes through the synth -> (float32 ``[samples, 2]``, sample rate)."""
+    sf = load_soundfont(soundfont)
+    return decode_wav(_call(_renderer().render_wave_from, sf, midi))
 
 
 def _call(fn, *args, **kwargs) -> bytes:
@@ -144,9 +147,7 @@ def lead_seconds(song) -> float:
 
 def _song_samples(song, soundfont=None) -> tuple[np.ndarray, int]:
     """The song rendered, normalized and with the pickup's lead-in cut: sample 0 is beat 0."""
-    sf = load_soundfont(soundfont)
-    midi = _with_tail(_midi_of(song))
-    samples, rate = decode_wav(_call(_renderer().render_wave_from, sf, midi))
+    samples, rate = _render(_with_tail(_midi_of(song)), soundfont)
     samples = samples[int(round(lead_seconds(song) * rate)):]
     return normalize(samples), rate
 
@@ -174,7 +175,7 @@ def wav_bytes(song, soundfont=None, sample_rate: int | None = None) -> bytes:
 
 def ogg_bytes(song, soundfont=None) -> bytes:
     """``song`` as the bytes of an Ogg Opus file (stereo, 48 kHz)."""
-    return render_midi(_midi_of(song), soundfont, fmt="ogg")
+    return encode_ogg(*_song_samples(song, soundfont))
 
 
 def decode_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -204,6 +205,30 @@ def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
         w.setframerate(int(sample_rate))
         w.writeframes(pcm.tobytes())
     return out.getvalue()
+
+
+def encode_ogg(samples: np.ndarray, sample_rate: int) -> bytes:
+    """float ``[samples, channels]`` in -1..1 -> Ogg Opus bytes (libsndfile via soundfile)."""
+    import soundfile
+
+    out = io.BytesIO()
+    soundfile.write(out, np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0),
+                    int(sample_rate), format="OGG", subtype="OPUS")
+    return out.getvalue()
+
+
+def decode_ogg(data: bytes) -> tuple[np.ndarray, int]:
+    """Ogg (Opus or Vorbis) bytes -> (float32 ``[samples, channels]``, sample rate)."""
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError) as e:
+        raise DeepcomposeError(f"not a valid Ogg file ({e})"[:200]) from None
+    return samples, rate
+
+
+ENCODERS = {"wav": encode_wav, "ogg": encode_ogg}
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
