@@ -7,9 +7,9 @@
 
 The synthesizer is ``midirenderer`` (MIT, a Rust wheel: rustysynth, a FluidSynth-style
 SoundFont synth); Opus is encoded by ``soundfile`` (libsndfile, bundled in its wheel), so
-nothing outside pip is needed. The default
-SoundFont is the General MIDI one that ``pretty_midi`` ships (``TimGM6mb.sf2``, 6 MB);
-``soundfont=PATH`` picks a better one (any ``.sf2``). Drums are MIDI channel 10, which
+nothing outside pip is needed. The default SoundFont is the General MIDI one that
+``pretty_midi`` ships (``TimGM6mb.sf2``, 6 MB); ``soundfont=PATH`` picks a better one
+(any ``.sf2``). Drums are MIDI channel 10, which
 the synth plays from the SoundFont's drum bank (128).
 
 The song goes through ``io.midi.midi_bytes`` (tempo map, programs, drum channel), so the
@@ -223,7 +223,7 @@ def decode_ogg(data: bytes) -> tuple[np.ndarray, int]:
 
     try:
         samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError) as e:
+    except RuntimeError as e:  # soundfile's LibsndfileError is one
         raise DeepcomposeError(f"not a valid Ogg file ({e})"[:200]) from None
     return samples, rate
 
