@@ -57,27 +57,10 @@ CONDITIONS = {  # column -> (chords given, rules)
 
 
 def window(song, bars: int = BARS):
-    """(melody, real accompaniment, chords, beats_per_bar, length) of the first ``bars`` bars
-    from the bar holding the first melody note, shifted to start at beat 0."""
-    bpb = song.beats_per_bar
-    mel_all = song.notes("melody")
-    if not mel_all:
-        return None
-    m0 = mel_all[0][1]
-    lines = np.nonzero(np.asarray(song.beat_in_bar) == 0)[0]
-    before = lines[lines <= m0 + 1e-6]
-    start = float(before[-1]) if len(before) else math.floor(m0)
-    length = float(bars * bpb)
-    end = start + length
-
-    def cut(notes):
-        return [(p, a - start, min(b, end) - start, v) for p, a, b, v in notes
-                if start <= a < end]
-
-    acc = [n for role in ("bass", "keys", "counter") for n in cut(song.notes(role))]
-    chords = [(max(a, start) - start, min(b, end) - start, lab) for a, b, lab in song.chords
-              if b > start and a < end]
-    return cut(mel_all), acc, chords, bpb, length
+    """(melody, real accompaniment, chords, beats_per_bar, length) of ``PopSong.window``,
+    or None for a song without melody."""
+    w = song.window(bars)
+    return None if w is None else (*w[:3], song.beats_per_bar, w[3])
 
 
 class Pool:
@@ -111,27 +94,32 @@ class Pool:
         return g / t if t else math.nan
 
 
-def evaluate(band, ids, seed: int):
+def windows(ids) -> list[tuple[int, tuple]]:
+    """``(song id, window(song))`` of the songs whose window holds melody notes."""
+    out = [(sid, window(load_song(sid))) for sid in ids]
+    return [(sid, w) for sid, w in out if w is not None and w[0]]
+
+
+def request(melody, length: float, bpb: int, chords=None, seed: int = 0) -> BandRequest:
+    """The band's request for a window: bar lines from beat 0, 3-beat bars read as 3/4."""
+    return BandRequest(melody, length, bpb, 0.0, (4, 4) if bpb == 4 else (3, 4), chords,
+                       seed=seed)
+
+
+def evaluate(band, songs, seed: int):
+    """Pools of the real arrangement and each column over ``songs`` (``windows``)."""
     pools = {"real": Pool(), **{k: Pool() for k in CONDITIONS}}
-    n = 0
-    for sid in ids:
-        w = window(load_song(sid))
-        if w is None or not w[0]:
-            continue
-        melody, real, chords, bpb, length = w
-        n += 1
+    for sid, (melody, real, chords, bpb, length) in songs:
         pools["real"].add(melody, real, chords, bpb, length)
-        ts = (4, 4) if bpb == 4 else (3, 4)
         for col, (given, rules) in CONDITIONS.items():
-            req = BandRequest(melody, length, bpb, 0.0, ts, chords if given else None,
-                              seed=seed + sid)
+            req = request(melody, length, bpb, chords if given else None, seed + sid)
             res = band.arrange(req, rules=rules)
             acc = [n_ for part in res.parts for n_ in part.notes]
             pools[col].add(melody, acc, chords, bpb, length)
-    return pools, n
+    return pools, len(songs)
 
 
-def chord_inference(band, ids) -> dict:
+def chord_inference(band, songs) -> dict:
     """How well the melody alone tells the annotated chords, per beat whose annotation is not
     N (the beat's first 16th): the chord head's exact label (its Viterbi path, as played
     without ``chords``), the share of its chord's tones that are tones of the annotated
@@ -143,13 +131,8 @@ def chord_inference(band, ids) -> dict:
     beats = exact = tones = 0
     ranked = np.zeros((3, 2))  # rank -> (predicted, measured) sums
     mel_fit = [0.0, 0.0]
-    for sid in ids:
-        w = window(load_song(sid))
-        if w is None or not w[0]:
-            continue
-        melody, _, chords, bpb, length = w
-        req = BandRequest(melody, length, bpb, 0.0, (4, 4) if bpb == 4 else (3, 4))
-        mel, onset, beat_in_bar = piece_rows(req)
+    for _, (melody, _, chords, bpb, length) in songs:
+        mel, onset, beat_in_bar = piece_rows(request(melody, length, bpb))
         probs = chord_posterior(band, mel, onset, meter_features(beat_in_bar, bpb))
         path = chord_path(band, probs, beat_in_bar)
         ann = given_chords(chords, len(beat_in_bar))[0][::4]
@@ -272,9 +255,10 @@ def main(argv=None) -> int:
     band.weights_dir = args.weights
     ids = song_ids("valid")[:args.limit] if args.limit else song_ids("valid")
     t = time.perf_counter()
-    pools, n = evaluate(band, ids, args.seed)
+    songs = windows(ids)
+    pools, n = evaluate(band, songs, args.seed)
     text, ok = table(pools, n, *timing(band, ids))
-    chords = chord_inference(band, ids)
+    chords = chord_inference(band, songs)
     text += "\n" + chord_text(chords)
     text += f"\nBenchmark wall time {time.perf_counter() - t:.0f} s; weights {args.weights}."
     print(text)

@@ -22,23 +22,6 @@ from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 VALID_SONGS = (10, 20)  # POP909 validation split (ids divisible by 10)
 
 
-def window(song, bars=16):
-    """Melody, real accompaniment and chords of the first ``bars`` bars from the melody's
-    first bar line, shifted to start at beat 0 (as benchmarks/band_quality.py)."""
-    mel = song.notes("melody")
-    lines = np.nonzero(song.beat_in_bar == 0)[0]
-    start = float(lines[lines <= mel[0][1]][-1])
-    end = start + bars * song.beats_per_bar
-
-    def cut(notes):
-        return [(p, a - start, min(b, end) - start, v) for p, a, b, v in notes if start <= a < end]
-
-    acc = [n for r in ("bass", "keys", "counter") for n in cut(song.notes(r))]
-    chords = [(max(a, start) - start, min(b, end) - start, lab) for a, b, lab in song.chords
-              if b > start and a < end]
-    return cut(mel), acc, chords, end - start
-
-
 def request(melody, length, chords=None, seed=0, bpb=4, first=0.0, temperature=1.0):
     ts = {4: (4, 4), 3: (3, 4)}.get(bpb, (bpb, 4))
     return BandRequest(melody, length, bpb, first, ts, chords, seed, temperature)
@@ -72,7 +55,7 @@ def test_train_command_trains_exports_and_resumes(tmp_path, monkeypatch, few_son
     steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]  # resumed at 3, not restarted
     band = PopBand.load(tmp_path)
-    mel = window(few_songs[1][0], 4)[0]
+    mel = few_songs[1][0].window(4)[0]
     res = band.arrange(request(mel, 16.0))
     assert [p.role for p in res.parts] == ["bass", "keys", "counter"]
 
@@ -99,7 +82,7 @@ def band():
 
 @pytest.fixture(scope="module")
 def songs():
-    return {sid: window(load_song(sid)) for sid in VALID_SONGS}
+    return {sid: load_song(sid).window(16) for sid in VALID_SONGS}
 
 
 @pytest.mark.parametrize("sid", VALID_SONGS)

@@ -54,6 +54,30 @@ class PopSong:
         s = STEPS_PER_BEAT
         return [(int(p), a / s, (a + d) / s, int(v)) for p, a, d, v in self.tracks[role]]
 
+    def window(self, bars: int):
+        """The first ``bars`` bars from the bar line at (or before) the first melody note,
+        shifted to start at beat 0: ``(melody, accompaniment, chords, length_beats)``, the
+        accompaniment being the bass, keys and counter notes that start inside and the chords
+        ``(start, end, label)`` clipped to it. None for a song without melody."""
+        melody = self.notes("melody")
+        if not melody:
+            return None
+        m0 = melody[0][1]
+        lines = np.nonzero(np.asarray(self.beat_in_bar) == 0)[0]
+        before = lines[lines <= m0 + 1e-6]
+        start = float(before[-1]) if len(before) else float(np.floor(m0))
+        length = float(bars * self.beats_per_bar)
+        end = start + length
+
+        def cut(notes):
+            return [(p, a - start, min(b, end) - start, v) for p, a, b, v in notes
+                    if start <= a < end]
+
+        acc = [n for role in ("bass", "keys", "counter") for n in cut(self.notes(role))]
+        chords = [(max(a, start) - start, min(b, end) - start, lab) for a, b, lab in self.chords
+                  if b > start and a < end]
+        return cut(melody), acc, chords, length
+
 
 def song_ids(split: str, root: Path = POP909_DIR) -> list[int]:
     """Song ids of ``split`` (``train``, ``valid`` or ``all``) present under ``root``."""
