@@ -254,16 +254,19 @@ def models_command(as_json):
     from deepcompose.models.base import describe_models
 
     rows = describe_models()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
+    click.echo(json.dumps(rows, indent=2) if as_json else _models_text(rows))
+
+
+def _models_text(rows) -> str:
+    """``describe_models()`` as the lines ``deepcompose models`` prints."""
+    lines = []
     for r in rows:
-        click.echo(f"{r['name']:12s} tasks: {', '.join(r['tasks'])}")
-        click.echo(f"{'':12s} weights: {r['weights'] or 'missing'}")
-        click.echo(f"{'':12s} card: {r['card'] or 'missing'}")
-        for c in r["controls"]:
-            if c["name"] not in contract.COMMON_NAMES:
-                click.echo(f"{'':12s} {c['flag']}: {c['range']}")
+        lines += [f"{r['name']:12s} tasks: {', '.join(r['tasks'])}",
+                  f"{'':12s} weights: {r['weights'] or 'missing'}",
+                  f"{'':12s} card: {r['card'] or 'missing'}"]
+        lines += [f"{'':12s} {c['flag']}: {c['range']}" for c in r["controls"]
+                  if c["name"] not in contract.COMMON_NAMES]
+    return "\n".join(lines)
 
 
 @main.command("serve")
@@ -358,13 +361,15 @@ def examples_command(as_json):
     from deepcompose.melodies import describe
 
     rows = describe()
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for r in rows:
-        pickup = f", pickup {r['pickup']:g} beat" if r["pickup"] else ""
-        click.echo(f"{r['name']:15s} {r['meter']:4s} {r['bars']:3d} bars{pickup}  "
-                   f"{r['title']}  ({r['source']})")
+    click.echo(json.dumps(rows, indent=2) if as_json else _examples_text(rows))
+
+
+def _examples_text(rows) -> str:
+    """``melodies.describe()`` as the lines ``deepcompose examples`` prints."""
+    return "\n".join(
+        f"{r['name']:15s} {r['meter']:4s} {r['bars']:3d} bars"
+        + (f", pickup {r['pickup']:g} beat" if r["pickup"] else "")
+        + f"  {r['title']}  ({r['source']})" for r in rows)
 
 
 @main.command("studio")
