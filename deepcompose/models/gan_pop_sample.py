@@ -9,9 +9,10 @@
    of ``chunk`` steps for long pieces).
 4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))); its
    pitch(es) sampled from the pitch logits at temperature T * pitch_scale (one pitch for
-   bass and counter; each keys pitch its own Bernoulli, the likeliest one if none came
-   up); its duration class likewise. The scales (0.7, 0.8) sharpen what independent
-   per-step sampling spreads out: at 1.0 the bars fill with too many off-beat attacks.
+   bass and counter, by ``decoding.perturb``'s Gumbel-max; each keys pitch its own
+   Bernoulli, the likeliest one if none came up); its duration class likewise. The
+   scales (0.7, 0.8) sharpen what independent per-step sampling spreads out: at 1.0 the
+   bars fill with too many off-beat attacks.
    Velocity = the velocity head + a little noise. A single-line track's note ends at the
    track's next attack, a keys note at the next attack of the same pitch.
 5. Decoding rules (``rules=True``; off for the card's ablation): bass and keys pitches
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 
 from ..chords import N_CLASSES, chord_class, class_label, parse_chord
+from ..decoding import perturb
 from ..representations.multitrack import (
     NAMES,
     PROGRAMS,
@@ -224,19 +226,18 @@ def _sample_track(track, out, classes, tau, gen, rules, scales=(1.0, 1.0)):
     t = max(tau, 1e-4)
     p_att = torch.sigmoid(attack / (t * scales[0]))
     hits = (p_att > 0.5) if tau <= 0 else (torch.rand(T, generator=gen) < p_att)
-    u = torch.rand(pitch.shape, generator=gen).clamp(1e-9, 1 - 1e-9)
     t = t * scales[1]
+    draw_t = t if tau > 0 else 0.0  # perturb's temperature: 0 = greedy, no noise drawn
     if track == "keys":
         p_pitch = torch.sigmoid(pitch / t)
-        chosen = (p_pitch > 0.5) if tau <= 0 else (u < p_pitch)
+        chosen = (p_pitch > 0.5) if tau <= 0 else (torch.rand(pitch.shape, generator=gen)
+                                                   < p_pitch)
         best = pitch.argmax(0)
         chosen[best, torch.arange(T)] |= ~chosen.any(0)
-    else:
-        g = pitch / t - (0 if tau <= 0 else torch.log(-torch.log(u)))
+    else:  # one pitch per step: Gumbel-max over the pitch axis (0), noise drawn [P, T]
         chosen = torch.zeros_like(pitch, dtype=torch.bool)
-        chosen[g.argmax(0), torch.arange(T)] = True
-    ud = torch.rand(dur.shape, generator=gen).clamp(1e-9, 1 - 1e-9)
-    dsel = (dur / t - (0 if tau <= 0 else torch.log(-torch.log(ud)))).argmax(0)
+        chosen[perturb(pitch, draw_t, gen).argmax(0), torch.arange(T)] = True
+    dsel = perturb(dur, draw_t, gen).argmax(0)  # [T] duration class
     velocity = torch.sigmoid(vel) * 127 + (0 if tau <= 0 else 3 * torch.randn(T, generator=gen))
     roll = (chosen & hits[None]).float().numpy()
     notes = []
