@@ -45,7 +45,7 @@ from deepcompose.models.gan_pop_sample import (  # noqa: E402
     given_chords,
     piece_rows,
 )
-from deepcompose.representations.multitrack import BandRequest  # noqa: E402
+from deepcompose.representations.multitrack import BandRequest, melody_bars  # noqa: E402
 
 BARS = 16
 CONDITIONS = {  # column -> (chords given, rules)
@@ -83,8 +83,7 @@ class Pool:
         self.onsets += len(acc)
         self.beats += length
         silent = M.silent_bars(melody, acc, bpb, 0)
-        n_bars = len(range(math.floor(min(n[1] for n in melody) / bpb),
-                           math.floor((max(n[2] for n in melody) - 1e-6) / bpb) + 1))
+        n_bars = len(melody_bars(melody, bpb))
         self.c["bars"][0] += n_bars - len(silent)
         self.c["bars"][1] += n_bars
         self.silent_songs += bool(silent)

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..chords import parse_chord
+from ..representations.multitrack import melody_bars
 from . import CONSONANT, FOURTH
 
 STEPS_PER_BEAT = 4
@@ -136,12 +137,8 @@ def silent_bars(melody, acc, beats_per_bar: float, first_bar_beat: float = 0) ->
     Bar ``i`` is ``[first_bar_beat + i * bpb, first_bar_beat + (i + 1) * bpb)`` beats (the
     pickup is bar -1); a note sounds in it when its ``[start, end)`` overlaps the bar.
     """
-    if not melody:
-        return []
-    first = math.floor((min(n[1] for n in melody) - first_bar_beat) / beats_per_bar)
-    last = math.floor((max(n[2] for n in melody) - 1e-6 - first_bar_beat) / beats_per_bar)
     out = []
-    for i in range(first, last + 1):
+    for i in melody_bars(melody, beats_per_bar, first_bar_beat):
         a = first_bar_beat + i * beats_per_bar
         b = a + beats_per_bar
         if not any(n[1] < b and n[2] > a for n in acc):
@@ -151,9 +148,7 @@ def silent_bars(melody, acc, beats_per_bar: float, first_bar_beat: float = 0) ->
 
 def bars_sounding(melody, acc, beats_per_bar: float, first_bar_beat: float = 0) -> float:
     """Share of the melody's bars (first to last, rests included) where accompaniment sounds."""
-    if not melody:
+    n = len(melody_bars(melody, beats_per_bar, first_bar_beat))
+    if not n:
         return math.nan
-    first = math.floor((min(n[1] for n in melody) - first_bar_beat) / beats_per_bar)
-    last = math.floor((max(n[2] for n in melody) - 1e-6 - first_bar_beat) / beats_per_bar)
-    n = last - first + 1
     return 1 - len(silent_bars(melody, acc, beats_per_bar, first_bar_beat)) / n

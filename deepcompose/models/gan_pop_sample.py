@@ -33,6 +33,7 @@ from ..representations.multitrack import (
     STEPS_PER_BEAT,
     BandPart,
     BandResult,
+    melody_bars,
     steps_for,
 )
 from .gan_pop_net import (
@@ -198,7 +199,7 @@ def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
         _, _, attack_p, pitch_l = sampled["keys"]
         _fill_silent_bars(sampled["keys"][0], others, attack_p[:n], pitch_l, bar_lines[:n],
-                          _melody_bars(req, bpb))
+                          melody_bars(req.melody, bpb, req.first_bar_beat))
     parts = []
     for track in TRACKS:
         notes = _ends(sampled[track][0], track, change if rules and track != "counter" else None,
@@ -271,17 +272,6 @@ def _ends(notes, track, change, T):
             end = min(end, later[0] if later else T)
         out.append((p, s, max(end, s + 1), v))
     return sorted(out, key=lambda n: (n[1], n[0]))
-
-
-def _melody_bars(req, bpb):
-    """Bar indices (counted from the first bar line, pickup = -1) from the melody's first
-    bar to its last."""
-    if not req.melody:
-        return range(0)
-    first = min(n[1] for n in req.melody)
-    last = max(n[2] for n in req.melody) - 1e-6
-    return range(int(np.floor((first - req.first_bar_beat) / bpb)),
-                 int(np.floor((last - req.first_bar_beat) / bpb)) + 1)
 
 
 def _fill_silent_bars(keys, others, attack_p, pitch_l, bar_lines, bars):

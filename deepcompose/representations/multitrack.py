@@ -17,6 +17,7 @@ one step long) and ``decode`` gives them back in beats.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,3 +128,14 @@ def bar_position(steps: int, beats_per_bar: float, first_bar_beat: float) -> np.
     spb = max(1, round(beats_per_bar * STEPS_PER_BEAT))
     off = round(first_bar_beat * STEPS_PER_BEAT)
     return (np.arange(steps) - off) % spb
+
+
+def melody_bars(melody, beats_per_bar: float, first_bar_beat: float = 0) -> range:
+    """Indices of the bars from the melody's first note to its last note's end (bar ``i``
+    is ``[first_bar_beat + i * beats_per_bar, ...)`` beats, the pickup is bar -1); notes
+    ``(pitch, start_beat, end_beat, ...)``. Empty without melody."""
+    if not melody:
+        return range(0)
+    first = math.floor((min(n[1] for n in melody) - first_bar_beat) / beats_per_bar)
+    last = math.floor((max(n[2] for n in melody) - 1e-6 - first_bar_beat) / beats_per_bar)
+    return range(first, last + 1)
