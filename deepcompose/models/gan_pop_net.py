@@ -90,6 +90,19 @@ def fold(pitch, lo: int, hi: int):
     return np.where(p > hi, p - 12 * ((p - hi + 11) // 12), p)
 
 
+def melody_rows(notes, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The melody per step, as training and sampling both read it: the highest sounding
+    pitch ``[steps]`` (int64, -1 rest) and onsets ``[steps]`` (bool), from notes
+    ``(pitch, start_step, dur_steps)`` (notes past ``steps`` are cut)."""
+    row = np.full(steps, -1, dtype=np.int64)
+    onset = np.zeros(steps, dtype=bool)
+    for pitch, a, d in sorted(notes, key=lambda n: n[0]):  # higher pitches written last
+        if a < steps:
+            row[a:a + d] = pitch
+            onset[a] = True
+    return row, onset
+
+
 def melody_features(sounding: np.ndarray, onset: np.ndarray) -> np.ndarray:
     """Melody per step -> ``[N_MEL, T]``. ``sounding`` ``[T]``: the highest melody pitch
     sounding at each step (-1 rest); ``onset`` ``[T]`` bool: a melody note starts there."""

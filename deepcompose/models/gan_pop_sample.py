@@ -47,6 +47,7 @@ from .gan_pop_net import (
     check_request,
     chord_features,
     melody_features,
+    melody_rows,
     meter_features,
     split_head,
     viterbi,
@@ -55,17 +56,14 @@ from .gan_pop_net import (
 HALO = 160  # steps of context on each side of a chunk (> the generator's receptive field)
 
 
-def melody_rows(melody, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Highest sounding melody pitch per step ``[steps]`` (-1 rest) and onsets ``[steps]``."""
-    row = np.full(steps, -1, dtype=np.int64)
-    onset = np.zeros(steps, dtype=bool)
-    for pitch, start, end, _ in sorted(melody, key=lambda n: n[0]):
+def melody_steps(melody) -> list[tuple[int, int, int]]:
+    """Melody notes in beats -> ``(pitch, start_step, dur_steps)`` on the 16th grid (at
+    least one step; a start before 0 moves to 0)."""
+    out = []
+    for pitch, start, end, _ in melody:
         a = max(0, round(start * STEPS_PER_BEAT))
-        b = min(steps, max(a + 1, round(end * STEPS_PER_BEAT)))
-        if a < steps:
-            row[a:b] = int(pitch)
-            onset[a] = True
-    return row, onset
+        out.append((int(pitch), a, max(a + 1, round(end * STEPS_PER_BEAT)) - a))
+    return out
 
 
 def given_chords(chords, steps: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +133,7 @@ def piece_rows(req) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The request per 16th step: highest melody pitch ``[T]`` (-1 rest), melody onsets
     ``[T]`` and the beat in bar ``[T]`` (beats); ``T`` = the piece rounded up to whole beats."""
     T = -(-steps_for(req.length_beats) // STEPS_PER_BEAT) * STEPS_PER_BEAT
-    mel, onset = melody_rows(req.melody, T)
+    mel, onset = melody_rows(melody_steps(req.melody), T)
     beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % float(req.beats_per_bar)
     return mel, onset, beat_in_bar
 

@@ -42,6 +42,7 @@ from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the trai
     duration_class,
     fold,
     melody_features,
+    melody_rows,
     meter_features,
     split_head,
     transpose_classes,
@@ -60,12 +61,8 @@ class SongArrays:
         T = max(song.steps, min_steps)
         T = -(-T // STEPS_PER_BEAT) * STEPS_PER_BEAT
         self.T, self.bpb = T, song.beats_per_bar
-        mel = song.tracks["melody"]
-        self.mel = np.full(T, -1, dtype=np.int16)
-        self.mel_onset = np.zeros(T, dtype=bool)
-        for p, a, d, _ in mel[np.argsort(mel[:, 0], kind="stable")]:  # highest wins
-            self.mel[a:a + d] = p
-        self.mel_onset[mel[:, 1]] = True
+        mel, self.mel_onset = melody_rows(song.tracks["melody"][:, :3].tolist(), T)
+        self.mel = mel.astype(np.int16)
         bib = np.zeros(T // STEPS_PER_BEAT, dtype=np.float32)
         n = min(len(bib), len(song.beat_in_bar))
         bib[:n] = song.beat_in_bar[:n]
