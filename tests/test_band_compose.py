@@ -48,6 +48,27 @@ def test_band_plays_in_every_bar_of_the_melody(hook, band):
         assert pitched and drums, f"bar {bar + 1} is silent"
 
 
+def test_band_comes_in_with_a_melody_that_enters_late(hook):
+    """A melody exported after 8 bars of rest: no invented intro, the same band as
+    the melody that starts at once, moved 8 bars; an intro only where chords ask."""
+    late = hook.tracks[0].notes
+    late = [deepcompose.Note(n.pitch, n.start + 32, n.end + 32, n.velocity) for n in late]
+    song = deepcompose.compose([(n.pitch, n.start, n.end - n.start, n.velocity) for n in late],
+                               model="gan", style="pop", seed=1)
+    assert song.tracks[0].notes == late
+    early = deepcompose.compose([(n.pitch, n.start - 32, n.end - n.start, n.velocity)
+                                 for n in late], model="gan", style="pop", seed=1)
+    for t, e in zip(song.tracks[1:], early.tracks[1:], strict=True):
+        assert min(n.start for n in t.notes) >= 32
+        assert [(n.pitch, n.start - 32) for n in t.notes] == [(n.pitch, n.start) for n in e.notes]
+    assert song.chords[0][0] == 32
+    intro = deepcompose.compose([(n.pitch, n.start, n.end - n.start, n.velocity) for n in late],
+                                model="gan", style="pop", seed=1, drums="none",
+                                chords=[[24, 32, "F"]])
+    assert min(n.start for t in intro.tracks[1:] for n in t.notes) < 32
+    assert intro.chords[0][:2] == (24.0, 32.0)
+
+
 def test_chords_given_are_played_and_carried_out(hook):
     song = deepcompose.compose(hook, model="gan", style="pop", seed=1, drums="none",
                                chords="Am | F | C | G | Am | F | C | G")

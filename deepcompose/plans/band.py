@@ -2,8 +2,10 @@
 
 The melody goes to the pop band GAN as notes in beats with the meter (beats per bar, the
 first bar line after a pickup); the drum GAN plays the chosen Groove feel on the same bar
-lines. The output holds the user's melody track untouched, then the parts, and carries
-the chords the band played (``Song.chords``, Harte labels).
+lines. The band comes in on the bar of the melody's first note (a melody that enters after
+bars of rest gets no invented intro), or earlier where given chords start earlier. The
+output holds the user's melody track untouched, then the parts, and carries the chords
+the band played (``Song.chords``, Harte labels).
 """
 
 from __future__ import annotations
@@ -51,6 +53,24 @@ def given_chords(spec, beats_per_bar: float, first_bar_beat: float):
     return parse_chord_json([list(c) for c in spec])
 
 
+def band_start(melody, chords, beats_per_bar: float, first_bar_beat: float) -> float:
+    """Beat where the band comes in: the bar line of the melody's first bar, or of the first
+    given chord's bar if that is earlier; 0 while that bar is the first bar or the pickup.
+    ``melody`` notes and ``chords`` ``(start_beat, end_beat, label)`` are in beats."""
+    from ..representations.multitrack import melody_bars
+
+    first = melody_bars(melody, beats_per_bar, first_bar_beat).start
+    played = [c[0] for c in chords or () if c[2] != "N"]
+    if played:
+        first = min(first, math.floor((min(played) - first_bar_beat) / beats_per_bar))
+    return first_bar_beat + first * beats_per_bar if first > 0 else 0.0
+
+
+def shifted(notes, beats: float) -> list:
+    """``(pitch, start, end, ...)`` tuples moved ``beats`` later (earlier when negative)."""
+    return [(n[0], n[1] + beats, n[2] + beats, *n[3:]) for n in notes]
+
+
 def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     """Arrange the band under the melody; ``c["candidates"]`` tries ranked by the critic."""
     from ..representations.multitrack import BandRequest
@@ -60,8 +80,15 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     melody = song.tracks[melody_index]
     beats_per_bar, first_bar, ts = meter_of(song)
     chords = given_chords(c.get("chords"), beats_per_bar, first_bar)
-    length = max(n.end for n in melody.notes)
     notes = [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
+    # The models play [0, length); a late entry is arranged from its own bar line, which
+    # becomes a first full bar (no pickup), and everything is moved back afterwards.
+    start = band_start(notes, chords, beats_per_bar, first_bar)
+    if start:
+        notes, first_bar = shifted(notes, -start), 0.0
+        chords = [(max(a - start, 0.0), b - start, x)
+                  for a, b, x in chords or () if b > start] or None
+    length = max(n[2] for n in notes)
     band = _band()
     ranked = c["candidates"] > 1  # the critic scores only when there is a choice to make
     best, best_score = None, -math.inf
@@ -76,11 +103,12 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     tracks = [replace(melody, notes=list(melody.notes))]
     for part in best.parts:
         tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
-                            [Note(*n) for n in part.notes]))
+                            [Note(*n) for n in shifted(part.notes, start)]))
     if c.get("drums") != "none":
         kit = _kit()
         style = c.get("drums") or kit.default_style
         hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
                         temperature=c["temperature"])
-        tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in hits]))
-    return replace(song, tracks=tracks, chords=list(best.chords))
+        tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in shifted(hits, start)]))
+    played = [(a + start, b + start, label) for a, b, label in best.chords]
+    return replace(song, tracks=tracks, chords=played)
