@@ -131,8 +131,8 @@ def chord_inference(band, songs) -> dict:
     ranked = np.zeros((3, 2))  # rank -> (predicted, measured) sums
     mel_fit = [0.0, 0.0]
     for _, (melody, _, chords, bpb, length) in songs:
-        mel, onset, beat_in_bar = piece_rows(request(melody, length, bpb))
-        probs = chord_posterior(band, mel, onset, meter_features(beat_in_bar, bpb))
+        mel, onset, beat_in_bar, bpb_row = piece_rows(request(melody, length, bpb))
+        probs = chord_posterior(band, mel, onset, meter_features(beat_in_bar, bpb_row))
         path = chord_path(band, probs, beat_in_bar)
         ann = given_chords(chords, len(beat_in_bar))[0][::4]
         keep = ann > 0

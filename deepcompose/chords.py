@@ -197,25 +197,30 @@ def class_pitch_classes() -> list[frozenset]:
 # ---------------------------------------------------------------- chord lists (CLI, JSON)
 
 
-def parse_chord_text(text: str, beats_per_bar: float, first_bar_beat: float = 0.0
-                     ) -> list[tuple[float, float, str]]:
+def parse_chord_text(text: str, beats_per_bar: float, first_bar_beat: float = 0.0,
+                     meter_changes=()) -> list[tuple[float, float, str]]:
     """``"C | G/B | Am7 | F C"`` -> ``[(start_beat, end_beat, harte_label), ...]``.
 
     Bars are separated by ``|`` and start at ``first_bar_beat + i * beats_per_bar``
-    (the pickup before ``first_bar_beat`` gets no chord); several symbols in one bar
+    (the pickup before ``first_bar_beat`` gets no chord), then follow ``meter_changes``
+    ``(beat, num, den)`` as in ``Song.time_signatures``; several symbols in one bar
     divide it evenly. ``%`` repeats the previous bar's last chord.
     """
+    from .representations.multitrack import iter_bars, meter_stretches
+
     if not isinstance(text, str) or not text.strip():
         raise DeepcomposeError("--chords is empty")
     if beats_per_bar <= 0:
         raise DeepcomposeError(f"beats per bar must be positive, got {beats_per_bar}")
     bars = text.strip().strip("|").split("|")
+    bar_lines = iter_bars(meter_stretches(beats_per_bar, first_bar_beat, meter_changes))
     out: list[tuple[float, float, str]] = []
     for i, bar in enumerate(bars):
         symbols = bar.split()
         if not symbols:
             raise DeepcomposeError(f"bar {i + 1} of --chords has no chord symbol")
-        each = beats_per_bar / len(symbols)
+        bar_start, bar_beats = next(bar_lines)
+        each = bar_beats / len(symbols)
         for j, sym in enumerate(symbols):
             if sym == "%":
                 if not out:
@@ -223,7 +228,7 @@ def parse_chord_text(text: str, beats_per_bar: float, first_bar_beat: float = 0.
                 label = out[-1][2]
             else:
                 label = to_harte(sym)
-            start = first_bar_beat + i * beats_per_bar + j * each
+            start = bar_start + j * each
             out.append((round(start, 6), round(start + each, 6), label))
     return out
 
@@ -258,15 +263,16 @@ def parse_chord_json(spec) -> list[tuple[float, float, str]]:
     return sorted(out)
 
 
-def load_chords(spec, beats_per_bar: float, first_bar_beat: float = 0.0
+def load_chords(spec, beats_per_bar: float, first_bar_beat: float = 0.0, meter_changes=()
                 ) -> list[tuple[float, float, str]]:
-    """The CLI's ``--chords``: a JSON list, a path to a ``.json`` file, or bar text."""
+    """``--chords``: a JSON list, a path to a ``.json`` file, or bar text (bars as in
+    ``parse_chord_text``)."""
     if isinstance(spec, (list, tuple)):
         return parse_chord_json(list(spec))
     if isinstance(spec, Path) or (isinstance(spec, str) and (
             spec.strip().startswith("[") or spec.strip().lower().endswith(".json"))):
         return parse_chord_json(spec)
-    return parse_chord_text(spec, beats_per_bar, first_bar_beat)
+    return parse_chord_text(spec, beats_per_bar, first_bar_beat, meter_changes)
 
 
 def chords_per_step(chords, steps: int, steps_per_beat: int = 4) -> list[str]:

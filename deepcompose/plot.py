@@ -11,6 +11,8 @@ the Agg canvas (no pyplot, no ``matplotlib.use``), so no global state changes.
 
 from __future__ import annotations
 
+import itertools
+
 from .errors import DeepcomposeError
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -37,14 +39,15 @@ def pitch_label(pitch: int) -> str:
 
 
 def bar_lines(song, end_beat: float) -> list[float]:
-    """Beats where bar lines fall up to ``end_beat`` (from ``song.meter()``, 4 steps a beat)."""
+    """Beats where bar lines fall up to ``end_beat``: from the first full bar (the pickup
+    of ``song.meter()``, 4 steps a beat) through every change of meter."""
+    from .representations.multitrack import iter_bars, meter_stretches
+
     meter = song.meter()
-    bar, first = meter.steps_per_bar / 4.0, meter.offset / 4.0
-    lines, b = [], first
-    while b <= end_beat + 1e-9:
-        lines.append(b)
-        b += bar
-    return lines
+    stretches = meter_stretches(meter.steps_per_bar / 4.0, meter.offset / 4.0,
+                                song.time_signatures[1:])
+    return [b for b, _ in itertools.takewhile(lambda bar: bar[0] <= end_beat + 1e-9,
+                                              iter_bars(stretches))]
 
 
 def title(song) -> str:

@@ -5,6 +5,7 @@ melody comes back exact, the band plays through the melody's rests, drums sit on
 channel 10 in every bar, the chords it played come out in JSON, MIDI and MusicXML.
 """
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,31 @@ def test_band_comes_in_with_a_melody_that_enters_late(hook):
                                 chords=[[24, 32, "F"]])
     assert min(n.start for t in intro.tracks[1:] for n in t.notes) < 32
     assert intro.chords[0][:2] == (24.0, 32.0)
+
+
+def test_band_follows_a_change_of_meter(hook):
+    """4 bars of 4/4, 4 of 3/4, 2 of 4/4: the band and drums play every bar of that meter
+    map, bar text chords land on its bar lines, and a melody entering in the 3/4 bars
+    brings the band in on a 3/4 bar line."""
+    sigs = [[0, 4, 4], [16, 3, 4], [28, 4, 4]]
+    bar_lines = [0, 4, 8, 12, 16, 19, 22, 25, 28, 32, 36]
+    notes = [{"pitch": n.pitch, "start": n.start, "duration": n.end - n.start,
+              "velocity": n.velocity} for n in hook.tracks[0].notes if n.end <= 36]
+    melody = {"notes": notes, "time_signatures": sigs}
+    song = deepcompose.compose(melody, model="gan", style="pop", seed=2, drums="rock",
+                               chords="Am | F | C | G | Am | F | C | G | Am | F")
+    assert song.time_signatures == [tuple(s) for s in sigs]
+    assert [c[0] for c in song.chords] == bar_lines[:-1]
+    assert max(n.end for n in song.tracks[0].notes) == 32
+    for a, b in itertools.pairwise(bar_lines[:-1]):
+        pitched = [n for t in song.tracks[1:-1] for n in t.notes if n.start < b and n.end > a]
+        drums = [n for n in song.tracks[-1].notes if a <= n.start < b]
+        assert pitched and drums, f"the bar at beat {a} is silent"
+        bass = [n for n in song.tracks[1].notes if a <= n.start < b]
+        assert not bass or min(n.start for n in bass) == a  # the bass enters on the bar line
+    late = {"notes": [n for n in notes if n["start"] >= 23], "time_signatures": sigs}
+    entered = deepcompose.compose(late, model="gan", style="pop", seed=2)
+    assert min(n.start for t in entered.tracks[1:] for n in t.notes) == 22
 
 
 def test_chords_given_are_played_and_carried_out(hook):

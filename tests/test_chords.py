@@ -88,6 +88,15 @@ def test_bar_text_in_three_four_with_a_pickup():
     assert out == [(1, 4, "D:min"), (4, 5.5, "G:7"), (5.5, 7, "C:maj"), (7, 10, "C:maj")]
 
 
+def test_bar_text_follows_a_change_of_meter():
+    # 2 bars of 4/4, a 3/4 bar, then 4/4 again; a change off the bar line cuts the bar short
+    out = parse_chord_text("C | G | Am F | Dm | E", 4, meter_changes=[(8, 3, 4), (11, 4, 4)])
+    assert out == [(0, 4, "C:maj"), (4, 8, "G:maj"), (8, 9.5, "A:min"), (9.5, 11, "F:maj"),
+                   (11, 15, "D:min"), (15, 19, "E:maj")]
+    assert [c[0] for c in parse_chord_text("C | G | Am", 4, meter_changes=[(6, 3, 4)])] == [
+        0, 4, 6]
+
+
 def test_bar_text_errors_name_the_bad_symbol():
     with pytest.raises(DeepcomposeError, match="'Xm'"):
         parse_chord_text("C | Xm | F", 4)

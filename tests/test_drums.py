@@ -107,6 +107,14 @@ def test_bar_segments_and_phrase_plan():
     assert units[0][0] + units[0][4] == 0 and units[0][1] - units[0][4] == 4
     assert [u[0] for u in units[1:]] == [4, 16, 28, 40, 52]
     assert [u[3] for u in units[1:]] == [False, False, False, True, True]
+    # a change of meter: 2 bars of 4/4, 3 of 3/4, 2 of 4/4; bars restart at each change
+    units = G.plan_units(total=2 * 16 + 3 * 12 + 2 * 16, bar=16, first=0,
+                         time_signature=(4, 4), phrase_bars=4,
+                         changes=[(32, 12, (3, 4)), (68, 16, (4, 4))])
+    assert [(u[0], u[1], u[2]) for u in units] == [
+        (0, 16, 0), (16, 16, 0), (32, 12, 1), (44, 12, 1), (56, 12, 1), (68, 16, 0),
+        (84, 16, 0)]
+    assert [u[3] for u in units] == [False, False, False, True, False, False, True]
 
 
 # -------------------------------------------------------------- tiny training

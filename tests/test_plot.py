@@ -44,6 +44,9 @@ def test_bar_lines_follow_meter_and_pickup():
     assert bar_lines(song(), 16) == [0, 4, 8, 12, 16]
     assert bar_lines(song(ts=(3, 4)), 9) == [0, 3, 6, 9]
     assert bar_lines(song(pickup=1.0, ts=(3, 4)), 8) == [1, 4, 7]  # first full bar after 1 beat
+    changed = song()
+    changed.time_signatures = [(0, 4, 4), (8, 3, 4), (14, 4, 4)]
+    assert bar_lines(changed, 22) == [0, 4, 8, 11, 14, 18, 22]
 
 
 def test_plot_changes_no_global_matplotlib_state(tmp_path):

@@ -261,11 +261,13 @@ class DrumKit:
 
     def play(self, length_beats: float, beats_per_bar: float, first_bar_beat: float,
              time_signature: tuple[int, int], style: str, seed: int = 0,
-             temperature: float = 1.0, phrase_bars: int = 4) -> list[tuple[int, float, float, int]]:
+             temperature: float = 1.0, phrase_bars: int = 4, meter_changes=()
+             ) -> list[tuple[int, float, float, int]]:
         """GM drum notes (pitch, start_beat, end_beat, velocity) over [0, length_beats): bars
         aligned to first_bar_beat (a pickup of a beat or more gets the end of a fill as a
-        lead-in, a shorter one silence), a fill in the last bar of each phrase and at the
-        end. Deterministic for a seed. Runs on one torch thread."""
+        lead-in, a shorter one silence), then to ``meter_changes`` ``(beat, num, den)`` (as
+        in ``Song.time_signatures``; each starts a bar), a fill in the last bar of each
+        phrase and at the end. Deterministic for a seed. Runs on one torch thread."""
         s_ix = self.style_index(style)
         if not all(math.isfinite(float(x)) for x in (length_beats, beats_per_bar,
                                                      first_bar_beat)) \
@@ -276,8 +278,12 @@ class DrumKit:
         total = int(math.ceil(round(length_beats * STEPS_PER_BEAT, 6)))
         if total <= 0:
             return []
+        changes = [(int(round(b * STEPS_PER_BEAT)), int(round(n * 4 / d * STEPS_PER_BEAT)),
+                    (int(n), int(d))) for b, n, d in sorted(meter_changes)]
+        if any(c[1] < 1 for c in changes):
+            raise DeepcomposeError("drums need bars of at least a 16th")
         units = plan_units(total, bar, int(round(first_bar_beat * STEPS_PER_BEAT)),
-                           tuple(time_signature), phrase_bars)
+                           tuple(time_signature), phrase_bars, changes)
         with single_thread(), torch.no_grad():
             rolls = self._sample(units, s_ix, seed, max(float(temperature), 1e-3))
         notes = []
@@ -356,29 +362,34 @@ class DrumKit:
 
 
 def plan_units(total: int, bar: int, first: int, time_signature: tuple[int, int],
-               phrase_bars: int) -> list[tuple[int, int, int, bool, int]]:
+               phrase_bars: int, changes=()) -> list[tuple[int, int, int, bool, int]]:
     """The model bars that cover steps ``[0, total)``: ``(start_step, length, meter, fill,
     keep_from)``; a unit plays its steps ``keep_from..length`` at ``start_step + keep_from``.
 
-    Bar lines fall at ``first + k * bar``. A pickup (steps before the first bar line) of a
-    beat or more is the end of a 4/4 fill bar; a shorter one is silent. Bar ``i`` (from
-    the first full bar) is a fill when ``(i + 1) % phrase_bars == 0`` and at the end (a
-    last bar shorter than half a bar passes the fill to the bar before).
+    Bar lines fall at ``first + k * bar``, then from each of ``changes`` ``(start_step,
+    bar_steps, (num, den))`` on in its meter (a change cuts the bar before it short). A
+    pickup (steps before the first bar line) of a beat or more is the end of a 4/4 fill
+    bar; a shorter one is silent. Bar ``i`` (from the first full bar) is a fill when
+    ``(i + 1) % phrase_bars == 0`` and at the end (a last bar shorter than half a bar
+    passes the fill to the bar before).
     """
     first %= bar
     units = []
     if first >= STEPS_PER_BEAT:
         lead = min(first, T)
         units.append((first - T, T, 0, True, T - lead))
-    starts = list(range(first, total, bar))
-    lengths = [min(bar, total - s) for s in starts]
-    fills = [(i + 1) % phrase_bars == 0 for i in range(len(starts))]
+    stretches = [(first, bar, tuple(time_signature))] + [c for c in changes if c[0] > first]
+    bars = []  # (start_step, length, bar_steps, time_signature)
+    for k, (s0, b, ts) in enumerate(stretches):
+        end = min(stretches[k + 1][0], total) if k + 1 < len(stretches) else total
+        bars += [(s, min(b, end - s), b, ts) for s in range(s0, end, b)]
+    fills = [(i + 1) % phrase_bars == 0 for i in range(len(bars))]
     if fills:
         fills[-1] = True
-        if len(fills) > 1 and lengths[-1] * 2 < bar:
+        if len(fills) > 1 and bars[-1][1] * 2 < bars[-1][2]:
             fills[-2] = True
-    for s, n, f in zip(starts, lengths, fills, strict=True):
-        segs = bar_segments(bar, time_signature)
+    for (s, n, b, ts), f in zip(bars, fills, strict=True):
+        segs = bar_segments(b, ts)
         at = s
         for j, (m, seg) in enumerate(segs):
             if at >= s + n:

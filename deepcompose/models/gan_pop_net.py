@@ -118,17 +118,18 @@ def melody_features(sounding: np.ndarray, onset: np.ndarray) -> np.ndarray:
     return out
 
 
-def meter_features(beat_in_bar: np.ndarray, beats_per_bar: float) -> np.ndarray:
-    """``[N_METER, T]`` from beats since the bar line at each step (float, ``[T]``)."""
+def meter_features(beat_in_bar: np.ndarray, beats_per_bar) -> np.ndarray:
+    """``[N_METER, T]`` from beats since the bar line at each step (float, ``[T]``) and the
+    beats per bar (a number, or one per step ``[T]`` where the meter changes)."""
     T = len(beat_in_bar)
     out = np.zeros((N_METER, T), dtype=np.float32)
     beat = np.floor(beat_in_bar + 1e-6).astype(int)
     out[np.minimum(beat, 5), np.arange(T)] = 1
     sixteenth = np.round((beat_in_bar - beat) * STEPS_PER_BEAT).astype(int) % STEPS_PER_BEAT
     out[6 + sixteenth, np.arange(T)] = 1
-    phase = 2 * math.pi * beat_in_bar / max(beats_per_bar, 1)
+    phase = 2 * math.pi * beat_in_bar / np.maximum(beats_per_bar, 1)
     out[10], out[11] = np.sin(phase), np.cos(phase)
-    out[12] = float(round(beats_per_bar) == 3)
+    out[12] = np.round(beats_per_bar) == 3
     return out
 
 
@@ -312,3 +313,7 @@ def check_request(req: BandRequest) -> None:
         raise DeepcomposeError("first_bar_beat must be in [0, beats_per_bar)")
     if req.temperature < 0:
         raise DeepcomposeError(f"temperature must be >= 0, got {req.temperature}")
+    for beat, num, den in req.meter_changes:
+        if not (0 < beat < math.inf and 1 <= num * 4 / den <= 12):
+            raise DeepcomposeError(f"meter change {num}/{den} at beat {beat}: need a beat > 0 "
+                                   "and 1 to 12 beats per bar")

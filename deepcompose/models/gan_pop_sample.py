@@ -33,7 +33,9 @@ from ..representations.multitrack import (
     STEPS_PER_BEAT,
     BandPart,
     BandResult,
+    beat_in_bar,
     melody_bars,
+    meter_stretches,
     steps_for,
 )
 from .gan_pop_net import (
@@ -129,13 +131,15 @@ def chord_logp(G, mm: torch.Tensor, span: int = 512, halo: int = 64) -> np.ndarr
     return np.concatenate(out, 1)
 
 
-def piece_rows(req) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def piece_rows(req) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The request per 16th step: highest melody pitch ``[T]`` (-1 rest), melody onsets
-    ``[T]`` and the beat in bar ``[T]`` (beats); ``T`` = the piece rounded up to whole beats."""
+    ``[T]``, the beat in bar ``[T]`` and that bar's beats per bar ``[T]`` (beats, following
+    ``meter_changes``); ``T`` = the piece rounded up to whole beats."""
     T = -(-steps_for(req.length_beats) // STEPS_PER_BEAT) * STEPS_PER_BEAT
     mel, onset = melody_rows(melody_steps(req.melody), T)
-    beat_in_bar = (np.arange(T) / STEPS_PER_BEAT - req.first_bar_beat) % float(req.beats_per_bar)
-    return mel, onset, beat_in_bar
+    stretches = meter_stretches(req.beats_per_bar, req.first_bar_beat, req.meter_changes)
+    in_bar, bpb = beat_in_bar(np.arange(T) / STEPS_PER_BEAT, stretches)
+    return mel, onset, in_bar, bpb
 
 
 @torch.no_grad()
@@ -163,21 +167,21 @@ def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
     check_request(req)
     cfg, G = band.cfg, band.generator
     n = steps_for(req.length_beats)
-    mel, onset, beat_in_bar = piece_rows(req)
-    T, bpb = len(beat_in_bar), float(req.beats_per_bar)
-    meter = meter_features(beat_in_bar, bpb)
+    mel, onset, in_bar, bpb = piece_rows(req)
+    T = len(in_bar)
+    meter = meter_features(in_bar, bpb)
     mm = np.concatenate([melody_features(mel, onset), meter])
     if req.chords:
         classes, bass_pc = given_chords(req.chords, T)
     else:  # the chord head's best path, one chord per beat
-        path = chord_path(band, chord_posterior(band, mel, onset, meter), beat_in_bar)
+        path = chord_path(band, chord_posterior(band, mel, onset, meter), in_bar)
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
     cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc)]))[None]
 
     gen = torch.Generator().manual_seed(int(req.seed) & 0xFFFF_FFFF_FFFF)
     bar_lines = np.zeros(T, dtype=bool)  # steps that start a bar
-    bar_lines[1:] = beat_in_bar[1:] < beat_in_bar[:-1]
-    bar_lines[0] = beat_in_bar[0] < 1e-6
+    bar_lines[1:] = in_bar[1:] < in_bar[:-1]
+    bar_lines[0] = in_bar[0] < 1e-6
     bar = np.cumsum(bar_lines)
     zs = torch.randn(1, cfg["z_shared"], generator=gen)
     zbar = torch.randn(1, cfg["z_bar"], int(bar.max()) + 1, generator=gen)
@@ -197,7 +201,8 @@ def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
         _, _, attack_p, pitch_l = sampled["keys"]
         _fill_silent_bars(sampled["keys"][0], others, attack_p[:n], pitch_l, bar_lines[:n],
-                          melody_bars(req.melody, bpb, req.first_bar_beat))
+                          melody_bars(req.melody, req.beats_per_bar, req.first_bar_beat,
+                                      req.meter_changes))
     parts = []
     for track in TRACKS:
         notes = _ends(sampled[track][0], track, change if rules and track != "counter" else None,

@@ -11,6 +11,7 @@ the band played (``Song.chords``, Harte labels).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import replace
 
@@ -42,28 +43,16 @@ def meter_of(song: Song) -> tuple[float, float, tuple[int, int]]:
     return beats_per_bar, song.pickup % beats_per_bar, (num, den)
 
 
-def given_chords(spec, beats_per_bar: float, first_bar_beat: float):
-    """``--chords``: bar text or a list ``[[start, end, label], ...]`` -> Harte chords."""
-    from ..chords import parse_chord_json, parse_chord_text
-
-    if spec is None:
-        return None
-    if isinstance(spec, str):
-        return parse_chord_text(spec, beats_per_bar, first_bar_beat)
-    return parse_chord_json([list(c) for c in spec])
-
-
-def band_start(melody, chords, beats_per_bar: float, first_bar_beat: float) -> float:
+def band_start(melody, chords, stretches) -> float:
     """Beat where the band comes in: the bar line of the melody's first bar, or of the first
     given chord's bar if that is earlier; 0 while that bar is the first bar or the pickup.
-    ``melody`` notes and ``chords`` ``(start_beat, end_beat, label)`` are in beats."""
-    from ..representations.multitrack import melody_bars
+    ``melody`` notes and ``chords`` ``(start_beat, end_beat, label)`` are in beats;
+    ``stretches`` from ``meter_stretches``."""
+    from ..representations.multitrack import bar_index, iter_bars
 
-    first = melody_bars(melody, beats_per_bar, first_bar_beat).start
-    played = [c[0] for c in chords or () if c[2] != "N"]
-    if played:
-        first = min(first, math.floor((min(played) - first_bar_beat) / beats_per_bar))
-    return first_bar_beat + first * beats_per_bar if first > 0 else 0.0
+    entries = [n[1] for n in melody] + [c[0] for c in chords or () if c[2] != "N"]
+    first = bar_index(min(entries), stretches)
+    return next(itertools.islice(iter_bars(stretches), first, None))[0] if first > 0 else 0.0
 
 
 def shifted(notes, beats: float) -> list:
@@ -71,21 +60,34 @@ def shifted(notes, beats: float) -> list:
     return [(n[0], n[1] + beats, n[2] + beats, *n[3:]) for n in notes]
 
 
+def from_beat(start: float, time_signatures, first_bar: float):
+    """The meter seen from ``start`` (a bar line, or 0): ``(beats per bar, first bar line,
+    (num, den), later changes)`` with beats counted from ``start``."""
+    _, num, den = [ts for ts in time_signatures if ts[0] <= start + 1e-9][-1]
+    changes = tuple((b - start, n, d) for b, n, d in time_signatures if b > start + 1e-9)
+    return num * 4.0 / den, first_bar if start == 0 else 0.0, (num, den), changes
+
+
 def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     """Arrange the band under the melody; ``c["candidates"]`` tries ranked by the critic."""
-    from ..representations.multitrack import BandRequest
+    from ..chords import load_chords
+    from ..representations.multitrack import BandRequest, meter_stretches
 
     if task != "accompany":
         raise DeepcomposeError(f"--style pop does task accompany only, not {task}")
     melody = song.tracks[melody_index]
     beats_per_bar, first_bar, ts = meter_of(song)
-    chords = given_chords(c.get("chords"), beats_per_bar, first_bar)
+    changes = tuple(song.time_signatures[1:])
+    chords = load_chords(c["chords"], beats_per_bar, first_bar, changes) if c.get("chords") \
+        else None
     notes = [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
     # The models play [0, length); a late entry is arranged from its own bar line, which
     # becomes a first full bar (no pickup), and everything is moved back afterwards.
-    start = band_start(notes, chords, beats_per_bar, first_bar)
+    start = band_start(notes, chords,
+                       meter_stretches(beats_per_bar, first_bar, changes))
+    beats_per_bar, first_bar, ts, changes = from_beat(start, song.time_signatures, first_bar)
     if start:
-        notes, first_bar = shifted(notes, -start), 0.0
+        notes = shifted(notes, -start)
         chords = [(max(a - start, 0.0), b - start, x)
                   for a, b, x in chords or () if b > start] or None
     length = max(n[2] for n in notes)
@@ -94,7 +96,8 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
     best, best_score = None, -math.inf
     for i in range(c["candidates"]):
         req = BandRequest(notes, length, beats_per_bar, first_bar, ts, chords,
-                          seed=c["seed"] + i, temperature=c["temperature"])
+                          seed=c["seed"] + i, temperature=c["temperature"],
+                          meter_changes=changes)
         result = band.arrange(req, rules=c.get("rules", True), score=ranked)
         score = result.score if result.score is not None else 0.0
         if best is None or score > best_score:
@@ -108,7 +111,7 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
         kit = _kit()
         style = c.get("drums") or kit.default_style
         hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
-                        temperature=c["temperature"])
+                        temperature=c["temperature"], meter_changes=changes)
         tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in shifted(hits, start)]))
     played = [(a + start, b + start, label) for a, b, label in best.chords]
     return replace(song, tracks=tracks, chords=played)

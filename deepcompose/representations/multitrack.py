@@ -17,6 +17,7 @@ one step long) and ``decode`` gives them back in beats.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -46,6 +47,8 @@ class BandRequest:
     chords: list[tuple[float, float, str]] | None = None   # given chords (Harte), beats
     seed: int = 0
     temperature: float = 1.0
+    # later meters, (beat, num, den) as in Song.time_signatures: each starts a bar
+    meter_changes: tuple[tuple[float, int, int], ...] = ()
 
 
 @dataclass
@@ -130,12 +133,64 @@ def bar_position(steps: int, beats_per_bar: float, first_bar_beat: float) -> np.
     return (np.arange(steps) - off) % spb
 
 
-def melody_bars(melody, beats_per_bar: float, first_bar_beat: float = 0) -> range:
+def meter_stretches(beats_per_bar: float, first_bar_beat: float = 0, meter_changes=()
+                    ) -> list[tuple[float, float, tuple[int, int] | None]]:
+    """The stretches of a piece in one meter: ``(first bar line, beats per bar, (num, den))``
+    in beats, the first from ``first_bar_beat`` (its meter ``None``: the caller's), then one
+    per change ``(beat, num, den)``. A change starts a bar and cuts the bar before it short."""
+    out = [(float(first_bar_beat), float(beats_per_bar), None)]
+    for beat, num, den in sorted(meter_changes):
+        stretch = (float(beat), num * 4.0 / den, (int(num), int(den)))
+        if beat > out[-1][0] + 1e-9:
+            out.append(stretch)
+        else:  # a change at or before the first bar line is the first meter
+            out[-1] = (out[-1][0], *stretch[1:])
+    return out
+
+
+def iter_bars(stretches):
+    """``(start_beat, length_beats)`` of every bar from the first bar line on, without end
+    (a bar cut short by a change of meter is shorter)."""
+    for k, (start, bpb, _) in enumerate(stretches):
+        nxt = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
+        for i in itertools.count():
+            pos = start + i * bpb
+            if pos >= nxt - 1e-9:
+                break
+            yield pos, min(bpb, nxt - pos)
+
+
+def bar_index(beat: float, stretches) -> int:
+    """The bar holding ``beat`` (0 = the first full bar, -1 = the pickup), counting bars
+    through ``meter_stretches``."""
+    before = 0
+    for k, (start, bpb, _) in enumerate(stretches):
+        nxt = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
+        if beat < nxt or nxt == math.inf:
+            return before + math.floor((beat - start) / bpb)
+        before += math.ceil((nxt - start) / bpb - 1e-9)
+    raise AssertionError("unreachable")
+
+
+def beat_in_bar(beats: np.ndarray, stretches) -> tuple[np.ndarray, np.ndarray]:
+    """Beats since the bar line ``[T]`` and the bar's beats per bar ``[T]`` at each of
+    ``beats [T]``; before the first bar line the pickup counts back from it."""
+    which = np.clip(np.searchsorted([s[0] for s in stretches], beats, side="right") - 1,
+                    0, None)
+    start = np.array([s[0] for s in stretches])[which]
+    bpb = np.array([s[1] for s in stretches])[which]
+    return (beats - start) % bpb, bpb
+
+
+def melody_bars(melody, beats_per_bar: float, first_bar_beat: float = 0,
+                meter_changes=()) -> range:
     """Indices of the bars from the melody's first note to its last note's end (bar ``i``
-    is ``[first_bar_beat + i * beats_per_bar, ...)`` beats, the pickup is bar -1); notes
-    ``(pitch, start_beat, end_beat, ...)``. Empty without melody."""
+    is ``[first_bar_beat + i * beats_per_bar, ...)`` beats in one meter, the pickup is bar
+    -1; ``meter_changes`` as in ``meter_stretches``); notes ``(pitch, start_beat,
+    end_beat, ...)``. Empty without melody."""
     if not melody:
         return range(0)
-    first = math.floor((min(n[1] for n in melody) - first_bar_beat) / beats_per_bar)
-    last = math.floor((max(n[2] for n in melody) - 1e-6 - first_bar_beat) / beats_per_bar)
+    stretches = meter_stretches(beats_per_bar, first_bar_beat, meter_changes)
+    first = bar_index(min(n[1] for n in melody), stretches)
+    last = bar_index(max(n[2] for n in melody) - 1e-6, stretches)
     return range(first, last + 1)
