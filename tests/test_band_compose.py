@@ -112,6 +112,19 @@ def test_drums_on_channel_10_and_chords_in_midi(tmp_path, band):
     assert [c[2] for c in back.chords] == [c[2] for c in band.chords]
 
 
+def test_musicxml_keeps_the_drums(tmp_path, band, capfd):
+    """The score's percussion staff reads back as the drums (GM pitches, 16th grid), so a
+    band written as MusicXML still renders, and composes again, with its drums; writing
+    it prints nothing (music21's beaming warnings stay out of the user's terminal)."""
+    out = tmp_path / "band.musicxml"
+    band.write(out)
+    assert capfd.readouterr().err == ""
+    drums = deepcompose.read(out).tracks[-1]
+    assert drums.is_drum
+    written = {(round(n.start * 4) / 4, n.pitch) for n in band.tracks[-1].notes}
+    assert {(n.start, n.pitch) for n in drums.notes} == written
+
+
 def test_cli_style_pop_with_a_drum_feel(tmp_path):
     out = tmp_path / "hook.json"
     r = subprocess.run([BIN / "compose", "--example", "pop-hook", "--model", "gan", "--style",

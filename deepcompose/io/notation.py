@@ -24,7 +24,13 @@ from pathlib import Path
 from .. import keys, limits
 from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
-from .notation_write import ADDED, KINDS, song_to_music21, write_notation  # noqa: F401
+from .notation_write import (  # noqa: F401
+    ADDED,
+    DRUM_READ,
+    KINDS,
+    song_to_music21,
+    write_notation,
+)
 
 
 def read_notation(path) -> Song:
@@ -191,8 +197,9 @@ def _part_to_track(part, index: int) -> Track:
 
     inst = part.getInstrument(returnDefault=False)
     program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
-    is_drum = inst is not None and (
-        isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == 9)
+    is_drum = inst is not None and (inst.midiChannel == 9 or (
+        isinstance(inst, instrument.Percussion)
+        and not isinstance(inst, instrument.PitchedPercussion)))
     name = part.partName or (inst.partName if inst is not None else None) or ""
     if not name and inst is not None and inst.instrumentName:
         name = inst.instrumentName
@@ -209,12 +216,19 @@ def _part_to_track(part, index: int) -> Track:
             pitches = [p.midi for p in el.pitches]
         elif isinstance(el, note.Note):
             pitches = [el.pitch.midi]
-        else:
-            continue  # unpitched percussion
+        else:  # unpitched percussion: a hit or a chord of hits
+            pitches = [_drum_pitch(hit) for hit in getattr(el, "notes", None) or [el]]
         notes += [Note(int(p), start, start + dur, vel) for p in pitches if 0 <= p <= 127]
     notes.sort(key=lambda n: (n.start, n.pitch))
     return Track(name=name or f"Part {index + 1}", program=int(program), is_drum=bool(is_drum),
                  notes=notes)
+
+
+def _drum_pitch(hit) -> int:
+    """GM drum pitch of an unpitched hit from its staff position and notehead (the
+    writer's ``DRUM_DISPLAY`` read back); a snare (38) where the position says nothing."""
+    shown = (f"{hit.displayStep}{hit.displayOctave}", hit.notehead)
+    return DRUM_READ.get(shown, DRUM_READ.get((shown[0], "normal"), 38))
 
 
 def _tempos(obj) -> list[tuple[float, float]]:

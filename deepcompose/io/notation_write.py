@@ -244,7 +244,8 @@ def song_to_music21(song: Song, title: str | None = None):
                 if offset < last:  # past the part's last note there is no measure for it
                     part.insert(offset + shift, cs)
         score.insert(0, part)
-    score = score.makeNotation()
+    with _quiet_beams():
+        score = score.makeNotation()
     if shift:
         _trim_pickup(score, shift)
     for part in score.parts:
@@ -283,6 +284,11 @@ DRUM_DISPLAY = {35: ("F4", "normal"), 36: ("F4", "normal"), 37: ("C5", "x"),
                 42: ("G5", "x"), 44: ("D4", "x"), 46: ("G5", "circle-x"),
                 49: ("A5", "x"), 57: ("A5", "x"), 51: ("F5", "x"), 59: ("F5", "x"),
                 53: ("F5", "diamond"), 52: ("A5", "x"), 55: ("A5", "x")}
+# (display position, notehead) -> the GM pitch a reader takes for it: the drum kit's own
+# pitch where several share a position (36 kick, 38 snare, 43 floor tom, ...), so the
+# band's drums come back as written
+DRUM_READ = {shown: pitch for pitch, shown in sorted(
+    DRUM_DISPLAY.items(), key=lambda item: item[0] in (36, 38, 42, 46, 43, 47, 50, 49, 51))}
 DRUM_GRID = Fraction(1, 4)  # a drum hit is written as a 16th at its nearest 16th
 
 
@@ -407,6 +413,22 @@ def _trim_pickup(score, shift: Fraction) -> None:
 
 
 _credits_lock = threading.Lock()
+_beams_lock = threading.Lock()
+
+
+@contextmanager
+def _quiet_beams():
+    """music21's beaming prints "beam: WARNING: Found a messed up beam pair ..." to stderr
+    for some runs of 16ths, then beams them anyway; that module's warnings are silenced
+    while we build and export a score (under a lock, and restored after)."""
+    from music21 import beam
+
+    with _beams_lock:
+        beam.environLocal.warn = lambda *args, **kwargs: None
+        try:
+            yield
+        finally:
+            del beam.environLocal.warn  # the class's method again
 
 
 @contextmanager
@@ -434,7 +456,7 @@ def write_notation(song: Song, path) -> None:
     score = song_to_music21(song, title=path.stem)
     with atomic_path(path) as tmp:
         try:
-            with _no_music21_credits():
+            with _no_music21_credits(), _quiet_beams():
                 written = Path(score.write(fmt, fp=str(tmp)))
         except OSError:
             raise
