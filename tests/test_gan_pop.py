@@ -22,9 +22,10 @@ from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 VALID_SONGS = (10, 20)  # POP909 validation split (ids divisible by 10)
 
 
-def request(melody, length, chords=None, seed=0, bpb=4, first=0.0, temperature=1.0):
+def request(melody, length, chords=None, seed=0, bpb=4, first=0.0, temperature=1.0,
+            meter_changes=()):
     ts = {4: (4, 4), 3: (3, 4)}.get(bpb, (bpb, 4))
-    return BandRequest(melody, length, bpb, first, ts, chords, seed, temperature)
+    return BandRequest(melody, length, bpb, first, ts, chords, seed, temperature, meter_changes)
 
 
 def accompaniment(result):
@@ -176,6 +177,20 @@ def test_three_four_six_eight_and_pickups_follow_the_bar(band):
     assert prof[0] > prof[4] and prof[0] > 2 * prof.mean()
 
 
+def test_a_change_of_meter_moves_the_bar_lines(band):
+    # 4 bars of 4/4, then the waltz in 3/4 from beat 16: the bass marks the 3/4 downbeats
+    # (ratio about 10 to the mean position; about 4-5 when the change is left out, as
+    # the melody's dotted halves alone pull the bass there)
+    tune = [60, 65, 67, 64] * 4
+    melody = [(72 - (i % 3) * 2, float(i), i + 1.0, 90) for i in range(16)]
+    melody += [(p + 12, 16 + 3.0 * i, 19 + 3.0 * i, 90) for i, p in enumerate(tune)]
+    res = band.arrange(BandRequest(melody, 64.0, 4, 0.0, (4, 4), seed=1,
+                                   meter_changes=((16.0, 3, 4),)))
+    bass = next(p for p in res.parts if p.role == "bass").notes
+    prof = M.onset_profile([(p, a - 16, b - 16, v) for p, a, b, v in bass if a >= 16], 3, 0)
+    assert prof[0] > 7 * prof.mean()
+
+
 def test_any_length_in_chunks_and_fast(band, songs, monkeypatch):
     melody, _, _, length = songs[VALID_SONGS[0]]
     long = [(p, a + k * length, b + k * length, v) for k in range(8) for p, a, b, v in melody]
@@ -207,6 +222,7 @@ def test_rules_off_is_the_networks_own_output(band, songs):
     (dict(length=8.0, first=4.0), "first_bar_beat"),
     (dict(length=8.0, temperature=-1), "temperature"),
     (dict(length=8.0, chords=[(0, 4, "Q:maj")]), "'Q:maj'"),
+    (dict(length=8.0, meter_changes=((4.0, 1, 16),)), "meter change 1/16"),
 ])
 def test_bad_requests_are_clear_errors(band, kw, match):
     with pytest.raises(DeepcomposeError, match=match):

@@ -164,12 +164,12 @@ def bar_index(beat: float, stretches) -> int:
     """The bar holding ``beat`` (0 = the first full bar, -1 = the pickup), counting bars
     through ``meter_stretches``."""
     before = 0
-    for k, (start, bpb, _) in enumerate(stretches):
-        nxt = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
-        if beat < nxt or nxt == math.inf:
+    for (start, bpb, _), (nxt, _, _) in itertools.pairwise(stretches):
+        if beat < nxt:
             return before + math.floor((beat - start) / bpb)
-        before += math.ceil((nxt - start) / bpb - 1e-9)
-    raise AssertionError("unreachable")
+        before += math.ceil((nxt - start) / bpb - 1e-9)  # the bars of this stretch
+    start, bpb, _ = stretches[-1]
+    return before + math.floor((beat - start) / bpb)
 
 
 def beat_in_bar(beats: np.ndarray, stretches) -> tuple[np.ndarray, np.ndarray]:
