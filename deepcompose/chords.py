@@ -219,7 +219,7 @@ def parse_chord_text(text: str, beats_per_bar: float, first_bar_beat: float = 0.
         symbols = bar.split()
         if not symbols:
             raise DeepcomposeError(f"bar {i + 1} of --chords has no chord symbol")
-        bar_start, bar_beats = next(bar_lines)
+        bar_start, bar_beats, _, _ = next(bar_lines)
         each = bar_beats / len(symbols)
         for j, sym in enumerate(symbols):
             if sym == "%":

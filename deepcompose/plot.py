@@ -46,7 +46,7 @@ def bar_lines(song, end_beat: float) -> list[float]:
     meter = song.meter()
     stretches = meter_stretches(meter.steps_per_bar / 4.0, meter.offset / 4.0,
                                 song.time_signatures[1:])
-    return [b for b, _ in itertools.takewhile(lambda bar: bar[0] <= end_beat + 1e-9,
+    return [bar[0] for bar in itertools.takewhile(lambda bar: bar[0] <= end_beat + 1e-9,
                                               iter_bars(stretches))]
 
 

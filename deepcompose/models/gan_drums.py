@@ -36,6 +36,7 @@ Longer or other meters are played as a sequence of such bars (``bar_segments``).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -45,6 +46,7 @@ import torch.nn.functional as F
 
 from ..errors import DeepcomposeError
 from ..representations.drums import CLASSES, STEPS_PER_BEAT, decode
+from ..representations.multitrack import iter_bars
 from .base import WEIGHTS_DIR, load_tensors, one_line, read_meta, single_thread
 
 T = 16  # steps in the longest bar the model writes (one 4/4 bar of 16ths)
@@ -379,10 +381,9 @@ def plan_units(total: int, bar: int, first: int, time_signature: tuple[int, int]
         lead = min(first, T)
         units.append((first - T, T, 0, True, T - lead))
     stretches = [(first, bar, tuple(time_signature))] + [c for c in changes if c[0] > first]
-    bars = []  # (start_step, length, bar_steps, time_signature)
-    for k, (s0, b, ts) in enumerate(stretches):
-        end = min(stretches[k + 1][0], total) if k + 1 < len(stretches) else total
-        bars += [(s, min(b, end - s), b, ts) for s in range(s0, end, b)]
+    bars = [(s, min(n, total - s), b, ts)  # (start_step, length, bar_steps, time_signature)
+            for s, n, b, ts in itertools.takewhile(lambda unit: unit[0] < total,
+                                                   iter_bars(stretches))]
     fills = [(i + 1) % phrase_bars == 0 for i in range(len(bars))]
     if fills:
         fills[-1] = True

@@ -149,15 +149,17 @@ def meter_stretches(beats_per_bar: float, first_bar_beat: float = 0, meter_chang
 
 
 def iter_bars(stretches):
-    """``(start_beat, length_beats)`` of every bar from the first bar line on, without end
-    (a bar cut short by a change of meter is shorter)."""
-    for k, (start, bpb, _) in enumerate(stretches):
+    """``(start, length, full bar, meter)`` of every bar from the first bar line on, without
+    end, through ``stretches`` ``(first bar line, bar length, meter)`` (beats, or any unit:
+    the drums walk them in 16th steps); a bar cut short by a change of meter is shorter
+    than its full bar."""
+    for k, (start, bar, meter) in enumerate(stretches):
         nxt = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
         for i in itertools.count():
-            pos = start + i * bpb
+            pos = start + i * bar
             if pos >= nxt - 1e-9:
                 break
-            yield pos, min(bpb, nxt - pos)
+            yield pos, min(bar, nxt - pos), bar, meter
 
 
 def bar_index(beat: float, stretches) -> int:
