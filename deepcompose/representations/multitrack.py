@@ -125,14 +125,6 @@ def decode(roll: np.ndarray, onsets: np.ndarray | None = None) -> dict[str, list
     return out
 
 
-def bar_position(steps: int, beats_per_bar: float, first_bar_beat: float) -> np.ndarray:
-    """Steps since the last bar line at each grid step ``[steps]`` (int; the pickup counts
-    back from the first bar line, so it ends at ``steps_per_bar - 1``)."""
-    spb = max(1, round(beats_per_bar * STEPS_PER_BEAT))
-    off = round(first_bar_beat * STEPS_PER_BEAT)
-    return (np.arange(steps) - off) % spb
-
-
 def meter_stretches(beats_per_bar: float, first_bar_beat: float = 0, meter_changes=()
                     ) -> list[tuple[float, float, tuple[int, int] | None]]:
     """The stretches of a piece in one meter: ``(first bar line, beats per bar, (num, den))``
