@@ -26,7 +26,7 @@ import numpy as np
 
 from ..chords import chord_class, parse_chord
 from ..errors import DeepcomposeError
-from . import REPO_ROOT
+from .splits import REPO_ROOT
 
 POP909_DIR = REPO_ROOT / "datasets" / "pop909"
 STEPS_PER_BEAT = 4
