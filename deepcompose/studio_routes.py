@@ -1,6 +1,7 @@
 """The studio's HTTP routes, called from ``server.Handler`` (``deepcompose studio`` / ``serve``).
 
-- ``GET /`` the page, ``GET /studio/<file>`` its static files, from the package folder
+- ``GET /`` the page, ``GET /studio/<file>`` its static files (the script is ES modules,
+  ``main.mjs`` importing the others, all served as JavaScript), from the package folder
   ``deepcompose/studio/`` only (a fixed file-name pattern; no path from a client is ever
   joined to a folder, so no traversal).
 - ``GET /examples``: the bundled example melodies (``deepcompose.melodies``), each with its
@@ -32,8 +33,11 @@ from urllib.parse import parse_qs, urlsplit
 from .errors import DeepcomposeError
 
 STATIC_DIR = Path(__file__).resolve().parent / "studio"
-STATIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(html|js|css|svg|png|ico)$")
+STATIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(html|js|mjs|css|svg|png|ico)$")
+# Browsers run a module script (<script type="module">, import) only when it is served with
+# a JavaScript MIME type; the page's modules end in .mjs so that node imports them as well.
 CONTENT_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
+                 "mjs": "text/javascript; charset=utf-8",
                  "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png",
                  "ico": "image/x-icon"}
 # Nothing from outside: the page may only talk to and load from this server.

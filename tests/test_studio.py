@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import wave
 
 import pytest
@@ -35,17 +36,40 @@ def origin(server):
 def test_page_and_static_files(server):
     status, headers, body = call(server, "GET", "/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
-    assert b"deepcompose" in body and b"/studio/studio.js" in body
+    assert b"deepcompose" in body
+    assert b'<script type="module" src="/studio/main.mjs">' in body
     assert "default-src 'self'" in headers["Content-Security-Policy"]
-    for name, ctype in (("studio.js", "text/javascript"), ("studio.css", "text/css"),
-                        ("icon.svg", "image/svg+xml")):
+    for name, ctype in (("studio.css", "text/css"), ("icon.svg", "image/svg+xml")):
         status, headers, body = call(server, "GET", f"/studio/{name}")
         assert status == 200 and headers["Content-Type"].startswith(ctype) and body
 
 
+def test_every_module_the_page_imports_is_served_as_javascript(server):
+    """A browser runs a module script only with a JavaScript MIME type; and every module
+    main.mjs reaches by import is a file the server serves (none missing, none outside)."""
+    seen, todo = set(), ["main.mjs"]
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        status, headers, body = call(server, "GET", f"/studio/{name}")
+        assert status == 200, name
+        assert headers["Content-Type"] == "text/javascript; charset=utf-8", name
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        for dep in re.findall(rb'^\s*(?:import|export)\b[^;]*?from\s+"([^"]+)"', body,
+                              re.M | re.S):
+            dep = dep.decode()
+            assert dep.startswith("./") and "/" not in dep[2:], (name, dep)
+            if dep[2:] not in seen:
+                todo.append(dep[2:])
+    on_disk = {f.name for f in studio_routes.STATIC_DIR.glob("*.mjs")}
+    assert seen == on_disk  # no module left unused, none missing
+    assert len(seen) >= 6
+
+
 def test_page_loads_nothing_from_outside():
     for f in studio_routes.STATIC_DIR.iterdir():
-        if f.suffix in (".html", ".js", ".css"):
+        if f.suffix in (".html", ".js", ".mjs", ".css"):
             text = f.read_text()
             assert "http://" not in text and "https://" not in text.replace(
                 "http://www.w3.org", ""), f.name
@@ -54,7 +78,7 @@ def test_page_loads_nothing_from_outside():
 @pytest.mark.parametrize("path", [
     "/studio/../server.py", "/studio/..%2fserver.py", "/studio/%2e%2e/server.py",
     "/studio/../../../etc/passwd", "/studio//etc/passwd", "/studio/", "/studio/nope.js",
-    "/studio/studio.js/..", "/studio/.hidden.js", "/studio/__init__.py",
+    "/studio/main.mjs/..", "/studio/.hidden.js", "/studio/__init__.py", "/studio/x.mjs",
 ])
 def test_static_traversal_is_refused(server, path):
     status, _, body = call(server, "GET", path)

@@ -39,7 +39,7 @@ MELODY = [(67, 0, 1), (69, 1, 1), (71, 2, 1), (67, 3, 1), (71, 4, 1), (72, 5, 1)
 
 
 def _weights(*names):
-    from deepcompose.models.base import describe_models
+    from deepcompose.models.registry import describe as describe_models
 
     have = {r["name"] for r in describe_models() if r["weights"]}
     return [n for n in names if n not in have]
@@ -209,16 +209,16 @@ def test_mute_solo_and_edit(page, tune_mid):
     box = page.query_selector("#roll").bounding_box()
     page.mouse.click(box["x"] + 400, box["y"] + 60)  # empty cell: add a note
     assert roll(page)["notes"] == str(len(MELODY) + 1)
-    added = page.evaluate("() => state.song.tracks[0].notes.at(-1)")
-    x, y = page.evaluate("""() => { const n = state.song.tracks[0].notes.at(-1);
-        return [xOf(n.start) + 2, yOf(n.pitch) + ROW / 2]; }""")  # where it is drawn now
+    added = page.evaluate("() => studio.state.song.tracks[0].notes.at(-1)")
+    x, y = page.evaluate("""() => { const n = studio.state.song.tracks[0].notes.at(-1);
+        return [studio.xOf(n.start) + 2, studio.yOf(n.pitch) + studio.ROW / 2]; }""")
     ppb, row = int(page.input_value("#zoom")), 8
     page.mouse.move(box["x"] + x, box["y"] + y)  # drag it one beat right, two rows up
     page.mouse.down()
     page.mouse.move(box["x"] + x + ppb, box["y"] + y - 2 * row, steps=4)
     page.mouse.up()
     assert roll(page)["notes"] == str(len(MELODY) + 1)  # moved, not a second note
-    moved = page.evaluate("() => state.song.tracks[0].notes.at(-1)")
+    moved = page.evaluate("() => studio.state.song.tracks[0].notes.at(-1)")
     assert moved["pitch"] == added["pitch"] + 2
     assert abs(moved["start"] - (added["start"] + 1)) < 1e-6
     page.keyboard.press("Delete")  # the moved note is still selected
@@ -246,12 +246,12 @@ def test_record_from_the_computer_keyboard_and_quantize(page):
         page.wait_for_timeout(100)
     page.click("#record-stop")
     assert roll(page)["notes"] == "3"
-    notes = page.evaluate("() => state.song.tracks[0].notes")
+    notes = page.evaluate("() => studio.state.song.tracks[0].notes")
     assert [n["pitch"] for n in notes] == [60, 64, 67]
     assert all(n["duration"] > 0.1 for n in notes)
     page.select_option("#grid", "0.5")
     page.click("#quantize")
-    notes = page.evaluate("() => state.song.tracks[0].notes")
+    notes = page.evaluate("() => studio.state.song.tracks[0].notes")
     assert all(float(n["start"] * 2).is_integer() and n["duration"] >= 0.5 for n in notes)
     assert not page.is_disabled("#generate")
     assert page.console_errors == []
@@ -288,6 +288,45 @@ def test_chords_show_above_the_roll(page, tmp_path):
                            timeout=10_000)
     assert "(drums)" in page.text_content("#tracks")
     assert page.console_errors == []
+
+
+def test_the_ruler_counts_bars_through_changes_of_meter(page, tmp_path):
+    """4/4, 3/4 from beat 16, 4/4 again from beat 22: the 3/4 bars are 5 and 6 (beats 16
+    and 19), so dragging the ruler over beats 19.5 to 23 chooses bars 6 to 7, and that is
+    what infill is sent."""
+    import json
+
+    song = {"tempo": 100, "time_signature": [4, 4],
+            "time_signatures": [[0, 4, 4], [16, 3, 4], [22, 4, 4]],
+            "tracks": [{"name": "Melody", "notes": [[67 + (b % 5), b, 1, 90]
+                                                     for b in range(27)]}]}
+    path = tmp_path / "meters.json"
+    path.write_text(json.dumps(song))
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("() => document.getElementById('roll').dataset.notes === '27'",
+                           timeout=10_000)
+    # 27 beats: 4 bars of 4/4, 2 of 3/4, then bar 8 begun (in 4/4 alone it would be 7)
+    assert "8 bars" in page.text_content("#status")
+    page.select_option("#model", "arcnn")
+    page.select_option("#task", "infill")
+    box = page.query_selector("#roll").bounding_box()
+    ppb = int(page.input_value("#zoom"))
+    page.mouse.move(box["x"] + 19.5 * ppb, box["y"] + 8)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 23 * ppb, box["y"] + 8)
+    page.mouse.up()
+    assert "Bars 6 to 7" in page.text_content("#status")
+    assert "6:7" in page.get_attribute("#ctl-bars", "placeholder")
+    sent = []
+    page.route("**/compose", lambda route: (sent.append(route.request.post_data_json),
+                                            route.fulfill(status=400, json={"error": "x"})))
+    page.click("#generate")
+    page.wait_for_selector("#error", state="visible", timeout=10_000)
+    assert sent and sent[0]["bars"] == "6:7" and sent[0]["task"] == "infill"
+    assert sent[0]["time_signatures"] == song["time_signatures"]
+    shot(page, "meters")
+    others = [m for m in page.console_errors if "status of 400" not in m]
+    assert others == []
 
 
 def test_errors_are_shown(page, tmp_path):
