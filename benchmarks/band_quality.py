@@ -36,16 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout'
 
 from deepcompose.data.pop909 import load_song, song_ids  # noqa: E402
 from deepcompose.metrics import band as M  # noqa: E402
-from deepcompose.models.base import WEIGHTS_DIR  # noqa: E402
 from deepcompose.models.gan_pop import PopBand  # noqa: E402
-from deepcompose.models.gan_pop_net import CHROMA, meter_features  # noqa: E402
-from deepcompose.models.gan_pop_sample import (  # noqa: E402
+from deepcompose.models.gan_pop.net import CHROMA, meter_features  # noqa: E402
+from deepcompose.models.gan_pop.sample import (  # noqa: E402
     chord_path,
     chord_posterior,
     given_chords,
     piece_rows,
 )
-from deepcompose.representations.multitrack import BandRequest, melody_bars  # noqa: E402
+from deepcompose.models.registry import WEIGHTS_DIR  # noqa: E402
+from deepcompose.representations.bars import melody_bars  # noqa: E402
+from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 
 BARS = 16
 CONDITIONS = {  # column -> (chords given, rules)

@@ -60,7 +60,7 @@ def load_kit(weights: str | None, run: str | None):
     import torch
 
     from deepcompose.models.gan_drums import DEFAULT_CONFIG, DEFAULT_STYLE, Generator
-    from deepcompose.models.gan_drums_train import PhraseBank
+    from deepcompose.models.gan_drums.train import PhraseBank
 
     cfg = dict(DEFAULT_CONFIG)
     styles = PhraseBank(load_groove("train"), cfg["phrase_bars"]).styles

@@ -17,7 +17,8 @@ import time
 def main() -> None:
     import torch
 
-    from deepcompose.models.base import WEIGHTS_DIR, read_meta
+    from deepcompose.models.common.weights import read_meta
+    from deepcompose.models.registry import WEIGHTS_DIR
     from deepcompose.models.transformer import (
         BOS_ID,
         DEFAULT_CONFIG,

@@ -52,7 +52,7 @@ def nll_table(quick: bool) -> str:
     code = (
         "import json, sys\n"
         "from deepcompose.data import load_jsb\n"
-        "from deepcompose.models.base import get_model\n"
+        "from deepcompose.models.common.weights import get_model\n"
         f"limit = {8 if quick else None}\n"
         "rows = {}\n"
         "for m in ('arcnn', 'transformer'):\n"

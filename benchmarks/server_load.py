@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from deepcompose.models.base import describe_models
+from deepcompose.models.registry import describe as describe_models
 from deepcompose.server import make_server
 from deepcompose.song import Song
 

@@ -37,10 +37,10 @@ def read(path, **options):
 
 
 def list_models() -> list[dict]:
-    """The installed models: name, tasks, weights and card paths."""
-    from .models.base import describe_models
+    """Every model family (the family table): model, styles, tasks, controls, weights, card."""
+    from .models.registry import describe
 
-    return describe_models()
+    return describe()
 
 
 def __getattr__(name: str):

@@ -43,7 +43,6 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import controls as contract
 from .batch_jobs import Job, Settings, _row, file_seed, run_job
 from .batch_manifest import (
     MELODY_EXTS,
@@ -61,8 +60,9 @@ MAX_POOL_RESTARTS = 2
 # ---------------------------------------------------------------- local engine
 
 
-def _worker_init(model: str, lock_fd: int | None) -> None:
-    """Pool worker: die with the parent, drop the parent's lock, one torch thread, model."""
+def _worker_init(families: tuple[str, ...], lock_fd: int | None) -> None:
+    """Pool worker: die with the parent, drop the parent's lock, one torch thread, the
+    job's families loaded."""
     if lock_fd is not None:
         try:
             os.close(lock_fd)  # the lock belongs to the parent alone
@@ -82,15 +82,16 @@ def _worker_init(model: str, lock_fd: int | None) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from .models.base import get_model
+    from .models.common.weights import get_model
 
-    get_model(model)
+    for name in families:
+        get_model(name)
 
 
 def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
     """Yield one manifest row per job as files finish, on ``workers`` processes."""
     if workers <= 1:
-        from .models.base import single_thread
+        from .models.common.composer import single_thread
 
         with single_thread():  # same arithmetic as a pool worker
             for job in jobs:
@@ -105,7 +106,7 @@ def _local_rows(jobs, in_dir, out_dir, s: Settings, workers: int, lock_fd):
     restarts = 0
     while pending:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init,
-                                   initargs=(s.model, lock_fd if forked else None))
+                                   initargs=(s.families(), lock_fd if forked else None))
         futures = {pool.submit(run_job, in_dir, out_dir, job, s): job
                    for job in pending.values()}
         broken = finished = False
@@ -150,22 +151,22 @@ def run_batch(
     """Compose every melody under ``in_dir`` into ``out_dir``; see the module docstring.
 
     ``controls`` are those of ``compose`` (``temperature``, ``bars``, the model's own),
-    checked by ``controls.resolve`` before any file is read; ``audio="wav"`` also writes
+    checked by ``registry.resolve`` before any file is read; ``audio="wav"`` also writes
     a WAV beside each MIDI output.
 
     Returns ``{"inputs", "ok", "skipped", "error", "seconds", "failed", ...}``: ``ok`` files
     composed now, ``skipped`` done by an earlier run, ``error`` failed now (``failed``
     lists up to 10 of them).
     """
-    from .models.base import check_task
+    from .models import registry
 
     t0 = time.perf_counter()
     if engine not in ("local", "ray"):
         raise DeepcomposeError(f"unknown engine {engine!r}; use local or ray")
     if workers is not None and int(workers) < 1:
         raise DeepcomposeError(f"--workers must be at least 1; got {workers}")
-    contract.resolve(model, task, {**controls, "seed": seed})
-    check_task(model, task)
+    c = registry.resolve(model, task, {**controls, "seed": seed})
+    registry.check_task(model, task, c.get("style"))
     if audio not in (None, "wav", "ogg"):
         raise DeepcomposeError(f"audio must be wav or ogg; got {audio!r}")
     in_dir, out_dir = Path(in_dir), Path(out_dir)
@@ -204,9 +205,10 @@ def run_batch(
 
         n_workers = int(workers or os.cpu_count() or 1)
         if jobs:
-            from .models.base import get_model
+            from .models.common.weights import get_model
 
-            get_model(model)  # load (and fail) here, once; forked workers share it
+            for name in s.families():  # load (and fail) here, once; forked workers share them
+                get_model(name)
             _preload()
         if engine == "local" and jobs:
             rows = _local_rows(jobs, str(in_dir), str(out_dir), s, min(n_workers, len(jobs)),

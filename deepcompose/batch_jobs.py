@@ -20,12 +20,18 @@ class Settings:
 
     model: str
     task: str = "accompany"
-    controls: tuple = ()  # ((name, value), ...) checked by controls.resolve
+    controls: tuple = ()  # ((name, value), ...) checked by registry.resolve
     audio: str | None = None  # also write OUT.wav beside each MIDI output ("wav") or not
 
     def controls_json(self) -> dict:
         """The controls as the manifest records them (tuples back to lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.controls}
+
+    def families(self) -> tuple[str, ...]:
+        """The families this job plays (its player and parts): what each worker loads."""
+        from .models.registry import needed
+
+        return tuple(f.name for f in needed(self.model, dict(self.controls).get("style")))
 
 
 @dataclass(frozen=True)

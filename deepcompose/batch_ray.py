@@ -19,13 +19,14 @@ from .errors import DeepcomposeError
 class RayWorker:
     """A Ray actor: the model loaded once; composes files sent as bytes, returns MIDI bytes."""
 
-    def __init__(self, model: str):
+    def __init__(self, families: tuple[str, ...]):
         import torch
 
         torch.set_num_threads(1)
-        from .models.base import get_model
+        from .models.common.weights import get_model
 
-        get_model(model)
+        for name in families:
+            get_model(name)
         self.tmp = tempfile.mkdtemp(prefix="deepcompose-ray-")
 
     def compose(self, name: str, data: bytes, s: Settings, seed: int):
@@ -72,7 +73,7 @@ def ray_rows(jobs, in_dir, out_dir, s: Settings, workers: int | None, address: s
         n = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         n = max(1, min(n, len(jobs)))
         actor_cls = ray.remote(num_cpus=1, max_restarts=1)(RayWorker)
-        idle = [actor_cls.remote(s.model) for _ in range(n)]
+        idle = [actor_cls.remote(s.families()) for _ in range(n)]
         queue = list(jobs)[::-1]
         running: dict = {}  # ref -> (job, actor)
         while queue or running:

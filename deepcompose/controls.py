@@ -7,34 +7,22 @@ here, so a value is accepted or refused with the same one-line message everywher
     top_k must be an integer from 1 to 1000; got -2
 
 A control that the chosen model, task or style does not use is an error, never ignored.
-Controls common to all models are in ``COMMON``; each model's own in ``MODEL_CONTROLS``.
-This module imports no torch and no model.
+Controls common to all models are in ``COMMON``; each family declares its own in its row
+of the family table (``deepcompose.models.registry``), which also assembles a model's
+controls and resolves a request against them. This module imports no torch and no model.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 from .ensembles import ENSEMBLES
 from .errors import DeepcomposeError
 from .limits import MAX_BEATS
 
 TASKS = ("accompany", "continue", "enhance", "infill")
-STYLES = ("chorale", "pop")
 MAX_CHORDS_TEXT = 20_000  # characters of a --chords text
-
-
-def drum_styles() -> tuple[str, ...]:
-    """``--drums`` values: ``none`` plus the styles listed in the shipped drum model's JSON."""
-    meta = Path(__file__).resolve().parent / "weights" / "gan_drums.json"
-    try:
-        styles = json.loads(meta.read_text()).get("styles", [])
-    except (OSError, ValueError):
-        styles = []
-    return ("none", *[s for s in styles if isinstance(s, str)])
 
 
 @dataclass(frozen=True)
@@ -202,9 +190,6 @@ def show_value(x) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-VOICE_LEADING = Control(
-    "voice_leading", "bool", "Forbid new parallel fifths and octaves while sampling.", True)
-
 COMMON = (
     Control("seed", "int", "Random seed: the same seed gives the same music.", 0, 0, 2**63 - 1),
     Control("temperature", "float", "Creative risk: 0 is the safest choice, higher is riskier.",
@@ -216,78 +201,26 @@ COMMON = (
     Control("bars", "bars", "continue: N new bars (default 4); infill: A:B, 1-based bars "
             "inclusive (a pickup is bar 0).", None, tasks=("continue", "infill")),
 )
-
-MODEL_CONTROLS: dict[str, tuple[Control, ...]] = {
-    "gan": (
-        Control("style", "choice", "chorale: alto, tenor, bass (JSB); pop: a band (bass, keys, "
-                "counter-melody, drums) learned from POP909 and Groove.", "chorale",
-                choices=STYLES),
-        Control("drums", "choice", "Drum feel for --style pop, learned from Groove "
-                "(default: the model's pop feel), or none.", None, choices=drum_styles,
-                styles=("pop",)),
-        Control("chords", "chords", "Chords to play, for --style pop: 'C | G/B | Am7 | F C' "
-                "(bars split by |) or a JSON file [[start_beat, end_beat, label], ...]; "
-                "default: the model infers them.", None, styles=("pop",)),
-        Control("rules", "bool", "--style pop: the band's decoding rules (bass and keys on "
-                "chord tones, notes end at chord changes; see the gan_pop card).", True,
-                styles=("pop",)),
-        Control("voice_leading", "bool", VOICE_LEADING.help, True, styles=("chorale",)),
-    ),
-    "arcnn": (
-        Control("iterations", "int", "Gibbs sampling iterations (default 48; enhance: the "
-                "number of edit proposals, 0 keeps the melody).", None, 0, 1000),
-        Control("max_remove", "float", "enhance: most percent of the melody's notes removed.",
-                20.0, 0.0, 100.0, tasks=("enhance",)),
-        Control("max_add", "int", "enhance: most notes added.", 16, 0, 10_000,
-                tasks=("enhance",)),
-        VOICE_LEADING,
-    ),
-    "transformer": (
-        Control("top_k", "int", "Sample among the k likeliest tokens (default: all).", None,
-                1, 1000),
-        Control("top_p", "float", "Nucleus sampling: the smallest set of tokens with this "
-                "much probability (default 0.9).", None, 0.0, 1.0, open_low=True),
-        VOICE_LEADING,
-    ),
-}
-
-
 COMMON_NAMES = frozenset(c.name for c in COMMON)  # what every model takes (not its own)
 
 
-def controls_of(model: str) -> tuple[Control, ...]:
-    """The common controls plus ``model``'s own (DeepcomposeError for an unknown model)."""
-    if model not in MODEL_CONTROLS:
-        raise DeepcomposeError(
-            f"unknown model {model!r}; available: {', '.join(sorted(MODEL_CONTROLS))}")
-    return COMMON + MODEL_CONTROLS[model]
-
-
-def all_controls() -> dict[str, Control]:
-    """Every control by name, each once (the CLI makes one option per entry)."""
-    out: dict[str, Control] = {}
-    for c in COMMON + tuple(c for cs in MODEL_CONTROLS.values() for c in cs):
-        out.setdefault(c.name, c)
-    return out
-
-
-def models_with(name: str) -> list[str]:
-    return sorted(m for m, cs in MODEL_CONTROLS.items() if any(c.name == name for c in cs))
-
-
-def resolve(model: str, task: str, given: dict) -> dict:
+def resolve_controls(model: str, task: str, given: dict, controls, known: dict,
+                     models_with) -> dict:
     """Validate ``given`` controls for ``model`` and ``task``; fill in the defaults.
+
+    ``controls`` are the model's (``deepcompose.models.registry.controls_of``), ``known``
+    every control of any model by name, ``models_with(name)`` the models that take one.
 
     Returns every control of the model that applies (value or default; None = the model's
     own default). Raises DeepcomposeError naming the control for an unknown control, one
     the model/task/style does not use, or a value of the wrong type or range.
     """
-    own = {c.name: c for c in controls_of(model)}
+    own = {c.name: c for c in controls}
     if task not in TASKS:
         raise DeepcomposeError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     for name in given:
         if name not in own:
-            if name in all_controls():
+            if name in known:
                 others = ", ".join(models_with(name)) or "none"
                 raise DeepcomposeError(f"model {model!r} has no control {name}; "
                                        f"models with it: {others}")
@@ -314,7 +247,3 @@ def resolve(model: str, task: str, given: dict) -> dict:
         raise DeepcomposeError(f"bars for infill is A:B (1-based bars, inclusive); "
                                f"got {given.get('bars')!r}")
     return out
-
-
-def describe(model: str) -> list[dict]:
-    return [c.describe() for c in controls_of(model)]

@@ -2,8 +2,8 @@
 
 Roles: ``alto``, ``tenor``, ``bass`` (chorale voices) and ``bass``, ``keys``, ``counter``
 (the pop band; drums are always on channel 10). Programs are 0-based GM numbers. The
-user's melody keeps its own program. Without ``--ensemble`` the chorale uses ``piano``
-and the band uses ``band``.
+user's melody keeps its own program. Without ``--ensemble`` each family plays its own
+default (its row's ``ensemble`` in ``deepcompose.models.registry``).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ ENSEMBLES: dict[str, dict[str, int]] = {
     # Electric Piano 1 comping, Fingered Bass, Clean Electric Guitar counter
     "band": {"alto": 4, "tenor": 4, "bass": 33, "keys": 4, "counter": 27},
 }
-DEFAULT_ENSEMBLE = {"chorale": "piano", "pop": "band"}
 
 
-def ensemble_programs(name: str | None, style: str = "chorale") -> dict[str, int]:
-    """Role -> GM program; a clear error names the known ensembles."""
-    name = (name or DEFAULT_ENSEMBLE.get(style, "piano")).lower()
+def ensemble_programs(name: str | None, default: str = "piano") -> dict[str, int]:
+    """Role -> GM program for ``--ensemble name`` (None: the family's ``default``); a clear
+    error names the known ensembles."""
+    name = (name or default).lower()
     if name not in ENSEMBLES:
         raise DeepcomposeError(
             f"unknown ensemble {name!r}; choose one of {', '.join(ENSEMBLES)}"

@@ -13,8 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from .data import load_voices
+from .errors import DeepcomposeError
 from .metrics import average, grid_metrics, json_ready
-from .models.base import get_model
+from .models.common.weights import get_model
+from .models.registry import player
 from .representations.voices import REST, Meter
 
 METER = Meter(steps_per_bar=16, offset=0)
@@ -33,12 +35,17 @@ def harmonize(composer, piece: np.ndarray, seed: int) -> np.ndarray:
 
 
 def evaluate(model: str, data: str = "jsb", split: str = "test", seed: int = 1,
-             limit: int | None = None, progress: bool = True) -> dict:
-    """Metrics of ``model`` vs the data on ``split``; see the module docstring for the keys."""
+             limit: int | None = None, progress: bool = True, style: str | None = None) -> dict:
+    """Metrics of ``model`` (in ``style``) vs the data on ``split``; see the module docstring
+    for the keys. Voice-grid families only (the band has ``benchmarks/band_quality.py``)."""
     from tqdm import tqdm
 
+    family = player(model, style)
+    if family.plan != "voices":
+        raise DeepcomposeError(f"evaluate scores the voice-grid families; {family.name} plays "
+                               f"the {family.plan} plan (see benchmarks/)")
     pieces = load_voices(data, split)[:limit]
-    composer = get_model(model)
+    composer = get_model(family.name)
     ours, theirs = [], []
     for i, piece in enumerate(tqdm(pieces, desc=f"evaluate {model}", disable=not progress)):
         ours.append(grid_metrics(harmonize(composer, piece, seed + i), METER))

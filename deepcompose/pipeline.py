@@ -17,10 +17,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from . import controls as contract
 from .errors import DeepcomposeError
-from .models.base import check_task
-from .plans import plan_module
+from .models import registry
 
 
 def load_song(melody):
@@ -77,13 +75,14 @@ def compose(melody, model: str = "gan", task: str = "accompany", *,
         model's own (``deepcompose models`` lists them; ``controls.py`` declares them).
         A control the model, task or style does not use is an error.
     """
-    c = contract.resolve(model, task, controls)
-    check_task(model, task)
+    c = registry.resolve(model, task, controls)
+    family = registry.player(model, c.get("style"))
+    registry.check_task(model, task, c.get("style"))
     song = with_pickup(load_song(melody), pickup)
     melody_index = song.melody_index(track)
     if not song.tracks[melody_index].name.strip():  # scores and DAWs show the part's name
         tracks = list(song.tracks)
         tracks[melody_index] = replace(tracks[melody_index], name="Melody")
         song = replace(song, tracks=tracks)
-    plan = importlib.import_module(f"deepcompose.plans.{plan_module(model, c)}")
-    return plan.run(song, melody_index, model, task, c)
+    plan = importlib.import_module(f"deepcompose.plans.{family.plan}")
+    return plan.run(song, melody_index, family, task, c)

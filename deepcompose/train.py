@@ -1,6 +1,8 @@
 """One training loop for every model family.
 
-A family module (``deepcompose.models.<name>``) provides:
+``--model M --style S --data D`` picks the family from the family table
+(``deepcompose.models.registry.trainee``); its row names the trainer module, which
+provides:
 
 - ``DEFAULT_CONFIG`` (the shipped model) and ``TINY_CONFIG`` (tests): dicts;
 - ``make_trainer(config, train, valid) -> Trainer`` where ``train``/``valid`` are
@@ -8,9 +10,6 @@ A family module (``deepcompose.models.<name>``) provides:
 - optionally ``load_split(data, split) -> list`` and ``augment_train(pieces) -> list``
   when it trains on something other than voice grids (the band and drum families:
   multi-track rolls from POP909, drum rolls from Groove).
-
-``--model M --style S --data D`` picks the family: ``FAMILIES`` maps the style and data
-to a family module; without a style (or ``chorale``) the family is the model itself.
 
 A ``Trainer`` has ``modules`` (name -> nn.Module, used through this dict so the
 loop can wrap them in DistributedDataParallel), ``optimizers`` (name ->
@@ -38,38 +37,8 @@ import numpy as np
 
 from .data import augment, load_voices
 from .errors import DeepcomposeError
-from .models.base import REGISTRY, save_weights
-
-# (model, style, data) -> family module in deepcompose.models; its weights are weights/FAMILY.*
-FAMILIES = {
-    ("gan", "pop", "pop909"): "gan_pop",
-    ("gan", "pop", "groove"): "gan_drums",
-}
-# family -> the module with its training API, where that is not the family module itself
-TRAINING_MODULES = {"gan_pop": "gan_pop_train", "gan_drums": "gan_drums_train"}
-
-
-def family_name(model: str, style: str | None = None, data: str = "jsb") -> str:
-    """The family trained by ``--model M --style S --data D`` (also the weights' file stem)."""
-    if style in (None, "chorale"):
-        if model not in REGISTRY:
-            raise DeepcomposeError(
-                f"unknown model {model!r}; available: {', '.join(sorted(REGISTRY))}")
-        return model
-    if (model, style, data) not in FAMILIES:
-        known = ", ".join(f"--model {m} --style {s} --data {d}" for m, s, d in FAMILIES)
-        raise DeepcomposeError(f"nothing to train for --model {model} --style {style} "
-                               f"--data {data}; choose one of: {known}")
-    return FAMILIES[(model, style, data)]
-
-
-def family_module(name: str):
-    """The module of family ``name``: a registered model or a value of ``FAMILIES``."""
-    if name in FAMILIES.values():
-        return importlib.import_module("deepcompose.models." + TRAINING_MODULES.get(name, name))
-    if name not in REGISTRY:
-        raise DeepcomposeError(f"unknown model {name!r}; available: {', '.join(sorted(REGISTRY))}")
-    return importlib.import_module("deepcompose.models." + REGISTRY[name].split(":")[0])
+from .models.common.weights import save_weights
+from .models.registry import trainee
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -92,7 +61,7 @@ def _dist_info() -> tuple[int, int]:
 
 def train(
     model: str,
-    data: str = "jsb",
+    data: str | None = None,
     steps: int = 1000,
     out: Path | str = "runs/model",
     seed: int = 0,
@@ -105,15 +74,18 @@ def train(
     threads: int | None = None,
     style: str | None = None,
 ) -> dict:
-    """Train ``model`` on ``data`` for ``steps`` updates; write ``OUT/NAME.safetensors``.
+    """Train the family that plays ``model`` (and ``style``) on ``data`` (default: the
+    family's own) for ``steps`` updates; write ``OUT/FAMILY.safetensors`` + ``.json``.
 
     Returns the last validation metrics. Resumes from ``OUT/checkpoint.pt`` when
     ``resume`` is set.
     """
     import torch
 
-    model = family_name(model, style, data)
-    fam = family_module(model)
+    row = trainee(model, style, data)
+    data = data or row.data[0]
+    model = row.name
+    fam = importlib.import_module(row.trainer)
     config = dict(fam.TINY_CONFIG if tiny else fam.DEFAULT_CONFIG)
     unknown = set(overrides or {}) - set(config)
     if unknown:

@@ -8,13 +8,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture
 def chord_model(monkeypatch):
-    """Register the test-only ChordComposer as model 'chord'."""
+    """Register the test-only ChordComposer as model 'chord' (a row of the family table
+    with the AR-CNN's tasks and controls; its player is already loaded)."""
+    from dataclasses import replace
+
     from fakes import ChordComposer
 
-    from deepcompose import controls
-    from deepcompose.models import base
+    from deepcompose.models import registry
+    from deepcompose.models.common import weights
 
-    monkeypatch.setitem(base.REGISTRY, "chord", ChordComposer)
-    monkeypatch.setitem(controls.MODEL_CONTROLS, "chord", controls.MODEL_CONTROLS["arcnn"])
-    monkeypatch.setitem(base._cache, "chord", ChordComposer())
+    row = replace(registry.family("arcnn"), name="chord", model="chord",
+                  player="fakes:ChordComposer", summary="a fixed chord (tests only)")
+    monkeypatch.setitem(registry.FAMILIES, "chord", row)
+    monkeypatch.setitem(weights._cache, "chord", ChordComposer())
     return "chord"

@@ -6,13 +6,11 @@ bars respected) are tested apart from any trained model. Never registered outsid
 
 import numpy as np
 
-from deepcompose.models.base import Composer
+from deepcompose.models.common.composer import Composer
 from deepcompose.representations.voices import REST
 
 
 class ChordComposer(Composer):
-    name = "chord"
-    tasks = ("accompany", "continue", "enhance", "infill")
 
     def generate(self, task, grid, known, meter, seed, temperature=1.0, **controls):
         rng = np.random.default_rng(seed)

@@ -9,8 +9,11 @@ torch = pytest.importorskip("torch")
 
 from deepcompose.data import load_jsb  # noqa: E402
 from deepcompose.metrics import grid_metrics  # noqa: E402
-from deepcompose.models import arcnn  # noqa: E402
-from deepcompose.models.base import get_model, load_composer  # noqa: E402
+from deepcompose.models.arcnn import composer as arcnn_composer  # noqa: E402
+from deepcompose.models.arcnn import net as arcnn_net  # noqa: E402
+from deepcompose.models.arcnn import sampling as arcnn_sampling  # noqa: E402
+from deepcompose.models.common.weights import get_model  # noqa: E402
+from deepcompose.models.common.weights import load_family as load_composer  # noqa: E402
 from deepcompose.representations.voices import REST, Meter, grid_to_notes  # noqa: E402
 
 METER = Meter(16, 0)
@@ -49,16 +52,16 @@ def test_tiny_training_writes_loadable_weights(tmp_path):
 
 def test_encoding_round_trips_and_folds_out_of_range_pitches():
     grid = np.array([[60, REST, 88, 30], [100, 10, 59, 61]], dtype=np.int16)
-    back = arcnn.decode(arcnn.encode(grid))
+    back = arcnn_net.decode(arcnn_net.encode(grid))
     assert np.array_equal(back[0], grid[0])
     assert list(back[1]) == [88, 34, 59, 61]  # 100 -> 88, 10 -> 34: octave folds
 
 
 def test_parallel_moves_flags_exactly_the_parallel_fifth():
     # soprano C5 -> D5; alto F4 -> ?  (a fifth below C5); G4 would keep the fifth: parallel
-    ids = torch.as_tensor(arcnn.encode(np.array([[72, 74], [65, 65], [-1, -1], [-1, -1]])))
-    bad = arcnn.parallel_moves(ids[None])[0]  # [4, 2, P1]
-    g4, a4 = arcnn.encode(np.array([67, 69]))
+    ids = torch.as_tensor(arcnn_net.encode(np.array([[72, 74], [65, 65], [-1, -1], [-1, -1]])))
+    bad = arcnn_sampling.parallel_moves(ids[None])[0]  # [4, 2, P1]
+    g4, a4 = arcnn_net.encode(np.array([67, 69]))
     assert bad[1, 1, g4] and not bad[1, 1, a4]
     assert not bad[1, 1, 0]  # resting is never a parallel
 
@@ -112,7 +115,7 @@ def test_enhance_edits_within_its_budgets(model, chorale):
     grid, known = melody_only(chorale)
     notes = len(grid_to_notes(grid[0]))
     out = model.generate("enhance", grid, known, METER, seed=5, max_remove=20, max_add=6)
-    removed, added = arcnn.melody_edits(grid[0], out[0])
+    removed, added = arcnn_composer.melody_edits(grid[0], out[0])
     assert not np.array_equal(out[0], grid[0])
     assert removed <= 0.2 * notes and added <= 6
     again = model.generate("enhance", grid, known, METER, seed=5, max_remove=20, max_add=6)

@@ -213,7 +213,7 @@ def test_cli_render_and_examples(tmp_path):
 
 def test_compose_example_to_wav(tmp_path):
     """The README's first command: a bundled example, composed, as a playable WAV."""
-    from deepcompose.models.base import describe_models
+    from deepcompose.models.registry import describe as describe_models
 
     if not any(r["name"] == "gan" and r["weights"] for r in describe_models()):
         pytest.skip("no shipped gan weights")
@@ -233,7 +233,7 @@ def test_compose_example_to_wav(tmp_path):
 def test_batch_writes_a_wav_beside_each_output(tmp_path):
     from deepcompose import melodies
     from deepcompose.batch import run_batch
-    from deepcompose.models.base import describe_models
+    from deepcompose.models.registry import describe as describe_models
 
     if not any(r["name"] == "gan" and r["weights"] for r in describe_models()):
         pytest.skip("no shipped gan weights")

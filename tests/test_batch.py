@@ -23,8 +23,9 @@ import pytest
 from deepcompose import batch_jobs
 from deepcompose.batch import file_seed, read_manifest, run_batch
 from deepcompose.errors import DeepcomposeError
-from deepcompose.models import base
-from deepcompose.models.base import Composer
+from deepcompose.models import registry
+from deepcompose.models.common import weights
+from deepcompose.models.common.composer import Composer
 from deepcompose.representations.voices import REST
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +35,6 @@ TEMP = re.compile(r"^\..*\.tmp(\.[A-Za-z0-9]+)?$")
 
 class FakeComposer(Composer):
     """Test double: alto/tenor/bass a seed-dependent distance under the melody, per beat."""
-
-    name = "gan"
-    tasks = ("accompany",)
 
     def __init__(self, delay: float = 0.0):
         self.delay = delay
@@ -54,17 +52,17 @@ class FakeComposer(Composer):
 
 def install_fake(delay: float = 0.0) -> None:
     """Put the fake in the model cache under the name ``gan`` (forked workers inherit it)."""
-    base._cache["gan"] = FakeComposer(delay)
+    weights._cache["gan"] = FakeComposer(delay)
 
 
 @pytest.fixture
 def fake_gan():
-    old = base._cache.pop("gan", None)
+    old = weights._cache.pop("gan", None)
     install_fake()
     yield
-    base._cache.pop("gan", None)
+    weights._cache.pop("gan", None)
     if old is not None:
-        base._cache["gan"] = old
+        weights._cache["gan"] = old
 
 
 def make_inputs(folder: Path, n: int, broken: bool = True) -> list[str]:
@@ -263,11 +261,11 @@ def test_ray_engine_matches_local(tmp_path, monkeypatch):
     (src / "broken.mid").write_bytes(b"junk")
     kw = {"num_cpus": 2, "include_dashboard": False, "log_to_driver": False,
           "logging_level": logging.ERROR}
-    if not (base.WEIGHTS_DIR / "gan.safetensors").exists():
+    if not (registry.WEIGHTS_DIR / "gan.safetensors").exists():
         # Ray workers are fresh processes: the fake goes in through Ray's setup hook.
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
             [str(ROOT / "tests"), str(ROOT), os.environ.get("PYTHONPATH", "")]))
-        monkeypatch.setitem(base._cache, "gan", FakeComposer())
+        monkeypatch.setitem(weights._cache, "gan", FakeComposer())
         kw["runtime_env"] = {"worker_process_setup_hook": "test_batch.install_fake"}
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(**kw)

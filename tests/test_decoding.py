@@ -10,13 +10,17 @@ from hypothesis import strategies as st
 
 from deepcompose import decoding, metrics
 from deepcompose.data import PITCH_RANGE, load_jsb
+from deepcompose.models.arcnn import net as arcnn_net  # noqa: E402
+from deepcompose.models.arcnn import sampling as arcnn_sampling  # noqa: E402
+from deepcompose.models.gan import composer as gan_composer  # noqa: E402
+from deepcompose.models.gan import net as gan_net  # noqa: E402
+from deepcompose.models.transformer import net as tf_net  # noqa: E402
+from deepcompose.models.transformer import sampling as tf_sampling  # noqa: E402
 from deepcompose.representations.voices import REST
 
 torch = pytest.importorskip("torch")
 
-from deepcompose.models import arcnn, gan  # noqa: E402
-from deepcompose.models import transformer as tf  # noqa: E402
-from deepcompose.models.base import get_model  # noqa: E402
+from deepcompose.models.common.weights import get_model  # noqa: E402
 
 LOW, HIGH = PITCH_RANGE
 # pitches near each other so that fifths and octaves come up often, plus rests
@@ -35,15 +39,15 @@ def metric_counts(a0, a1, b0, b1) -> bool:
 
 
 def gan_forbids(a0, a1, b0, b1) -> bool:
-    return bool(gan.parallel_perfect(np.array([a0, b0]), np.array([[a1, b1]]))[0])
+    return bool(gan_composer.parallel_perfect(np.array([a0, b0]), np.array([[a1, b1]]))[0])
 
 
 def arcnn_forbids(a0, a1, b0, b1) -> bool:
     """The AR-CNN's mask, seen from each side of the transition: voice b's move into its
     step-1 pitch, and voice a's move out of its step-0 pitch."""
     grid = np.array([[a0, a1], [b0, b1], [REST, REST], [REST, REST]])
-    ids = torch.as_tensor(arcnn.encode(grid))[None]
-    bad = arcnn.parallel_moves(ids)[0]  # [4, 2, P1]
+    ids = torch.as_tensor(arcnn_net.encode(grid))[None]
+    bad = arcnn_sampling.parallel_moves(ids)[0]  # [4, 2, P1]
     into, out_of = bool(bad[1, 1, ids[0, 1, 1]]), bool(bad[0, 0, ids[0, 0, 0]])
     assert into == out_of  # the same transition judged from either step
     return into
@@ -53,8 +57,8 @@ def transformer_forbids(a0, a1, b0, b1) -> bool:
     """Voice a is the soprano (written first), voice b the alto sampled after it."""
     if b1 == REST:
         return False  # a rest is never banned, and is never a parallel
-    out = tf.grid_to_tokens(np.array([[a0, a1], [b0, b1], [REST, REST], [REST, REST]]))
-    return int(out[5]) in tf.parallel_ids(out, 5)
+    out = tf_net.grid_to_tokens(np.array([[a0, a1], [b0, b1], [REST, REST], [REST, REST]]))
+    return int(out[5]) in tf_sampling.parallel_ids(out, 5)
 
 
 @settings(max_examples=400, deadline=None)
@@ -93,9 +97,9 @@ def melody():
 def test_voice_leading_switch_means_the_same_in_every_model(model, melody):
     grid, known = melody
     comp = get_model(model)
-    on = comp.generate("accompany", grid, known, gan.guess_meter(grid), seed=1,
+    on = comp.generate("accompany", grid, known, gan_net.guess_meter(grid), seed=1,
                        voice_leading=True)
-    off = comp.generate("accompany", grid, known, gan.guess_meter(grid), seed=1,
+    off = comp.generate("accompany", grid, known, gan_net.guess_meter(grid), seed=1,
                         voice_leading=False)
     assert metrics.grid_metrics(on)["parallels"] == 0.0  # none the metric can find
     assert metrics.grid_metrics(off)["parallels"] > 0.0  # the switch really turns it off
@@ -131,10 +135,10 @@ def test_samples_follow_the_tempered_softmax():
 
 
 def test_transformer_pick_is_the_shared_sampler():
-    logits = torch.randn(tf.VOCAB)
-    logits[tf.BOS_ID] = -torch.inf
+    logits = torch.randn(tf_net.VOCAB)
+    logits[tf_net.BOS_ID] = -torch.inf
     for k, p in ((None, None), (5, None), (None, 0.8), (10, 0.5)):
-        a = tf.pick(logits, 1.3, k, p, torch.Generator().manual_seed(4))
+        a = tf_sampling.pick(logits, 1.3, k, p, torch.Generator().manual_seed(4))
         b = int(decoding.sample(logits, 1.3, torch.Generator().manual_seed(4), k, p))
         assert a == b
 
@@ -157,8 +161,8 @@ def test_fold_octaves_lands_in_range_and_keeps_pitch_class(pitches):
 def test_models_fold_with_the_codec():
     grid = np.array([[100, 10, REST, 60]])
     folded = decoding.fold_octaves(grid, LOW, HIGH)
-    assert np.array_equal(tf.fold_into_range(grid), folded)
-    assert np.array_equal(arcnn.decode(arcnn.encode(grid)), folded)
+    assert np.array_equal(tf_net.fold_into_range(grid), folded)
+    assert np.array_equal(arcnn_net.decode(arcnn_net.encode(grid)), folded)
 
 
 def test_snap_rounds_to_the_16th_and_keeps_a_step():

@@ -10,10 +10,11 @@ import pytest
 
 from deepcompose.errors import DeepcomposeError
 from deepcompose.metrics import drums as M
+from deepcompose.models.gan_drums import kit as drums_kit  # noqa: E402
+from deepcompose.models.gan_drums import net as drums_net  # noqa: E402
 from deepcompose.representations import drums as R
 
 torch = pytest.importorskip("torch")
-from deepcompose.models import gan_drums as G  # noqa: E402
 
 TOM_PITCHES = {43, 47, 50}
 
@@ -93,22 +94,23 @@ def test_metrics_from_their_definitions():
 
 
 def test_bar_segments_and_phrase_plan():
-    assert G.bar_segments(16, (4, 4)) == [(0, 16)]
-    assert G.bar_segments(12, (3, 4)) == [(1, 12)]
-    assert G.bar_segments(12, (6, 8)) == [(2, 12)]
-    assert G.bar_segments(24, (12, 8)) == [(2, 12), (2, 12)]
-    assert sum(n for _, n in G.bar_segments(20, (5, 4))) == 20
-    units = G.plan_units(total=8 * 16, bar=16, first=0, time_signature=(4, 4), phrase_bars=4)
+    assert drums_kit.bar_segments(16, (4, 4)) == [(0, 16)]
+    assert drums_kit.bar_segments(12, (3, 4)) == [(1, 12)]
+    assert drums_kit.bar_segments(12, (6, 8)) == [(2, 12)]
+    assert drums_kit.bar_segments(24, (12, 8)) == [(2, 12), (2, 12)]
+    assert sum(n for _, n in drums_kit.bar_segments(20, (5, 4))) == 20
+    units = drums_kit.plan_units(total=8 * 16, bar=16, first=0, time_signature=(4, 4),
+                                 phrase_bars=4)
     assert [u[0] for u in units] == list(range(0, 128, 16))
     assert [u[3] for u in units] == [False, False, False, True] * 2
     # a 1-beat pickup: a lead-in unit that plays only its last 4 steps, then bars from beat 1
-    units = G.plan_units(total=4 + 5 * 12, bar=12, first=4, time_signature=(3, 4),
+    units = drums_kit.plan_units(total=4 + 5 * 12, bar=12, first=4, time_signature=(3, 4),
                          phrase_bars=4)
     assert units[0][0] + units[0][4] == 0 and units[0][1] - units[0][4] == 4
     assert [u[0] for u in units[1:]] == [4, 16, 28, 40, 52]
     assert [u[3] for u in units[1:]] == [False, False, False, True, True]
     # a change of meter: 2 bars of 4/4, 3 of 3/4, 2 of 4/4; bars restart at each change
-    units = G.plan_units(total=2 * 16 + 3 * 12 + 2 * 16, bar=16, first=0,
+    units = drums_kit.plan_units(total=2 * 16 + 3 * 12 + 2 * 16, bar=16, first=0,
                          time_signature=(4, 4), phrase_bars=4,
                          changes=[(32, 12, (3, 4)), (68, 16, (4, 4))])
     assert [(u[0], u[1], u[2]) for u in units] == [
@@ -122,14 +124,14 @@ def test_bar_segments_and_phrase_plan():
 
 def test_tiny_training_step_export_and_play(tmp_path):
     from deepcompose.data.groove import load_groove
-    from deepcompose.models.base import save_weights
+    from deepcompose.models.common.weights import save_weights
 
     train = [p for p in load_groove("train")
              if p.style in ("rock", "funk", "jazz") and (p.beat_type == "fill" or p.n_bars > 8)]
     valid = [p for p in load_groove("valid") if p.style in ("rock", "funk", "jazz")]
-    from deepcompose.models import gan_drums_train
+    from deepcompose.models.gan_drums import train as gan_drums_train
 
-    trainer = gan_drums_train.make_trainer(dict(G.TINY_CONFIG), train, valid)
+    trainer = gan_drums_train.make_trainer(dict(drums_net.TINY_CONFIG), train, valid)
     assert trainer.bank.styles == ("funk", "jazz", "rock")
     gen = trainer.modules["generator"]
     before = [p.detach().clone() for p in gen.parameters()]
@@ -142,7 +144,7 @@ def test_tiny_training_step_export_and_play(tmp_path):
     tensors, meta = trainer.export()
     save_weights(tmp_path / "gan_drums", tensors,
                  {**meta, "family": "gan_drums", "config": trainer.cfg})
-    kit = G.DrumKit.load(tmp_path)
+    kit = drums_kit.DrumKit.load(tmp_path)
     assert kit.styles == ("funk", "jazz", "rock") and kit.default_style == "rock"  # most bars
     notes = kit.play(8, 4, 0, (4, 4), "jazz", seed=3)
     assert notes and all(0 <= s < 8 and p in R.OUT_PITCH for p, s, _, _ in notes)
@@ -153,7 +155,7 @@ def test_tiny_training_step_export_and_play(tmp_path):
 
 @pytest.fixture(scope="module")
 def kit():
-    return G.DrumKit.load()
+    return drums_kit.DrumKit.load()
 
 
 def test_styles_offered(kit):
@@ -222,7 +224,7 @@ def test_tampered_drum_weights_are_a_clear_error(tamper, tmp_path):
     import json
     import shutil
 
-    from deepcompose.models.base import WEIGHTS_DIR
+    from deepcompose.models.registry import WEIGHTS_DIR
 
     for ext in (".safetensors", ".json"):
         shutil.copy(WEIGHTS_DIR / f"gan_drums{ext}", tmp_path / f"gan_drums{ext}")
@@ -241,10 +243,10 @@ def test_tampered_drum_weights_are_a_clear_error(tamper, tmp_path):
     elif tamper != "truncate":
         config.write_text(json.dumps(meta))
     with pytest.raises(DeepcomposeError) as err:
-        G.DrumKit.load(tmp_path)
+        drums_kit.DrumKit.load(tmp_path)
     assert "\n" not in str(err.value)
-    with pytest.raises(DeepcomposeError, match="no shipped drum weights"):
-        G.DrumKit.load(tmp_path / "nowhere")
+    with pytest.raises(DeepcomposeError, match="no shipped weights for .gan_drums."):
+        drums_kit.DrumKit.load(tmp_path / "nowhere")
 
 
 def test_unknown_style_names_the_styles(kit):

@@ -7,11 +7,11 @@ import pytest
 
 from deepcompose.data import PITCH_RANGE, load_jsb
 from deepcompose.errors import DeepcomposeError
-from deepcompose.models.base import load_composer
+from deepcompose.models.common.weights import load_family as load_composer
 from deepcompose.representations.voices import REST, Meter
 
 torch = pytest.importorskip("torch")
-from deepcompose.models.gan import guess_meter  # noqa: E402
+from deepcompose.models.gan.net import guess_meter  # noqa: E402
 
 CONSONANT = {0, 3, 4, 7, 8, 9}
 

@@ -14,9 +14,9 @@ from deepcompose.chords import parse_chord  # noqa: E402
 from deepcompose.data.pop909 import load_song  # noqa: E402
 from deepcompose.errors import DeepcomposeError  # noqa: E402
 from deepcompose.metrics import band as M  # noqa: E402
-from deepcompose.models import gan_pop  # noqa: E402
-from deepcompose.models.base import WEIGHTS_DIR  # noqa: E402
-from deepcompose.models.gan_pop import RANGES, PopBand  # noqa: E402
+from deepcompose.models.gan_pop import PopBand  # noqa: E402
+from deepcompose.models.gan_pop.net import RANGES, TINY_CONFIG  # noqa: E402
+from deepcompose.models.registry import WEIGHTS_DIR  # noqa: E402
 from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 
 VALID_SONGS = (10, 20)  # POP909 validation split (ids divisible by 10)
@@ -41,7 +41,7 @@ def few_songs():
 
 
 def test_train_command_trains_exports_and_resumes(tmp_path, monkeypatch, few_songs):
-    from deepcompose.models import gan_pop_train
+    from deepcompose.models.gan_pop import train as gan_pop_train
     from deepcompose.train import train
 
     monkeypatch.setattr(gan_pop_train, "load_split",
@@ -62,10 +62,10 @@ def test_train_command_trains_exports_and_resumes(tmp_path, monkeypatch, few_son
 
 
 def test_training_lowers_the_validation_loss(few_songs):
-    from deepcompose.models.gan_pop_train import PopTrainer
+    from deepcompose.models.gan_pop.train import PopTrainer
 
     torch.manual_seed(0)
-    trainer = PopTrainer(gan_pop.TINY_CONFIG, *few_songs)
+    trainer = PopTrainer(TINY_CONFIG, *few_songs)
     before = trainer.validate()["sup"]
     rng = np.random.default_rng(0)
     for _ in range(25):

@@ -12,7 +12,8 @@ import pytest
 
 import deepcompose
 from deepcompose.errors import DeepcomposeError
-from deepcompose.models.base import WEIGHTS_DIR, load_composer
+from deepcompose.models.common.weights import load_family as load_composer
+from deepcompose.models.registry import WEIGHTS_DIR
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
@@ -62,14 +63,6 @@ def test_no_pickle_weights_or_unsafe_loads_in_the_package():
 
 def load_any(name, weights_dir):
     """Load shipped weights ``name`` from ``weights_dir`` the way compose does."""
-    if name == "gan_pop":
-        from deepcompose.models.gan_pop import PopBand
-
-        return PopBand.load(weights_dir)
-    if name == "gan_drums":
-        from deepcompose.models.gan_drums import DrumKit
-
-        return DrumKit.load(weights_dir)
     return load_composer(name, weights_dir=weights_dir)
 
 
@@ -118,3 +111,35 @@ def test_tampered_weights_are_a_clear_error(name, tamper, tmp_path):
 def test_missing_weights_are_a_clear_error(tmp_path):
     with pytest.raises(DeepcomposeError, match="no shipped weights"):
         load_composer("gan", weights_dir=tmp_path)
+
+
+@pytest.mark.parametrize("how", ["same path", "another spelling", "a symlink", "a hard link",
+                                 "notes json", "default output"])
+def test_output_onto_the_input_is_refused_and_the_input_kept(how, tmp_path):
+    """-o naming the melody itself (however spelled) is an error; the input keeps its bytes."""
+    shutil.copy(PACKAGE / "melodies" / "pop-hook.json", tmp_path / "hook.json")
+    deepcompose.read(tmp_path / "hook.json").write(tmp_path / "hook.mid")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.mid").symlink_to(tmp_path / "hook.mid")
+    (tmp_path / "hard.mid").hardlink_to(tmp_path / "hook.mid")
+    (tmp_path / "hook-gan.mid").symlink_to(tmp_path / "hook.mid")  # compose's default name
+    source, output = {"same path": ("hook.mid", "hook.mid"),
+                      "another spelling": ("hook.mid", f"sub/../../{tmp_path.name}/hook.mid"),
+                      "a symlink": ("hook.mid", "link.mid"),
+                      "a hard link": ("link.mid", "hard.mid"),
+                      "notes json": ("hook.json", "./hook.json"),
+                      "default output": ("hook.mid", None)}[how]
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("hook.*")}
+    listing = sorted(tmp_path.rglob("*"))
+    flag = "--notes-json" if source.endswith(".json") else "--melody"
+    r = subprocess.run([str(Path(sys.executable).parent / "compose"), flag, source,
+                        *(["-o", output] if output else []), "--model", "gan",
+                        "--plot", "hook.png"],
+                       capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    named = f"-o {output}" if output else "the output hook-gan.mid"
+    assert lines[0] == (f"error: {named} is the input melody; write the result to another "
+                        "file (the input is never overwritten)")
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("hook.*")} == before
+    assert sorted(tmp_path.rglob("*")) == listing

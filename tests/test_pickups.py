@@ -99,7 +99,7 @@ def test_six_eight_parts_move_on_the_true_beats_not_the_shifted_ones(harmonized,
 
 def test_the_arcnn_net_sees_the_beat_phase_of_the_true_bar_lines(monkeypatch):
     """The AR-CNN's beat input counts from the bar line, not from the first note."""
-    from deepcompose.models.base import get_model
+    from deepcompose.models.common.weights import get_model
 
     comp = get_model("arcnn")
     seen = []

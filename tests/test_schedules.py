@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from deepcompose.models.schedules import cosine_factor  # noqa: E402
+from deepcompose.models.common.schedules import cosine_factor  # noqa: E402
 from deepcompose.train import train  # noqa: E402
 
 SHORT = {  # schedules short enough to move within a few steps

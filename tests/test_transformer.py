@@ -8,15 +8,18 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from deepcompose.data import load_jsb  # noqa: E402
-from deepcompose.models import transformer as tf  # noqa: E402
-from deepcompose.models.base import WEIGHTS_DIR, load_composer  # noqa: E402
+from deepcompose.models.common.weights import load_family as load_composer  # noqa: E402
+from deepcompose.models.registry import WEIGHTS_DIR  # noqa: E402
+from deepcompose.models.transformer import composer as tf_composer  # noqa: E402
+from deepcompose.models.transformer import net as tf_net  # noqa: E402
+from deepcompose.models.transformer import sampling as tf_sampling  # noqa: E402
 from deepcompose.representations.voices import REST, Meter  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny():
     torch.manual_seed(0)
-    return tf.TransformerComposer(tf.MusicTransformer(dict(tf.TINY_CONFIG)))
+    return tf_composer.TransformerComposer(tf_net.MusicTransformer(dict(tf_net.TINY_CONFIG)))
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +29,10 @@ def valid():
 
 def test_tokens_roundtrip(valid):
     grid = valid[0]
-    ids = tf.grid_to_tokens(grid)
+    ids = tf_net.grid_to_tokens(grid)
     assert ids.shape == (4 * grid.shape[1],)
-    assert list(ids[:4]) == [tf.grid_to_tokens(grid[:, :1])[v] for v in range(4)]  # S,A,T,B
-    np.testing.assert_array_equal(tf.tokens_to_grid(ids), grid)
+    assert list(ids[:4]) == [tf_net.grid_to_tokens(grid[:, :1])[v] for v in range(4)]  # S,A,T,B
+    np.testing.assert_array_equal(tf_net.tokens_to_grid(ids), grid)
 
 
 def test_tiny_training_writes_loadable_weights(tmp_path):
@@ -39,18 +42,18 @@ def test_tiny_training_writes_loadable_weights(tmp_path):
                     progress=False, threads=1)
     assert np.isfinite(metrics["valid_nll"])
     composer = load_composer("transformer", weights_dir=tmp_path)
-    assert isinstance(composer, tf.TransformerComposer)
-    assert composer.model.cfg["d_model"] == tf.TINY_CONFIG["d_model"]
+    assert isinstance(composer, tf_composer.TransformerComposer)
+    assert composer.model.cfg["d_model"] == tf_net.TINY_CONFIG["d_model"]
 
 
 def test_kv_cache_logits_equal_full_recompute(tiny):
     model, cfg = tiny.model, tiny.model.cfg
-    ids = torch.randint(0, tf.VOCAB - 1, (2, 40))
-    ids[:, 0] = tf.BOS_ID
+    ids = torch.randint(0, tf_net.VOCAB - 1, (2, 40))
+    ids[:, 0] = tf_net.BOS_ID
     phase = torch.tensor([0, 3])
     with torch.no_grad():
         full = model(ids, phase)  # [2, 40, VOCAB]
-        cache = tf.KVCache(cfg, 2, 64)
+        cache = tf_net.KVCache(cfg, 2, 64)
         parts = [model(ids[:, :7], phase, cache)]  # prefill, then one token at a time
         parts += [model(ids[:, j : j + 1], phase, cache) for j in range(7, 40)]
     torch.testing.assert_close(torch.cat(parts, dim=1), full, atol=1e-5, rtol=1e-4)
@@ -72,7 +75,7 @@ def test_forced_tokens_kept_even_beyond_the_window(tiny, valid):
     out = tiny.generate("accompany", grid, known, Meter(16, 0), seed=3)
     assert out.shape == grid.shape and out.dtype == np.int16
     np.testing.assert_array_equal(out[0], grid[0])
-    lo, hi = tf.PITCH_RANGE
+    lo, hi = tf_net.PITCH_RANGE
     sounding = out[1:][out[1:] != REST]
     assert sounding.size and sounding.min() >= lo and sounding.max() <= hi
 
@@ -88,26 +91,26 @@ def test_same_seed_same_notes_other_seed_other_notes(tiny, valid):
 
 def test_sampling_filters():
     gen = torch.Generator().manual_seed(0)
-    logits = torch.zeros(tf.VOCAB)
+    logits = torch.zeros(tf_net.VOCAB)
     logits[5], logits[9] = 10.0, 9.0
-    assert tf.pick(logits, 0.0, None, None, gen) == 5  # greedy
-    picks = {tf.pick(logits, 1.0, 1, None, gen) for _ in range(20)}
+    assert tf_sampling.pick(logits, 0.0, None, None, gen) == 5  # greedy
+    picks = {tf_sampling.pick(logits, 1.0, 1, None, gen) for _ in range(20)}
     assert picks == {5}  # top-k = 1
-    picks = {tf.pick(logits, 1.0, None, 0.9, gen) for _ in range(50)}
+    picks = {tf_sampling.pick(logits, 1.0, None, 0.9, gen) for _ in range(50)}
     assert picks <= {5, 9}  # nucleus keeps the two tokens holding ~all the mass
-    logits[tf.BOS_ID] = 100.0
-    assert tf.pick(logits, 1.0, None, None, gen) != tf.BOS_ID  # BOS is never sampled
+    logits[tf_net.BOS_ID] = 100.0
+    assert tf_sampling.pick(logits, 1.0, None, None, gen) != tf_net.BOS_ID  # BOS is never sampled
 
 
 def test_sliding_window_counts_every_token_once(tiny, valid):
-    tokens = tf.grid_to_tokens(valid[0])  # longer than the tiny window
-    lp = tf.token_logprobs(tiny.model, tokens)
+    tokens = tf_net.grid_to_tokens(valid[0])  # longer than the tiny window
+    lp = tf_sampling.token_logprobs(tiny.model, tokens)
     assert lp.shape == tokens.shape and np.all(np.isfinite(lp)) and np.all(lp <= 0)
-    short = tokens[: tf.window_len(tiny.model.cfg)]  # fits one window: plain forward
-    ids = torch.as_tensor(np.concatenate([[tf.BOS_ID], short[:-1]]))[None]
+    short = tokens[: tf_net.window_len(tiny.model.cfg)]  # fits one window: plain forward
+    ids = torch.as_tensor(np.concatenate([[tf_net.BOS_ID], short[:-1]]))[None]
     with torch.no_grad():
         ref = torch.log_softmax(tiny.model(ids, torch.zeros(1, dtype=torch.long)), -1)[0]
-    np.testing.assert_allclose(tf.token_logprobs(tiny.model, short),
+    np.testing.assert_allclose(tf_sampling.token_logprobs(tiny.model, short),
                                ref[torch.arange(len(short)), torch.as_tensor(short)].numpy(),
                                atol=1e-5)
 
@@ -139,9 +142,9 @@ def test_shipped_accompaniment_sounds_under_the_melody(valid):
 
 def test_parallel_fifths_and_octaves_are_banned():
     # step 0: S=67 (G4), A=60 (C4): a fifth. Step 1: S moves up to 69 (A4).
-    ids = {p: p - tf.LOW + 1 for p in (60, 62, 67, 69)}
+    ids = {p: p - tf_net.LOW + 1 for p in (60, 62, 67, 69)}
     out = np.array([ids[67], ids[60], 0, 0, ids[69], 0, 0, 0])
-    banned = set(tf.parallel_ids(out, 5))  # the alto at step 1
+    banned = set(tf_sampling.parallel_ids(out, 5))  # the alto at step 1
     assert ids[62] in banned  # D4 -> parallel fifths with A4
     assert ids[60] not in banned  # oblique motion (held C) is fine
-    assert (59 - tf.LOW + 1) not in banned  # contrary motion is fine
+    assert (59 - tf_net.LOW + 1) not in banned  # contrary motion is fine

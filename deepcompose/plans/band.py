@@ -10,30 +10,14 @@ the band played (``Song.chords``, Harte labels).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from dataclasses import replace
 
 from ..ensembles import ensemble_programs
-from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
 
 DRUM_PROGRAM = 0
-
-
-@functools.cache
-def _band():
-    from ..models.gan_pop import PopBand
-
-    return PopBand.load()
-
-
-@functools.cache
-def _kit():
-    from ..models.gan_drums import DrumKit
-
-    return DrumKit.load()
 
 
 def meter_of(song: Song) -> tuple[float, float, tuple[int, int]]:
@@ -48,7 +32,7 @@ def band_start(melody, chords, stretches) -> float:
     given chord's bar if that is earlier; 0 while that bar is the first bar or the pickup.
     ``melody`` notes and ``chords`` ``(start_beat, end_beat, label)`` are in beats;
     ``stretches`` from ``meter_stretches``."""
-    from ..representations.multitrack import bar_index, iter_bars
+    from ..representations.bars import bar_index, iter_bars
 
     entries = [n[1] for n in melody] + [c[0] for c in chords or () if c[2] != "N"]
     first = bar_index(min(entries), stretches)
@@ -68,13 +52,15 @@ def from_beat(start: float, time_signatures, first_bar: float):
     return num * 4.0 / den, first_bar if start == 0 else 0.0, (num, den), changes
 
 
-def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
-    """Arrange the band under the melody; ``c["candidates"]`` tries ranked by the critic."""
+def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
+    """Arrange the band of ``family`` (its row in ``models.registry``; its ``drums`` part
+    plays the drums) under the melody; ``c["candidates"]`` tries ranked by the critic."""
     from ..chords import load_chords
-    from ..representations.multitrack import BandRequest, meter_stretches
+    from ..models.common.weights import get_model
+    from ..models.registry import parts_of
+    from ..representations.bars import meter_stretches
+    from ..representations.multitrack import BandRequest
 
-    if task != "accompany":
-        raise DeepcomposeError(f"--style pop does task accompany only, not {task}")
     melody = song.tracks[melody_index]
     beats_per_bar, first_bar, ts = meter_of(song)
     changes = tuple(song.time_signatures[1:])
@@ -91,7 +77,7 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
         chords = [(max(a - start, 0.0), b - start, x)
                   for a, b, x in chords or () if b > start] or None
     length = max(n[2] for n in notes)
-    band = _band()
+    band = get_model(family.name)
     ranked = c["candidates"] > 1  # the critic scores only when there is a choice to make
     best, best_score = None, -math.inf
     for i in range(c["candidates"]):
@@ -102,13 +88,13 @@ def run(song: Song, melody_index: int, model: str, task: str, c: dict) -> Song:
         score = result.score if result.score is not None else 0.0
         if best is None or score > best_score:
             best, best_score = result, score
-    programs = ensemble_programs(c.get("ensemble"), "pop")
+    programs = ensemble_programs(c.get("ensemble"), family.ensemble)
     tracks = [replace(melody, notes=list(melody.notes))]
     for part in best.parts:
         tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
                             [Note(*n) for n in shifted(part.notes, start)]))
     if c.get("drums") != "none":
-        kit = _kit()
+        kit = get_model(parts_of(family)["drums"].name)
         style = c.get("drums") or kit.default_style
         hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
                         temperature=c["temperature"], meter_changes=changes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from ..decoding import parallel, sample
-from .arcnn_net import P1, VOICES
+from ...decoding import parallel, sample
+from .net import P1, VOICES
 
 
 def parallel_moves(ids):

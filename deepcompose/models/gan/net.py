@@ -1,6 +1,6 @@
 """The GAN's networks and features: frames of 8th notes, the generator and the critic.
 
-See ``gan.py`` for the model; shapes in comments (``B`` batch, ``T`` frames, ``V`` classes).
+See ``composer.py`` for the model; shapes in comments (``B`` batch, ``T`` frames, ``V`` classes).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data import PITCH_RANGE
-from ..representations.voices import REST, STEPS_PER_BEAT, Meter
+from ...data import PITCH_RANGE
+from ...representations.voices import REST, STEPS_PER_BEAT, Meter
 
 LOW, HIGH = PITCH_RANGE
 V = HIGH - LOW + 2  # vocabulary: pitches LOW..HIGH, then rest (last index)
@@ -88,7 +88,7 @@ def guess_meter(grid: np.ndarray) -> Meter:
     Chorale half notes fall on beats 1 and 3 in 4/4 and on beat 1 in 3/4: pick the
     meter and offset whose strong beats catch the most long-note onsets.
     """
-    from ..representations.voices import grid_to_notes
+    from ...representations.voices import grid_to_notes
 
     onsets = np.array([s for row in grid for _, s, e in grid_to_notes(row) if e - s >= 8])
     if onsets.size == 0:

@@ -1,13 +1,13 @@
-"""Likelihood and sampling for the music transformer (see ``transformer.py``)."""
+"""Likelihood and sampling for the music transformer (see ``composer.py``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from ..decoding import parallel, perturb
-from ..representations.voices import STEPS_PER_BEAT
-from .transformer_net import (
+from ...decoding import parallel, perturb
+from ...representations.voices import STEPS_PER_BEAT
+from .net import (
     BOS_ID,
     N_PITCH,
     REST_ID,

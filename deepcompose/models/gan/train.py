@@ -1,4 +1,4 @@
-"""Training the GAN: WGAN-GP plus supervised cross-entropy (see ``gan.py``)."""
+"""Training the GAN: WGAN-GP plus supervised cross-entropy (see ``composer.py``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..representations.voices import REST, Meter
-from .gan_net import (
+from ...representations.voices import REST, Meter
+from ..common.schedules import cosine_scheduler, current_lr
+from ..common.wgan import gradient_penalty, wgan_optimizers
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
     PARTS,
+    TINY_CONFIG,
     Critic,
     Generator,
     guess_meter,
@@ -17,8 +21,6 @@ from .gan_net import (
     piece_frames,
     window_onehot,
 )
-from .schedules import cosine_scheduler, current_lr
-from .wgan import gradient_penalty, wgan_optimizers
 
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
 

@@ -1,4 +1,4 @@
-"""The AR-CNN's network and its input coding (see ``arcnn.py`` for the model).
+"""The AR-CNN's network and its input coding (see ``composer.py`` for the model).
 
 Shapes: ``B`` batch (or chains), ``4`` voices, ``T`` steps of a 16th, ``P1`` classes.
 """
@@ -10,9 +10,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data import PITCH_RANGE
-from ..decoding import fold_octaves
-from ..representations.voices import REST, STEPS_PER_BEAT, Meter
+from ...data import PITCH_RANGE
+from ...decoding import fold_octaves
+from ...representations.voices import REST, STEPS_PER_BEAT, Meter
 
 LOW, HIGH = PITCH_RANGE
 P1 = HIGH - LOW + 2  # classes per cell: 0 = rest, 1.. = pitch LOW..HIGH

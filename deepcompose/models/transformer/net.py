@@ -1,4 +1,4 @@
-"""The music transformer's tokens and network (see ``transformer.py`` for the model).
+"""The music transformer's tokens and network (see ``composer.py`` for the model).
 
 Shapes: ``B`` batch, ``T`` positions, ``d`` model width, ``H`` heads, ``hd`` head width.
 """
@@ -10,9 +10,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..data import PITCH_RANGE
-from ..decoding import fold_octaves
-from ..representations.voices import REST, STEPS_PER_BEAT
+from ...data import PITCH_RANGE
+from ...decoding import fold_octaves
+from ...representations.voices import REST, STEPS_PER_BEAT
 
 VOICES = 4
 LOW, HIGH = PITCH_RANGE

@@ -11,7 +11,7 @@ conditions it on the melody, the meter (bar position) and the chords:
 2. **Generator** (melody, meter, chords, latents -> per 16th step and per track: an
    attack logit, pitch logits, a duration class and a velocity). Bass and counter are
    single lines (softmax over pitch); keys are chords (one sigmoid per pitch).
-3. **Critic** (WGAN-GP, in ``gan_pop_train``) over melody, meter, chords and the three
+3. **Critic** (WGAN-GP, in ``train``) over melody, meter, chords and the three
    tracks' attack rolls, where the generator's rolls are *sampled* (straight-through):
    it judges what the sampler actually plays.
 
@@ -30,9 +30,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..chords import N_CLASSES, VOCAB_QUALITIES, class_pitch_classes
-from ..errors import DeepcomposeError
-from ..representations.multitrack import (
+from ...chords import N_CLASSES, VOCAB_QUALITIES, class_pitch_classes
+from ...errors import DeepcomposeError
+from ...representations.multitrack import (
     STEPS_PER_BEAT,
     BandRequest,
 )

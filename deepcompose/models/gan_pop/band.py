@@ -1,8 +1,8 @@
 """The pop band GAN: bass, keys and a counter-melody under a melody, learned from POP909.
 
 ``PopBand.load().arrange(BandRequest) -> BandResult`` is the model ``compose --model gan
---style pop`` plays. The networks and features are in ``gan_pop_net``, sampling in
-``gan_pop_sample``, training in ``gan_pop_train``; the card (``weights/gan_pop.md``)
+--style pop`` plays. The networks and features are in ``net``, sampling in
+``sample``, training in ``train``; the card (``weights/gan_pop.md``)
 has the data, the training command and the numbers.
 """
 
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import torch
 
-from ..chords import class_label, parse_chord
-from ..errors import DeepcomposeError
-from ..representations.multitrack import (
+from ...chords import class_label, parse_chord
+from ...representations.multitrack import (
     NAMES,
     PROGRAMS,
     BandPart,
@@ -22,17 +21,10 @@ from ..representations.multitrack import (
     BandResult,
     steps_for,
 )
-from .base import (
-    WEIGHTS_DIR,
-    build_module,
-    critic_on_demand,
-    load_tensors,
-    one_line,
-    read_meta,
-    single_thread,
-)
-from .gan_pop_net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator
-from .gan_pop_sample import arrange
+from ..common.composer import single_thread
+from ..common.weights import build_module, critic_on_demand, load_family
+from .net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator
+from .sample import arrange
 
 
 class PopBand:
@@ -43,22 +35,16 @@ class PopBand:
         self._critic_tensors, self._critic = critic_tensors, None
 
     @classmethod
-    def load(cls, weights_dir: Path | str = WEIGHTS_DIR, name: str = "gan_pop") -> PopBand:
-        """Load ``weights_dir/NAME.safetensors`` + ``NAME.json`` (safetensors only)."""
-        stem = Path(weights_dir) / name
-        if not stem.with_suffix(".safetensors").exists():
-            raise DeepcomposeError(f"no shipped weights for the pop band at {stem}.safetensors")
-        meta = read_meta(stem.with_suffix(".json"))
-        if meta["family"] != "gan_pop":
-            raise DeepcomposeError(f"weights {stem}.json are for {meta['family']!r}, not gan_pop")
+    def load(cls, weights_dir: Path | str | None = None) -> PopBand:
+        """The band from ``weights_dir`` (default: the shipped weights)."""
+        return load_family("gan_pop", weights_dir)
+
+    @classmethod
+    def from_weights(cls, tensors: dict, meta: dict) -> PopBand:
+        """Build the band from its safetensors ``tensors`` and JSON ``meta``."""
         cfg = {**DEFAULT_CONFIG, **meta["config"]}
-        tensors = load_tensors(stem.with_suffix(".safetensors"))
-        try:
-            with single_thread():
-                G = build_module(Generator, cfg, tensors, "generator.")
-        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-            raise DeepcomposeError(
-                f"pop band weights do not match their config: {one_line(exc)}") from None
+        with single_thread():
+            G = build_module(Generator, cfg, tensors, "generator.")
         return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
 
     @property

@@ -16,8 +16,8 @@ Net (fully convolutional along time, so any length works; see ``receptive_field`
   4. a 1x1 head to 4 x 60 logits per step.
 Sampling is blocked Gibbs with an annealed masking schedule (Yao et al. 2014).
 
-Files: ``arcnn_net.py`` (coding and net), ``arcnn_train.py`` (masks, loss, trainer),
-``arcnn_sampling.py`` (Gibbs, the voice-leading mask, pseudo-likelihood), this one (the
+Files: ``net.py`` (coding and net), ``train.py`` (masks, loss, trainer),
+``sampling.py`` (Gibbs, the voice-leading mask, pseudo-likelihood), this one (the
 composer and likelihoods).
 """
 
@@ -28,24 +28,17 @@ import math
 import numpy as np
 import torch
 
-from ..representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
-from .arcnn_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
-    DEFAULT_CONFIG,
-    HIGH,
-    LOW,
-    P1,
-    TINY_CONFIG,
+from ...representations.voices import REST, STEPS_PER_BEAT, Meter, grid_to_notes
+from ..common.composer import Composer, single_thread
+from .net import (
     VOICES,
     ArcnnNet,
     beat_phase,
     decode,
     encode,
     meter_phase,
-    receptive_field,
 )
-from .arcnn_sampling import cell_log_probs, gibbs, parallel_moves  # noqa: F401
-from .arcnn_train import ArcnnTrainer, make_trainer  # noqa: F401
-from .base import Composer, single_thread
+from .sampling import cell_log_probs, gibbs
 
 # ------------------------------------------------------------------ the composer
 
@@ -83,8 +76,6 @@ class ArcnnComposer(Composer):
     ``top_k`` and ``top_p`` do not apply to this model.
     """
 
-    name = "arcnn"
-    tasks = ("accompany", "continue", "enhance", "infill")
     ITERATIONS = 48  # default Gibbs iterations (see the card for the speed/quality trade)
     COOL = 0.5  # the sampling temperature falls from T to COOL * T over the iterations
     UNIT = 1  # Gibbs blocks hide runs of UNIT steps of one voice

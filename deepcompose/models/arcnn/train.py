@@ -1,4 +1,4 @@
-"""Training the AR-CNN: Coconet's orderless-NADE masks and loss (see ``arcnn.py``)."""
+"""Training the AR-CNN: Coconet's orderless-NADE masks and loss (see ``composer.py``)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..representations.voices import REST
-from .arcnn_net import VOICES, ArcnnNet, beat_phase, encode, receptive_field
-from .schedules import cosine_scheduler, current_lr
+from ...representations.voices import REST
+from ..common.schedules import cosine_scheduler, current_lr
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
+    TINY_CONFIG,
+    VOICES,
+    ArcnnNet,
+    beat_phase,
+    encode,
+    receptive_field,
+)
 
 FLOOR = 0.1  # the learning rate falls on a cosine to this share over decay_steps
 

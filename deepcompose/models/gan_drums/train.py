@@ -19,9 +19,11 @@ import math
 import numpy as np
 import torch
 
-from ..errors import DeepcomposeError
-from ..representations.drums import CLASSES
-from .gan_drums import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+from ...errors import DeepcomposeError
+from ...representations.drums import CLASSES
+from ..common.schedules import cosine_scheduler
+from ..common.wgan import gradient_penalty, wgan_optimizers
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     DEFAULT_STYLE,
     METERS,
@@ -35,8 +37,6 @@ from .gan_drums import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the traini
     meter_of,
     sample_hits,
 )
-from .schedules import cosine_scheduler
-from .wgan import gradient_penalty, wgan_optimizers
 
 FLOOR = 0.1  # both learning rates fall on a cosine to this share over decay_steps
 
@@ -238,7 +238,7 @@ class DrumTrainer:
         """On the validation takes: critic gap, 4/4 onset-profile overlap of generated bars
         with each style's real profile (own, and mean over the other styles), densities,
         and bar-to-bar Jaccard similarity of hits (how well a groove holds)."""
-        from ..metrics.drums import histogram_intersection
+        from ...metrics.drums import histogram_intersection
 
         G = self.modules["generator"]
         G.eval()
@@ -342,7 +342,7 @@ class DrumTrainer:
 
 def load_split(data: str, split: str) -> list:
     """Groove performances of one official split (``train``, ``valid``, ``test``)."""
-    from ..data.groove import load_groove
+    from ...data.groove import load_groove
 
     if data != "groove":
         raise DeepcomposeError(f"the drum GAN trains on --data groove, not {data!r}")

@@ -1,4 +1,4 @@
-"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``gan_pop_net``).
+"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``net``).
 
 1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
    ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
@@ -25,20 +25,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..chords import N_CLASSES, chord_class, class_label, parse_chord
-from ..decoding import perturb
-from ..representations.multitrack import (
+from ...chords import N_CLASSES, chord_class, class_label, parse_chord
+from ...decoding import perturb
+from ...representations.bars import beat_in_bar, melody_bars, meter_stretches
+from ...representations.multitrack import (
     NAMES,
     PROGRAMS,
     STEPS_PER_BEAT,
     BandPart,
     BandResult,
-    beat_in_bar,
-    melody_bars,
-    meter_stretches,
     steps_for,
 )
-from .gan_pop_net import (
+from .net import (
     CHROMA,
     DURS,
     N_MEL,

@@ -6,18 +6,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..representations.voices import STEPS_PER_BEAT
-from .schedules import cosine_scheduler, current_lr
-from .transformer_net import (
+from ...representations.voices import STEPS_PER_BEAT
+from ..common.schedules import cosine_scheduler, current_lr
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     BOS_ID,
+    DEFAULT_CONFIG,
     REST_ID,
+    TINY_CONFIG,
     VOCAB,
     VOICES,
     MusicTransformer,
     grid_to_tokens,
     window_len,
 )
-from .transformer_sampling import mean_nll
+from .sampling import mean_nll
 
 
 class TransformerTrainer:

@@ -27,7 +27,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+from ..common.schedules import cosine_scheduler, current_lr
+from ..common.wgan import gradient_penalty, wgan_optimizers
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     DURS,
     N_MEL,
@@ -47,8 +49,6 @@ from .gan_pop_net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the trai
     split_head,
     transpose_classes,
 )
-from .schedules import cosine_scheduler, current_lr
-from .wgan import gradient_penalty, wgan_optimizers
 
 STEPS_PER_BEAT = 4
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
@@ -317,7 +317,7 @@ class PopTrainer:
 
 def load_split(data: str, split: str):
     """POP909 songs of ``split`` (see ``deepcompose.data.pop909``)."""
-    from ..data.pop909 import load_split as load
+    from ...data.pop909 import load_split as load
 
     return load(data, split)
 

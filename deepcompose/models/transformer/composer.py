@@ -20,8 +20,8 @@ window is full, rebuilds it from BOS + the last half window.
 Sampling forces known cells (e.g. every soprano token of the user's melody), so the
 same model harmonizes (``accompany``) and extends (``continue``).
 
-Files: ``transformer_net.py`` (tokens, attention, the model), ``transformer_sampling.py``
-(likelihood, sampling under the voice-leading rule), ``transformer_train.py`` (the
+Files: ``net.py`` (tokens, attention, the model), ``sampling.py``
+(likelihood, sampling under the voice-leading rule), ``train.py`` (the
 trainer), this one (the composer).
 """
 
@@ -29,37 +29,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..representations.voices import REST, Meter
-from .base import Composer, single_thread
-from .transformer_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
-    BOS_ID,
+from ...representations.voices import REST, Meter
+from ..common.composer import Composer, single_thread
+from .net import (
     DEFAULT_CONFIG,
-    HIGH,
-    LOW,
-    N_PITCH,
-    PITCH_RANGE,
-    REST_ID,
-    TINY_CONFIG,
-    VOCAB,
     VOICES,
-    KVCache,
     MusicTransformer,
     fold_into_range,
     grid_to_tokens,
     tokens_to_grid,
     window_len,
 )
-from .transformer_sampling import TOP_P, mean_nll, parallel_ids, pick, sample, token_logprobs  # noqa: F401
-from .transformer_train import TransformerTrainer, make_trainer  # noqa: F401
+from .sampling import TOP_P, mean_nll, sample, token_logprobs
 
 # ---------------------------------------------------------------- composer
 
 
 class TransformerComposer(Composer):
     """Harmonize (soprano forced) or continue (melody forced, new bars free) a melody."""
-
-    name = "transformer"
-    tasks = ("accompany", "continue")
 
     def __init__(self, model: MusicTransformer):
         self.model = model.eval()
@@ -84,7 +71,7 @@ class TransformerComposer(Composer):
         samples ~11 without the rule; see the card). The 16th-in-beat feature counts from
         the meter's bar lines (``meter.offset``: a pickup). Other controls are ignored.
         """
-        if task not in self.tasks:
+        if task not in ("accompany", "continue"):
             raise ValueError(f"transformer cannot do task {task!r}")
         grid = np.asarray(grid)
         known = np.asarray(known, dtype=bool)

@@ -19,7 +19,7 @@ Per frame the inputs are (channels):
 - meter: on-beat, downbeat, sin/cos of the position in the bar          [4]
 - known parts (one-hot per voice, zero where unknown) and a known flag  [3V + 1]
 
-Files: ``gan_net.py`` (features, generator, critic), ``gan_train.py`` (the trainer),
+Files: ``net.py`` (features, generator, critic), ``train.py`` (the trainer),
 this one (chord decoding and the composer).
 """
 
@@ -28,33 +28,26 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..decoding import parallel, perturb
-from ..errors import DeepcomposeError
-from ..representations.voices import REST, Meter
-from .base import Composer, build_module, critic_on_demand, single_thread
-from .gan_net import (  # noqa: F401  (the family's names, as deepcompose.train expects)
+from ...decoding import parallel, perturb
+from ...errors import DeepcomposeError
+from ...representations.voices import REST, Meter
+from ..common.composer import Composer, single_thread
+from ..common.weights import build_module, critic_on_demand
+from .net import (
     DEFAULT_CONFIG,
     HIGH,
     LOW,
-    N_METER,
     PARTS,
     REST_IX,
     STEPS_PER_FRAME,
-    TINY_CONFIG,
-    Block,
     Critic,
     Generator,
     V,
     from_index,
-    guess_meter,
     known_input,
-    melody_features,
-    meter_features,
     piece_frames,
-    to_index,
     window_onehot,
 )
-from .gan_train import GanTrainer, make_trainer  # noqa: F401
 
 # ---------------------------------------------------------------- inference
 
@@ -101,9 +94,6 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
 class GanComposer(Composer):
     """Accompaniment for a melody of any length and meter, window by window."""
 
-    name = "gan"
-    tasks = ("accompany",)
-
     def __init__(self, cfg: dict, generator: Generator, critic_tensors: dict):
         self.cfg, self.generator = cfg, generator.eval()
         self._critic_tensors, self._critic = critic_tensors, None
@@ -144,7 +134,7 @@ class GanComposer(Composer):
                                   bool(voice_leading), **controls)
 
     def _generate(self, task, grid, known, meter, seed, temperature, voice_leading, **controls):
-        if task not in self.tasks:
+        if task != "accompany":
             raise DeepcomposeError(f"model 'gan' cannot do task {task!r}; it does 'accompany'")
         grid = np.asarray(grid, dtype=np.int16)
         cfg, W = self.cfg, self.cfg["window"]
