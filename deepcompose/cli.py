@@ -127,10 +127,21 @@ def parse_controls(raw: dict) -> dict:
     given = {name: contract.all_controls()[name].parse(text)
              for name, text in raw.items() if text is not None}
     if isinstance(given.get("chords"), str) and Path(given["chords"]).is_file():
-        from deepcompose.chords import parse_chord_json
-
-        given["chords"] = parse_chord_json(Path(given["chords"]))
+        given["chords"] = _chords_file(Path(given["chords"]))
     return given
+
+
+def _chords_file(path: Path) -> list:
+    """``--chords FILE``: a JSON chords list, or a notes JSON file (such as an earlier
+    result) whose ``chords`` the band then plays."""
+    from deepcompose.chords import parse_chord_json
+
+    if not _read_text(str(path)).lstrip().startswith("{"):
+        return parse_chord_json(path)
+    record = _read_notes_json(str(path)).get("chords")
+    if not isinstance(record, list) or not record:
+        raise DeepcomposeError(f"--chords {path} is a notes JSON file without chords")
+    return parse_chord_json(record)
 
 
 def _pickup(text):
@@ -149,16 +160,15 @@ def compose_command(melody, notes_json, track, pickup, model, task, output, fmt,
     import deepcompose
 
     example, soundfont = raw.pop("example", None), raw.pop("soundfont", None)
+    if sum(map(bool, (melody, notes_json, example))) != 1:
+        raise DeepcomposeError("give one of --melody FILE, --notes-json FILE|- or --example NAME "
+                               "(a bundled melody; 'deepcompose examples' lists them)")
     if example:
         from deepcompose.melodies import path as example_path
 
-        if melody or notes_json:
-            raise DeepcomposeError("give one of --melody, --notes-json or --example")
         melody = str(example_path(example))
     if soundfont and Path(output or "").suffix.lower() not in (".wav", ".ogg"):
         raise DeepcomposeError("--soundfont applies to audio output: -o FILE.wav or .ogg")
-    if bool(melody) == bool(notes_json):
-        raise DeepcomposeError("give exactly one of --melody FILE or --notes-json FILE|-")
     given = parse_controls(raw)
     path, out_fmt = _output_target(output, fmt, melody, notes_json, model)
     if plot:
@@ -172,19 +182,56 @@ def compose_command(melody, notes_json, track, pickup, model, task, output, fmt,
                                "(or use 'deepcompose batch' for a folder)")
     if melody and not Path(melody).exists():
         raise DeepcomposeError(f"no such file: {melody}")
+    _check_outputs(path, plot, melody or (notes_json if notes_json != "-" else None),
+                   "-o" if output else "the output")
+    if out_fmt == "audio":  # a missing or broken SoundFont fails now, not after composing
+        from deepcompose.io.audio import load_soundfont
+
+        load_soundfont(soundfont)
     source = melody if melody else _read_notes_json(notes_json)
     track_sel = int(track) if track is not None and track.isdigit() else track
     song = deepcompose.compose(source, model=model, task=task, track=track_sel,
                                pickup=_pickup(pickup), **given)
-    if plot:
-        from deepcompose.plot import plot_song
+    _write_outputs(song, path, soundfont, plot,
+                   lambda: _melody_track(song, source, task, track_sel))
 
-        plot_song(song, plot, melody_index=_melody_track(song, source, task, track_sel))
-    if path is None:
-        click.echo(json.dumps(song.to_notes()))
-    else:
-        song.write(path, **({"soundfont": soundfont} if soundfont else {}))
-        click.echo(f"wrote {path}", err=True)
+
+def _check_outputs(path, plot, source, named: str = "-o") -> None:
+    """Fail before composing on what would fail after it: the output (``named``) or --plot
+    onto the input file, into a missing folder or onto a folder."""
+    for option, target in ((named, path), ("--plot", plot)):
+        if target is None:
+            continue
+        out = Path(target)
+        if source and out.exists() and Path(source).exists() and os.path.samefile(out, source):
+            raise DeepcomposeError(f"{option} {target} is the input melody; write the result "
+                                   "to another file (the input is never overwritten)")
+        if out.is_dir():
+            raise DeepcomposeError(f"cannot write {target}: it is a folder")
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir():
+            raise DeepcomposeError(f"cannot write {target}: folder {folder} does not exist")
+
+
+def _write_outputs(song, path, soundfont, plot, melody_index) -> None:
+    """The result (a file or stdout), then the plot: the PNG is drawn first, beside its
+    place, and appears only once the result is written, so a failed run leaves neither."""
+    from contextlib import nullcontext
+
+    from deepcompose.atomic import atomic_path
+
+    with atomic_path(plot) if plot else nullcontext() as plot_tmp:
+        if plot:
+            from deepcompose.plot import plot_song
+
+            plot_song(song, plot_tmp, melody_index=melody_index())
+        if path is None:
+            click.echo(json.dumps(song.to_notes()))
+        else:
+            song.write(path, **({"soundfont": soundfont} if soundfont else {}))
+            click.echo(f"wrote {path}", err=True)
+    if plot:
+        click.echo(f"wrote {plot}", err=True)
 
 
 def _melody_track(song, source, task, track_sel) -> int:

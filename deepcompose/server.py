@@ -6,9 +6,19 @@ Endpoints (JSON in and out, beats throughout):
 - ``GET /models`` -> ``{"models": [{"name", "tasks", "weights", "loaded", "trained"}]}``
 - ``POST /compose`` -> the composed song in the JSON notes schema of DESIGN.md.
   The body is that schema (``tracks`` or ``notes``, plus ``tempo``, ``time_signature``, ...)
-  and the request fields ``model``, ``task``, ``track``, ``pickup`` and the controls of
-  ``controls.py`` (``seed``, ``temperature``, ``candidates``, ``bars``, ``ensemble`` and
-  each model's own), checked by the same contract as the CLI with the same messages.
+  and the request fields ``model``, ``task``, ``track``, ``pickup``, ``use_chords`` and the
+  controls of ``controls.py`` (``seed``, ``temperature``, ``candidates``, ``bars``,
+  ``ensemble`` and each model's own), checked by the same contract as the CLI with the
+  same messages.
+
+Chords: an answer's ``chords`` (``[[start_beat, end_beat, label], ...]``, the chords the
+result played; ``[]`` for a chorale) is part of the song, so any answer posts back as it
+is, to any model and task: a ``chords`` list is the song's record, kept in ``Song.chords``
+and played by no model unless asked. ``"use_chords": true`` asks: the band (``"model":
+"gan", "style": "pop"``) then plays the posted song's ``chords`` (the CLI's ``--chords``);
+it is a 400 for a model or style without a chords control, or a song without chords.
+Chord text (``"chords": "Am | F | C | G"``, bars split by ``|``) is never a record: it is
+the band's chords control itself, as ``--chords`` text in the CLI.
 
 Errors are JSON ``{"error": "..."}``: bad input 400, unknown path 404, wrong method 405,
 no ``Content-Length`` (or a chunked body) 411, body too large 413. A request that
@@ -60,10 +70,11 @@ SOCKET_TIMEOUT_S = 10.0
 REQUEST_DEADLINE_S = 30.0
 MAX_CONNECTIONS = 64
 
+# a "chords" list is the song's record; chord text is the band's chords control (docstring)
 SONG_KEYS = frozenset({"tempo", "time_signature", "tempos", "time_signatures", "key", "pickup",
-                       "title", "tracks", "notes"})  # a request's "chords" is the control
+                       "title", "chords", "tracks", "notes"})
 # the request's own keys, then every model control (controls.py): one contract for all
-REQUEST_KEYS = frozenset({"model", "task", "track", *contract.all_controls()})
+REQUEST_KEYS = frozenset({"model", "task", "track", "use_chords", *contract.all_controls()})
 ROUTES = {"/health": "GET", "/models": "GET", "/compose": "POST"}
 # the studio page's writes (GET / and /studio/<file> are served by studio_routes)
 ROUTES.update({"/render": "POST", "/convert": "POST", "/export": "POST"})
@@ -132,9 +143,23 @@ def parse_request(body: bytes):
 
     kw = {"model": _str(obj.get("model", "gan"), "model"),
           "task": _str(obj.get("task", "accompany"), "task")}
-    given = {k: obj[k] for k in contract.all_controls() if obj.get(k) is not None}
+    record = obj.get("chords")  # a list: the song's record; text: the band's chords control
+    given = {k: obj[k] for k in contract.all_controls() if obj.get(k) is not None
+             and (k != "chords" or isinstance(record, str))}
     contract.resolve(kw["model"], kw["task"], given)  # the one contract: 400 on any bad value
     kw.update(given)
+    use_chords = obj.get("use_chords")
+    if use_chords is not None and not isinstance(use_chords, bool):
+        raise DeepcomposeError(f"use_chords must be true or false, not {show_value(use_chords)}")
+    use_chords = bool(use_chords) and not isinstance(record, str)  # text is played anyway
+    if use_chords:
+        if not isinstance(record, list) or not record:
+            raise DeepcomposeError("use_chords plays the song's 'chords' and it has none: give "
+                                   "them as [[start_beat, end_beat, label], ...]")
+        try:
+            contract.resolve(kw["model"], kw["task"], {**given, "chords": record})
+        except DeepcomposeError as exc:
+            raise DeepcomposeError(f"use_chords: {exc}") from None
     if obj.get("track") is not None:
         t = obj["track"]
         kw["track"] = (_int(t, "track", 0, 1000) if isinstance(t, int) and not isinstance(t, bool)
@@ -145,9 +170,12 @@ def parse_request(body: bytes):
     if _count_notes(obj) > MAX_REQUEST_NOTES:
         raise DeepcomposeError(f"too many notes: a request takes at most {MAX_REQUEST_NOTES:,}")
     try:
-        song = Song.from_notes({k: v for k, v in obj.items() if k in SONG_KEYS})
+        song = Song.from_notes({k: v for k, v in obj.items()
+                                if k in SONG_KEYS and (k != "chords" or not isinstance(v, str))})
     except OverflowError:  # an integer too large for a float
         raise DeepcomposeError("a number in the request is out of range") from None
+    if use_chords:  # the record, validated by the notes schema, becomes the control
+        kw["chords"] = list(song.chords)
     if song.note_count == 0:
         raise DeepcomposeError("the request has no notes")
     if song.length_beats > MAX_REQUEST_BEATS:

@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from fakes import ChordComposer
@@ -451,3 +452,83 @@ def test_shipped_models_answer_odd_but_valid_requests(model):
     finally:
         s.shutdown()
         s.server_close()
+
+
+# ---------------------------------------------------------------- chords: record or control
+
+RECORD = [[0, 4, "A:min"], [4, 8, "F:maj"]]
+
+
+def parse(obj):
+    return srv.parse_request(json.dumps(obj).encode())
+
+
+def test_a_chords_list_is_the_songs_record_not_a_control(fake_model):
+    for model, extra in (("chord", {}), ("gan", {}), ("gan", {"style": "pop"})):
+        for record in (RECORD, []):
+            song, kw = parse({"notes": MELODY, "chords": record, "model": model, **extra})
+            assert "chords" not in kw
+            assert [list(c) for c in song.chords] == record
+
+
+def test_chord_text_is_the_band_control(fake_model):
+    song, kw = parse({"notes": MELODY, "chords": "Am | F", "model": "gan", "style": "pop"})
+    assert kw["chords"] == "Am | F" and song.chords == []
+    with pytest.raises(DeepcomposeError, match="model 'chord' has no control chords"):
+        parse({"notes": MELODY, "chords": "Am | F", "model": "chord"})
+
+
+def test_use_chords_plays_the_record(fake_model):
+    body = {"notes": MELODY, "chords": RECORD, "model": "gan", "style": "pop", "use_chords": True}
+    song, kw = parse(body)
+    assert kw["chords"] == [(0.0, 4.0, "A:min"), (4.0, 8.0, "F:maj")] == song.chords
+    assert "chords" not in parse({**body, "use_chords": False})[1]
+    cases = {"no chords": ({"chords": []}, "use_chords plays the song's 'chords' and it has "
+                                           "none: give them as [[start_beat, end_beat, label], "
+                                           "...]"),
+             "chorale": ({"style": "chorale"}, "use_chords: chords applies to --style pop only, "
+                                               "not chorale"),
+             "arcnn": ({"model": "chord", "style": None},
+                       "use_chords: model 'chord' has no control chords; models with it: gan"),
+             "not a bool": ({"use_chords": "yes"}, "use_chords must be true or false, not 'yes'")}
+    for case, (change, message) in cases.items():
+        with pytest.raises(DeepcomposeError) as err:
+            parse({**body, **change})
+        assert str(err.value) == message, case
+
+
+SHIPPED_TRIO = {"gan", "arcnn", "transformer"} <= set(SHIPPED)
+POST_BACK = [("arcnn", "accompany", {"iterations": 2}),
+             ("arcnn", "infill", {"iterations": 2, "bars": "2:3"}),
+             ("arcnn", "continue", {"iterations": 2, "bars": 1}),
+             ("arcnn", "enhance", {"iterations": 2}),
+             ("transformer", "accompany", {}), ("transformer", "continue", {"bars": 1}),
+             ("gan", "accompany", {}), ("gan", "accompany", {"style": "pop"})]
+
+
+@pytest.mark.skipif(not SHIPPED_TRIO, reason="needs the shipped gan, arcnn and transformer")
+def test_every_answer_posts_back_to_every_model_and_task():
+    """A chorale answer (chords []) and a band answer (its Harte chords) post back as they
+    are: 200 from every model and task; use_chords makes the band play the posted chords."""
+    hook = json.loads((Path(srv.__file__).parent / "melodies" / "pop-hook.json").read_text())
+    with running_server() as s:
+        answers = {}
+        for style in ("chorale", "pop"):
+            status, answers[style] = request(s, "POST", "/compose",
+                                             {**hook, "model": "gan", "style": style, "seed": 1})
+            assert status == 200
+        assert answers["chorale"]["chords"] == [] and answers["pop"]["chords"]
+        for style, answer in answers.items():
+            for model, task, extra in POST_BACK:
+                status, song = request(s, "POST", "/compose", {**answer, "model": model,
+                                                               "task": task, **extra})
+                assert status == 200, (style, model, task, song)
+                assert song["tracks"][0]["notes"]
+        band = answers["pop"]
+        status, again = request(s, "POST", "/compose", {**band, "model": "gan", "style": "pop",
+                                                        "seed": 9, "use_chords": True})
+        assert status == 200 and again["chords"] == band["chords"]
+        status, err = request(s, "POST", "/compose", {**band, "model": "arcnn",
+                                                      "use_chords": True})
+        assert status == 400 and err["error"].startswith("use_chords: model 'arcnn' has no "
+                                                         "control chords")

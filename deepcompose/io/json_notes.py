@@ -5,7 +5,9 @@ CLI's ``--notes-json`` come through here): a bad value is one DeepcomposeError n
 field and its range. Optional keys beyond DESIGN.md, all written by ``song_to_dict``:
 ``tempos`` ([[beat, bpm], ...]), ``time_signatures`` ([[beat, num, den], ...]), ``key``
 (``"G major"``), ``pickup`` (beats before the first full bar), ``title`` and ``chords``
-(``[[start_beat, end_beat, label], ...]``, Harte labels such as ``"A:min7"``).
+(``[[start_beat, end_beat, label], ...]``, Harte labels such as ``"A:min7"``): the song's
+record of its chords, read into ``Song.chords``; no model plays them unless asked (the
+CLI's ``--chords FILE``, the server's ``use_chords``).
 """
 
 from __future__ import annotations
