@@ -206,7 +206,7 @@ def parse_chord_text(text: str, beats_per_bar: float, first_bar_beat: float = 0.
     ``(beat, num, den)`` as in ``Song.time_signatures``; several symbols in one bar
     divide it evenly. ``%`` repeats the previous bar's last chord.
     """
-    from .representations.multitrack import iter_bars, meter_stretches
+    from .representations.bars import iter_bars, meter_stretches
 
     if not isinstance(text, str) or not text.strip():
         raise DeepcomposeError("--chords is empty")

@@ -1,17 +1,17 @@
 """Piano-roll PNG of a Song (``compose --plot OUT.png``); needs the ``plot`` extra.
 
 x axis: beats (quarter notes) from the start of the song, with a bar line at
-every bar of the song's meter (``Song.meter()``: first time signature and pickup).
+every bar of the song's bar map (``Song.bar_map()``: the pickup and every change of meter).
 y axis: MIDI pitch, labelled at every C. One colour per track; the melody is
-drawn with a black outline and named "(melody)" in the legend.
+drawn with a black outline and named "(melody)" in the legend. Drum tracks
+(``Track.is_drum``) get a lane of their own under the pitched roll: one row per
+General MIDI drum sound they play, labelled with its name.
 
 matplotlib is imported only when a plot is made, through its object API with
 the Agg canvas (no pyplot, no ``matplotlib.use``), so no global state changes.
 """
 
 from __future__ import annotations
-
-import itertools
 
 from .errors import DeepcomposeError
 
@@ -21,6 +21,9 @@ NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 DPI = 100
 HEIGHT_IN = 5.0
 MAX_WIDTH_IN = 40.0  # long songs get squeezed rather than a giant image
+DRUM_LANE_IN = 0.6  # the drum lane: this much plus DRUM_ROW_IN per drum sound
+DRUM_ROW_IN = 0.2
+DRUM_HIT_BEATS = 0.125  # a drum hit is drawn at least this wide
 
 
 def require_matplotlib() -> None:
@@ -39,15 +42,25 @@ def pitch_label(pitch: int) -> str:
 
 
 def bar_lines(song, end_beat: float) -> list[float]:
-    """Beats where bar lines fall up to ``end_beat``: from the first full bar (the pickup
-    of ``song.meter()``, 4 steps a beat) through every change of meter."""
-    from .representations.multitrack import iter_bars, meter_stretches
+    """Beats where bar lines fall up to ``end_beat``: from the first full bar line (after
+    the pickup) through every change of meter, as ``Song.bar_map()`` counts bars."""
+    return song.bar_map().lines(end_beat)
 
-    meter = song.meter()
-    stretches = meter_stretches(meter.steps_per_bar / 4.0, meter.offset / 4.0,
-                                song.time_signatures[1:])
-    return [bar[0] for bar in itertools.takewhile(lambda bar: bar[0] <= end_beat + 1e-9,
-                                              iter_bars(stretches))]
+
+def drum_rows(song) -> list[int]:
+    """The General MIDI drum keys the drum tracks play, low to high: the drum lane's rows."""
+    return sorted({n.pitch for t in song.tracks if t.is_drum for n in t.notes})
+
+
+def drum_label(key: int) -> str:
+    """General MIDI drum key -> its sound's name (``36`` -> ``"Bass Drum 1 (36)"``)."""
+    import pretty_midi
+
+    try:
+        name = pretty_midi.note_number_to_drum_name(key)
+    except (ValueError, IndexError):
+        name = ""
+    return f"{name} ({key})" if name else f"drum {key}"
 
 
 def title(song) -> str:
@@ -66,7 +79,10 @@ def title(song) -> str:
 
 
 def plot_song(song, path, melody_index: int = 0) -> None:
-    """Write a piano roll of ``song`` to ``path`` (PNG, atomically); mark track ``melody_index``."""
+    """Write a piano roll of ``song`` to ``path`` (PNG, atomically); mark track ``melody_index``.
+
+    Pitched tracks share the roll; drum tracks are drawn in a lane below it (``drum_rows``).
+    """
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import PatchCollection
@@ -76,27 +92,43 @@ def plot_song(song, path, melody_index: int = 0) -> None:
     from .atomic import atomic_path
 
     notes = [n for t in song.tracks for n in t.notes]
+    pitched = [n for t in song.tracks if not t.is_drum for n in t.notes]
+    rows = drum_rows(song)
     end = max([n.end for n in notes], default=4.0)
-    low = min([n.pitch for n in notes], default=60) - 2
-    high = max([n.pitch for n in notes], default=72) + 2
+    low = min([n.pitch for n in pitched], default=60) - 2
+    high = max([n.pitch for n in pitched], default=72) + 2
 
     width = min(MAX_WIDTH_IN, max(8.0, 2.0 + end * 0.18))
-    fig = Figure(figsize=(width, HEIGHT_IN), dpi=DPI)
+    lane = DRUM_LANE_IN + DRUM_ROW_IN * len(rows) if rows else 0.0
+    fig = Figure(figsize=(width, HEIGHT_IN + lane), dpi=DPI)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-
-    for b in bar_lines(song, end):
-        ax.axvline(b, color="#999999", linewidth=0.8, zorder=0)
+    if rows:
+        grid = fig.add_gridspec(2, 1, height_ratios=(HEIGHT_IN, lane))
+        ax = fig.add_subplot(grid[0])
+        drums = fig.add_subplot(grid[1], sharex=ax)
+    else:
+        ax, drums = fig.add_subplot(1, 1, 1), None
+    lines = bar_lines(song, end)
+    for axis in (ax, drums) if drums is not None else (ax,):
+        for b in lines:
+            axis.axvline(b, color="#999999", linewidth=0.8, zorder=0)
     for i, track in enumerate(song.tracks):
         if not track.notes:
             continue
-        is_melody = i == melody_index
+        is_melody = i == melody_index and not track.is_drum
         color = COLORS[i % len(COLORS)]
-        boxes = [Rectangle((n.start, n.pitch - 0.4), n.end - n.start, 0.8) for n in track.notes]
-        ax.add_collection(PatchCollection(
-            boxes, facecolor=color, edgecolor="black" if is_melody else "white",
-            linewidth=1.6 if is_melody else 0.5,
-            zorder=3 if is_melody else 2))
+        if track.is_drum:  # a row per drum sound, in the lane
+            boxes = [Rectangle((n.start, rows.index(n.pitch) - 0.35),
+                               max(n.end - n.start, DRUM_HIT_BEATS), 0.7) for n in track.notes]
+            drums.add_collection(PatchCollection(boxes, facecolor=color, edgecolor="none",
+                                                 zorder=2))
+        else:
+            boxes = [Rectangle((n.start, n.pitch - 0.4), n.end - n.start, 0.8)
+                     for n in track.notes]
+            ax.add_collection(PatchCollection(
+                boxes, facecolor=color, edgecolor="black" if is_melody else "white",
+                linewidth=1.6 if is_melody else 0.5,
+                zorder=3 if is_melody else 2))
         label = track.name or f"track {i}"
         if is_melody and "melody" not in label.lower():
             label += " (melody)"
@@ -108,10 +140,19 @@ def plot_song(song, path, melody_index: int = 0) -> None:
     ax.set_ylim(low, high)
     cs = [p for p in range(low, high + 1) if p % 12 == 0]
     ax.set_yticks(cs, [pitch_label(p) for p in cs])
-    ax.set_xlabel("beats (quarter notes); vertical lines are bar lines")
     ax.set_ylabel("pitch")
     ax.grid(axis="y", color="#dddddd", linewidth=0.5)
     ax.set_title(title(song))
+    xlabel = "beats (quarter notes); vertical lines are bar lines"
+    if drums is not None:
+        ax.tick_params(axis="x", labelbottom=False)
+        drums.set_ylim(-0.5, len(rows) - 0.5)
+        drums.set_yticks(range(len(rows)), [drum_label(k) for k in rows], fontsize="small")
+        drums.grid(axis="y", color="#dddddd", linewidth=0.5)
+        drums.set_ylabel("drums")
+        drums.set_xlabel(xlabel)
+    else:
+        ax.set_xlabel(xlabel)
     if any(t.notes for t in song.tracks):
         ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize="small",
                   borderaxespad=0.0)

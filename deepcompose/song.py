@@ -23,6 +23,7 @@ import numpy as np
 from . import keys, limits
 from .decoding import snap
 from .errors import DeepcomposeError
+from .representations.bars import BarMap
 from .representations.voices import STEPS_PER_BEAT, Meter, notes_to_row
 
 # Track names that mark the melody; the default melody rule prefers them.
@@ -182,29 +183,23 @@ class Song:
     def note_count(self) -> int:
         return sum(len(t.notes) for t in self.tracks)
 
+    def bar_map(self) -> BarMap:
+        """Where the bars lie, in beats, through every change of meter: from the time
+        signatures and the pickup (bar 1 is the first full bar, a pickup is bar 0). The one
+        bar count of the project: ``--bars``, the plot, ``--chords`` and the band use it."""
+        return BarMap.of(self.time_signatures, self.pickup)
+
     def bars(self) -> int:
-        """Number of bars up to the last note; a partial pickup bar counts as one."""
-        length = self.length_beats
-        if length <= 0:
-            return 0
-        eps = 1e-6
-        count, pos = (1, self.pickup) if self.pickup > eps else (0, 0.0)
-        sigs = self.time_signatures
-        for i, (_beat, num, den) in enumerate(sigs):
-            seg_end = sigs[i + 1][0] if i + 1 < len(sigs) else math.inf
-            bar = num * 4.0 / den
-            stop = min(seg_end, length)
-            if stop > pos + eps:
-                n = math.ceil((stop - pos) / bar - eps)
-                count += n
-                pos += n * bar
-        return count
+        """Number of bars up to the last note (``bar_map``); a partial pickup bar counts as
+        one."""
+        return self.bar_map().count(self.length_beats)
 
     def meter(self) -> Meter:
         """Bar lines on the 16th grid from the FIRST time signature and the pickup.
 
         ``steps_per_bar = 16 * num / den`` (16 for 4/4, 12 for 3/4 and 6/8);
-        ``offset = round(pickup * 4) % steps_per_bar``.
+        ``offset = round(pickup * 4) % steps_per_bar``. The models' beat and bar features
+        come from it; bars through changes of meter are ``bar_map``.
         """
         _, num, den = self.time_signatures[0]
         steps_per_bar = max(1, round(STEPS_PER_BEAT * 4 * num / den))

@@ -6,7 +6,8 @@ import pytest
 import deepcompose
 from deepcompose.errors import DeepcomposeError
 from deepcompose.plans.voices import octave_shift, parse_bars
-from deepcompose.representations.voices import REST, Meter
+from deepcompose.representations.bars import BarMap
+from deepcompose.representations.voices import REST
 from deepcompose.song import Note, Song, Track
 
 MELODY = [(67, 0.0, 0.9, 90), (69, 1.0, 0.5, 80), (71, 1.5, 0.5, 80), (72, 2.0, 2.0, 100),
@@ -87,12 +88,14 @@ def test_high_melody_parts_stay_below_it(chord_model):
 
 
 def test_parse_bars_with_and_without_pickup():
-    assert parse_bars("2:3", Meter(16, 0), 200) == (16, 48)
-    assert parse_bars("1:1", Meter(12, 4), 200) == (4, 16)  # pickup of 4 steps is bar 0
+    four, three = BarMap.of([(0, 4, 4)]), BarMap.of([(0, 3, 4)], pickup=1.0)
+    assert parse_bars("2:3", four, 200) == (16, 48)
+    assert parse_bars("1:1", three, 200) == (4, 16)  # pickup of 4 steps is bar 0
+    assert parse_bars("0:0", three, 200) == (0, 4)
     with pytest.raises(DeepcomposeError, match="bar 0 is a pickup"):
-        parse_bars("0:1", Meter(16, 0), 200)
-    with pytest.raises(DeepcomposeError):
-        parse_bars("50:60", Meter(16, 0), 100)
+        parse_bars("0:1", four, 200)
+    with pytest.raises(DeepcomposeError, match="outside the piece"):
+        parse_bars("50:60", four, 100)
 
 
 @pytest.mark.parametrize("kwargs, message", [

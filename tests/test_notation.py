@@ -69,6 +69,32 @@ def test_generated_song_to_musicxml_keeps_parts_tempo_and_pickup(tmp_path):
     assert again.tracks[1].program == 32
 
 
+@pytest.mark.parametrize("ext", ["musicxml", "mxl"])
+def test_programs_read_back_as_the_file_says_not_as_the_instrument_name_implies(tmp_path, ext):
+    """music21 turns a part named "Electric Piano" (program 4, the band's keys; the file's
+    <midi-program> is 5) into program 2 from the name; the reader takes the file's number."""
+    programs = [0, 1, 3, 4, 5, 33, 117, 127]  # music21 misread 1, 3, 4, 5 and 117
+    song = Song(tracks=[Track(f"Part {p}", p, False, [Note(60 - i, 0, 1)])
+                        for i, p in enumerate(programs)]
+                + [Track("Drums", 0, True, [Note(36, 0, 0.5)])])
+    out = tmp_path / f"band.{ext}"
+    song.write(out)
+    again = Song.read(out)
+    assert [t.program for t in again.tracks[:-1]] == programs
+    assert again.tracks[-1].is_drum
+    if ext == "musicxml":
+        assert "<midi-program>5</midi-program>" in out.read_text()  # 1-based in the file
+
+
+def test_inspect_reads_the_band_keys_program_from_musicxml(tmp_path):
+    from deepcompose.inspect import describe, format_text
+
+    keys = Track("Keys", 4, False, [Note(60, 0, 2), Note(64, 0, 2)])
+    out = tmp_path / "x.musicxml"
+    Song(tracks=[Track("Melody", 0, False, [Note(72, 0, 2)]), keys]).write(out)
+    assert "Keys  [program 4]" in format_text(describe(Song.read(out), out))
+
+
 def test_overlapping_notes_of_one_track_survive_as_voices(tmp_path):
     notes = [Note(60, 0, 2), Note(64, 1, 3), Note(67, 1, 1.5), Note(72, 1, 1.5)]
     Song(tracks=[Track("Piano", 0, False, notes)]).write(tmp_path / "p.musicxml")

@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from deepcompose.errors import DeepcomposeError
-from deepcompose.plot import COLORS, DPI, HEIGHT_IN, bar_lines, plot_song, require_matplotlib
+from deepcompose.plot import (
+    COLORS,
+    DPI,
+    DRUM_LANE_IN,
+    DRUM_ROW_IN,
+    HEIGHT_IN,
+    bar_lines,
+    drum_label,
+    drum_rows,
+    plot_song,
+    require_matplotlib,
+)
 from deepcompose.song import Note, Song, Track
 
 pytest.importorskip("matplotlib")
@@ -47,6 +58,46 @@ def test_bar_lines_follow_meter_and_pickup():
     changed = song()
     changed.time_signatures = [(0, 4, 4), (8, 3, 4), (14, 4, 4)]
     assert bar_lines(changed, 22) == [0, 4, 8, 11, 14, 18, 22]
+
+
+def test_bar_lines_come_from_the_songs_bar_map():
+    changed = song(pickup=1.0)
+    changed.time_signatures = [(0, 4, 4), (17, 3, 4), (23, 4, 4)]
+    assert bar_lines(changed, 31) == changed.bar_map().lines(31) == [
+        1, 5, 9, 13, 17, 20, 23, 27, 31]
+
+
+def test_drums_get_a_lane_of_their_own_below_the_pitched_roll(tmp_path):
+    import matplotlib.image
+
+    band = song()
+    kit = [Note(36 if b % 2 == 0 else 38, b, b + 0.125, 100) for b in range(16)]
+    kit += [Note(42, b + 0.5, b + 0.625, 70) for b in range(16)]
+    band.tracks.append(Track("Drums", 0, True, kit))
+    assert drum_rows(band) == [36, 38, 42]
+    assert drum_label(36) == "Bass Drum 1 (36)" and drum_label(20) == "drum 20"
+    out = tmp_path / "band.png"
+    plot_song(band, out)
+    img = matplotlib.image.imread(out)
+    lane = DRUM_LANE_IN + DRUM_ROW_IN * 3
+    assert img.shape[0] == round((HEIGHT_IN + lane) * DPI)
+    drum = COLORS[4]
+    roll = img[:, : img.shape[1] * 3 // 5]  # left of the legend
+    top = round(HEIGHT_IN * DPI * 0.9)  # the pitched roll ends above the lane
+    assert colour_pixels(roll[top:], drum) > 100  # the hits, in the lane
+    assert colour_pixels(roll[:top], drum) == 0  # none among the pitches over the bass
+    assert colour_pixels(img[:top], drum) > 20  # its legend entry
+    for colour in COLORS[:4]:
+        assert colour_pixels(roll[:top], colour) > 200, colour
+        assert colour_pixels(roll[top:], colour) == 0, colour
+
+
+def test_a_song_without_drums_has_no_lane(tmp_path):
+    import matplotlib.image
+
+    plot_song(song(), tmp_path / "roll.png")
+    assert matplotlib.image.imread(tmp_path / "roll.png").shape[0] == round(HEIGHT_IN * DPI)
+    assert drum_rows(song()) == []
 
 
 def test_plot_changes_no_global_matplotlib_state(tmp_path):

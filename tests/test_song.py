@@ -141,11 +141,23 @@ def test_tempo_and_meter_maps_are_normalized():
     ([(0, 6, 8)], 1.5, 7.5, 3, Meter(12, 6)),
     ([(0, 4, 4), (8, 3, 4)], 0, 14, 4, Meter(16, 0)),
     ([(0, 2, 2)], 0, 4, 1, Meter(16, 0)),
+    ([(0, 4, 4), (16, 3, 4), (22, 4, 4)], 0, 23, 7, Meter(16, 0)),
+    ([(0, 4, 4), (6, 3, 4)], 0, 10, 4, Meter(16, 0)),  # the change cuts bar 2 short
+    ([(0, 3, 4), (10, 4, 4)], 1, 15, 6, Meter(12, 4)),
 ])
 def test_bars_and_meter(sigs, pickup, length, bars, meter):
     song = Song(tracks=[Track(notes=[Note(60, 0, length)])], time_signatures=sigs, pickup=pickup)
     assert song.bars() == bars
     assert song.meter() == meter
+
+
+def test_bar_map_follows_the_time_signatures_and_the_pickup():
+    song = Song(tracks=[Track(notes=[Note(60, 0, 30)])],
+                time_signatures=[(0, 3, 4), (10, 4, 4)], pickup=1)
+    bars = song.bar_map()
+    assert bars.lines(18) == [1, 4, 7, 10, 14, 18] and bars.span(0, 0) == (0, 1)
+    assert bars.span(4, 5) == (10, 18) and bars.index(9.5) == 3
+    assert song.bars() == bars.count(song.length_beats) == 9  # the pickup and 8 bars
 
 
 def test_estimated_key_ignores_drums_and_keeps_the_signature_apart():

@@ -14,12 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from deepcompose.representations.bars import bar_index, iter_bars, meter_stretches
 from deepcompose.song import Song
-
-try:  # the project's one bar map (representations.bars); multitrack held it before
-    from deepcompose.representations.bars import bar_index, iter_bars, meter_stretches
-except ImportError:  # pragma: no cover
-    from deepcompose.representations.multitrack import bar_index, iter_bars, meter_stretches
 
 ROOT = Path(__file__).resolve().parent.parent
 SONG_JS = ROOT / "deepcompose" / "studio" / "song.mjs"

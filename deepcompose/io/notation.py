@@ -61,8 +61,8 @@ def read_notation(path) -> Song:
         kind = "ABC" if ext == ".abc" else "MusicXML"
         msg = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
         raise DeepcomposeError(f"{path.name} is not valid {kind}: {msg}") from None
-    song = song_from_music21(obj, where=path.name)
-    return song
+    programs = _file_programs(path) if ext != ".abc" else {}
+    return song_from_music21(obj, where=path.name, programs=programs)
 
 
 def _check_mxl(path: Path) -> None:
@@ -73,6 +73,48 @@ def _check_mxl(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise DeepcomposeError(f"{path.name} is not a valid .mxl (zip) file: {e}") from None
     limits.check_file_size(total, f"{path.name} (unpacked)", limits.MAX_NOTATION_BYTES)
+
+
+def _file_programs(path: Path) -> dict[str, int]:
+    """``<score-part id>`` -> the General MIDI program (0-based) its first
+    ``<midi-instrument>`` gives (``<midi-program>``, 1-based in the file); ``{}`` when the
+    part list cannot be read. music21 lets an instrument's name overrule this number (an
+    "Electric Piano" named part becomes program 2 whatever the file says), so the reader
+    takes the number from the file itself."""
+    import io
+    import xml.etree.ElementTree as ET
+
+    try:
+        if path.suffix.lower() == ".mxl":
+            with zipfile.ZipFile(path) as z:
+                data = z.read(_mxl_score_name(z))
+        else:
+            data = path.read_bytes()
+        programs: dict[str, int] = {}
+        for _, el in ET.iterparse(io.BytesIO(data), events=("end",)):
+            if el.tag == "score-part":
+                program = el.findtext("midi-instrument/midi-program", "").strip()
+                if el.get("id") and program.isdigit():
+                    programs[el.get("id")] = min(max(int(program) - 1, 0), 127)
+            elif el.tag == "part-list":
+                break  # the parts' music follows; nothing more to read here
+        return programs
+    except Exception:  # music21 read the file; without a readable part list keep its reading
+        return {}
+
+
+def _mxl_score_name(z: zipfile.ZipFile) -> str:
+    """The score inside an .mxl: the container's first rootfile, else its first .xml."""
+    import xml.etree.ElementTree as ET
+
+    names = z.namelist()
+    if "META-INF/container.xml" in names:
+        root = ET.fromstring(z.read("META-INF/container.xml"))
+        found = root.find(".//rootfile")
+        if found is not None and found.get("full-path") in names:
+            return found.get("full-path")
+    return next(n for n in names if n.endswith((".xml", ".musicxml"))
+                and not n.startswith("META-INF/"))
 
 
 def _first_abc_tune(text: str) -> str:
@@ -87,8 +129,11 @@ def _first_abc_tune(text: str) -> str:
 # ---------------------------------------------------------------------- music21 -> Song
 
 
-def song_from_music21(obj, where: str = "the music21 stream") -> Song:
-    """A music21 Score / Part / Opus / Stream -> Song (one track per part)."""
+def song_from_music21(obj, where: str = "the music21 stream", programs=None) -> Song:
+    """A music21 Score / Part / Opus / Stream -> Song (one track per part).
+
+    ``programs``: ``<score-part id>`` -> General MIDI program (0-based) that overrules the
+    one of the part's music21 instrument (``read_notation`` gives the file's numbers)."""
     from music21 import stream
 
     if isinstance(obj, stream.Opus):
@@ -106,7 +151,7 @@ def song_from_music21(obj, where: str = "the music21 stream") -> Song:
     flat_first = parts[0].flatten()
     tracks, total = [], 0
     for i, part in enumerate(parts):
-        track = _part_to_track(part, i)
+        track = _part_to_track(part, i, (programs or {}).get(_part_id(part)))
         total += len(track.notes)
         limits.check_notes(total, where)
         tracks.append(track)
@@ -192,11 +237,19 @@ def harte_label(h) -> str | None:
 _REVERSE_KINDS = {kind: q for q, kind in KINDS.items() if q not in ADDED}
 
 
-def _part_to_track(part, index: int) -> Track:
+def _part_id(part) -> str | None:
+    """The MusicXML ``<score-part id>`` music21 read a part from (its instrument keeps it)."""
+    inst = part.getInstrument(returnDefault=False)
+    return getattr(inst, "partId", None) or None
+
+
+def _part_to_track(part, index: int, program: int | None = None) -> Track:
+    """One part -> a Track; ``program`` (0-based) overrules its instrument's."""
     from music21 import chord, harmony, instrument, note
 
     inst = part.getInstrument(returnDefault=False)
-    program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
+    if program is None:
+        program = inst.midiProgram if inst is not None and inst.midiProgram is not None else 0
     is_drum = inst is not None and (inst.midiChannel == 9 or (
         isinstance(inst, instrument.Percussion)
         and not isinstance(inst, instrument.PitchedPercussion)))

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ..chords import parse_chord
-from ..representations.multitrack import melody_bars
+from ..representations.bars import melody_bars
 from . import CONSONANT, FOURTH
 
 STEPS_PER_BEAT = 4

@@ -23,6 +23,7 @@ from ..data import PITCH_RANGE
 from ..decoding import snap
 from ..ensembles import ensemble_programs
 from ..errors import DeepcomposeError
+from ..representations.bars import BarMap
 from ..representations.voices import REST, STEPS_PER_BEAT, VOICE_NAMES, Meter, grid_to_notes
 from ..song import Note, Song, Track
 
@@ -47,18 +48,20 @@ def octave_shift(row: np.ndarray, low: int = SOPRANO_RANGE[0], high: int = SOPRA
     return 12 * best
 
 
-def parse_bars(bars, meter: Meter, steps: int) -> tuple[int, int]:
+def parse_bars(bars, bar_map: BarMap, steps: int) -> tuple[int, int]:
     """Bars ``(A, B)`` or ``"A:B"`` (1-based, inclusive; a pickup is bar 0) -> steps
-    ``[start, end)``. The format was checked by ``controls``; this checks the piece."""
+    ``[start, end)`` of the 16th grid, bars counted through every change of meter
+    (``Song.bar_map()``). The format was checked by ``controls``; this checks the piece."""
     if isinstance(bars, str):
         a, b = (int(x) for x in bars.split(":"))
     else:
         a, b = int(bars[0]), int(bars[1])
-    if a == 0 and meter.offset == 0:
+    if a == 0 and round(bar_map.pickup * STEPS_PER_BEAT) == 0:  # none on the grid
         raise DeepcomposeError(f"bars {a}:{b}: bar 0 is a pickup, and this melody has none; "
                                "bars count from 1")
-    start = meter.bar_start(a - 1) if a > 0 else 0  # bar 1 starts at the first full bar line
-    end = min(steps, meter.bar_start(b))
+    start_beat, end_beat = bar_map.span(a, b)
+    start = round(start_beat * STEPS_PER_BEAT)
+    end = min(steps, round(end_beat * STEPS_PER_BEAT))
     if end <= start:
         raise DeepcomposeError(f"--bars {a}:{b} lies outside the piece")
     return start, end
@@ -111,7 +114,8 @@ def plan(song, melody_index: int, task: str, bars=None) -> Plan:
             voice_tracks[r] = i
             grid[r] = np.where((g := song.melody_row(i, steps)) != REST, g + shift, REST)
             known[r] = True
-        start, end = parse_bars(bars if bars is not None else (1, 1), meter, steps)
+        start, end = parse_bars(bars if bars is not None else (1, 1), song.bar_map(),
+                                steps)
         known[:, start:end] = False
         return Plan(task, grid, known, meter, shift, steps, voice_tracks, (start, end))
     return Plan(task, grid, known, meter, shift, steps, voice_tracks)
@@ -198,9 +202,10 @@ def _enhanced_melody(track, old_row: np.ndarray, new_row: np.ndarray, shift: int
     return sorted(kept + added, key=lambda n: (n.start, n.pitch))
 
 
-def assemble(song, melody_index: int, p: Plan, out: np.ndarray, ensemble: str | None):
+def assemble(song, melody_index: int, p: Plan, out: np.ndarray, ensemble: str | None,
+             default_ensemble: str = "piano"):
     """The output Song: the user's melody untouched plus the generated voices."""
-    programs = [ensemble_programs(ensemble, "chorale")[role] for role in VOICE_ROLES]
+    programs = [ensemble_programs(ensemble, default_ensemble)[role] for role in VOICE_ROLES]
     melody = song.tracks[melody_index]
     tracks = []
     if p.task == "enhance":
@@ -250,14 +255,15 @@ def rank_score(composer, grid: np.ndarray, meter: Meter) -> float:
     return m["consonance"] + m["keyfit"] - m["parallels"] / 100.0
 
 
-def run(song, melody_index: int, model: str, task: str, c: dict) -> Song:
-    """Compose with a voice-grid model: plan, generate ``c["candidates"]`` times, assemble."""
-    from ..models.base import get_model
+def run(song, melody_index: int, family, task: str, c: dict) -> Song:
+    """Compose with a voice-grid family (its row in ``models.registry``): plan, generate
+    ``c["candidates"]`` times, assemble."""
+    from ..models.common.weights import get_model
 
     own = {k: v for k, v in c.items()  # the model's own controls go to generate()
            if k not in COMMON_NAMES and k != "style" and v is not None}
     p = plan(song, melody_index, task, c.get("bars"))
-    composer = get_model(model)
+    composer = get_model(family.name)
     best, best_score = None, -math.inf
     for i in range(c["candidates"]):
         out = np.asarray(composer.generate(task, p.grid.copy(), p.known.copy(), p.meter,
@@ -270,4 +276,4 @@ def run(song, melody_index: int, model: str, task: str, c: dict) -> Song:
         s = rank_score(composer, out, p.meter)
         if s > best_score:
             best, best_score = out, s
-    return assemble(song, melody_index, p, best, c.get("ensemble"))
+    return assemble(song, melody_index, p, best, c.get("ensemble"), family.ensemble)

@@ -17,8 +17,6 @@ one step long) and ``decode`` gives them back in beats.
 
 from __future__ import annotations
 
-import itertools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,68 +121,3 @@ def decode(roll: np.ndarray, onsets: np.ndarray | None = None) -> dict[str, list
         if notes:
             out[role] = notes
     return out
-
-
-def meter_stretches(beats_per_bar: float, first_bar_beat: float = 0, meter_changes=()
-                    ) -> list[tuple[float, float, tuple[int, int] | None]]:
-    """The stretches of a piece in one meter: ``(first bar line, beats per bar, (num, den))``
-    in beats, the first from ``first_bar_beat`` (its meter ``None``: the caller's), then one
-    per change ``(beat, num, den)``. A change starts a bar and cuts the bar before it short."""
-    out = [(float(first_bar_beat), float(beats_per_bar), None)]
-    for beat, num, den in sorted(meter_changes):
-        stretch = (float(beat), num * 4.0 / den, (int(num), int(den)))
-        if beat > out[-1][0] + 1e-9:
-            out.append(stretch)
-        else:  # a change at or before the first bar line is the first meter
-            out[-1] = (out[-1][0], *stretch[1:])
-    return out
-
-
-def iter_bars(stretches):
-    """``(start, length, full bar, meter)`` of every bar from the first bar line on, without
-    end, through ``stretches`` ``(first bar line, bar length, meter)`` (beats, or any unit:
-    the drums walk them in 16th steps); a bar cut short by a change of meter is shorter
-    than its full bar."""
-    for k, (start, bar, meter) in enumerate(stretches):
-        nxt = stretches[k + 1][0] if k + 1 < len(stretches) else math.inf
-        for i in itertools.count():
-            pos = start + i * bar
-            if pos >= nxt - 1e-9:
-                break
-            yield pos, min(bar, nxt - pos), bar, meter
-
-
-def bar_index(beat: float, stretches) -> int:
-    """The bar holding ``beat`` (0 = the first full bar, -1 = the pickup), counting bars
-    through ``meter_stretches``."""
-    before = 0
-    for (start, bpb, _), (nxt, _, _) in itertools.pairwise(stretches):
-        if beat < nxt:
-            return before + math.floor((beat - start) / bpb)
-        before += math.ceil((nxt - start) / bpb - 1e-9)  # the bars of this stretch
-    start, bpb, _ = stretches[-1]
-    return before + math.floor((beat - start) / bpb)
-
-
-def beat_in_bar(beats: np.ndarray, stretches) -> tuple[np.ndarray, np.ndarray]:
-    """Beats since the bar line ``[T]`` and the bar's beats per bar ``[T]`` at each of
-    ``beats [T]``; before the first bar line the pickup counts back from it."""
-    which = np.clip(np.searchsorted([s[0] for s in stretches], beats, side="right") - 1,
-                    0, None)
-    start = np.array([s[0] for s in stretches])[which]
-    bpb = np.array([s[1] for s in stretches])[which]
-    return (beats - start) % bpb, bpb
-
-
-def melody_bars(melody, beats_per_bar: float, first_bar_beat: float = 0,
-                meter_changes=()) -> range:
-    """Indices of the bars from the melody's first note to its last note's end (bar ``i``
-    is ``[first_bar_beat + i * beats_per_bar, ...)`` beats in one meter, the pickup is bar
-    -1; ``meter_changes`` as in ``meter_stretches``); notes ``(pitch, start_beat,
-    end_beat, ...)``. Empty without melody."""
-    if not melody:
-        return range(0)
-    stretches = meter_stretches(beats_per_bar, first_bar_beat, meter_changes)
-    first = bar_index(min(n[1] for n in melody), stretches)
-    last = bar_index(max(n[2] for n in melody) - 1e-6, stretches)
-    return range(first, last + 1)
