@@ -15,6 +15,7 @@ import click
 
 from deepcompose import controls as contract
 from deepcompose.errors import DeepcomposeError
+from deepcompose.models import registry
 
 FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml", ".mxl": "musicxml",
            ".xml": "musicxml", ".json": "json", ".wav": "audio", ".ogg": "audio"}
@@ -80,7 +81,7 @@ def _output_target(output, fmt, melody, notes_json, model) -> tuple[str | None, 
 
 def _control_option(c):
     """A click option for a control of ``deepcompose.controls`` (validated there, not here)."""
-    models = ", ".join(contract.models_with(c.name)) if c not in contract.COMMON else "all"
+    models = ", ".join(registry.models_with(c.name)) if c not in contract.COMMON else "all"
     rng = c.range_text() if c.kind in ("int", "float", "choice") else ""
     help_text = f"{c.help} {rng[:1].upper()}{rng[1:]}{'.' if rng else ''} Models: {models}."
     if c.kind == "bool":
@@ -101,11 +102,11 @@ COMPOSE_OPTIONS = [
     click.option("--pickup", type=str, metavar="BEATS",
                  help="Beats before the first full bar (MIDI and JSON input; MusicXML and ABC "
                       "say it themselves)."),
-    click.option("--model", type=click.Choice(sorted(contract.MODEL_CONTROLS)), default="gan",
+    click.option("--model", type=click.Choice(registry.models()), default="gan",
                  show_default=True),
     click.option("--task", type=click.Choice(contract.TASKS), default="accompany",
                  show_default=True),
-    *[_control_option(c) for c in contract.all_controls().values()],
+    *[_control_option(c) for c in registry.all_controls().values()],
     click.option("-o", "--output", type=str, help="Output file; format by extension."),
     click.option("--format", "fmt", type=click.Choice(["midi", "musicxml", "json"])),
     click.option("--plot", type=str, help="Also write a piano-roll PNG (needs the 'plot' extra)."),
@@ -124,7 +125,7 @@ def with_options(options):
 def parse_controls(raw: dict) -> dict:
     """Command-line strings of the controls the user gave -> typed values (``compose`` and
     ``run_batch`` check them against the model and task before reading any file)."""
-    given = {name: contract.all_controls()[name].parse(text)
+    given = {name: registry.all_controls()[name].parse(text)
              for name, text in raw.items() if text is not None}
     if isinstance(given.get("chords"), str) and Path(given["chords"]).is_file():
         given["chords"] = _chords_file(Path(given["chords"]))
@@ -265,12 +266,13 @@ def inspect_command(file, as_json):
 
 
 @main.command("train")
-@click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
+@click.option("--model", required=True, type=click.Choice(registry.models()))
 @click.option("--style", default=None,
-              help="gan only: chorale (default, JSB voices) or pop (the band: --data pop909 "
-                   "for bass/keys/counter, --data groove for drums).")
-@click.option("--data", default="jsb", show_default=True,
-              help="'jsb', 'music21', 'pop909', 'groove' or a folder of MIDI files.")
+              help="The style to train (default: the model's first); 'deepcompose models' "
+                   "lists each family with its styles and data.")
+@click.option("--data", default=None,
+              help="Training data (default: the family's own): 'jsb', 'music21', 'pop909', "
+                   "'groove', ... or a folder of MIDI files for the chorale models.")
 @click.option("--steps", default=1000, show_default=True, type=int, help="Optimizer updates.")
 @click.option("--out", default=None, help="Run folder (default runs/MODEL).")
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -283,9 +285,9 @@ def inspect_command(file, as_json):
 def train_command(model, style, data, steps, out, seed, resume, tiny, overrides, threads,
                   checkpoint_every, validate_every):
     """Train a model; writes OUT/FAMILY.safetensors + .json, a log and checkpoints."""
-    from deepcompose.train import family_name, parse_overrides, train
+    from deepcompose.train import parse_overrides, train
 
-    family = family_name(model, style, data)
+    family = registry.trainee(model, style, data).name
     metrics = train(model=model, style=style, data=data, steps=steps,
                     out=out or f"runs/{family}", seed=seed,
                     resume=resume, tiny=tiny, overrides=parse_overrides(list(overrides)),
@@ -297,18 +299,19 @@ def train_command(model, style, data, steps, out, seed, resume, tiny, overrides,
 @main.command("models")
 @click.option("--json", "as_json", is_flag=True)
 def models_command(as_json):
-    """The installed models, their tasks and cards."""
-    from deepcompose.models.base import describe_models
-
-    rows = describe_models()
+    """Every model family: its model and styles, tasks, weights, card and controls."""
+    rows = registry.describe()
     click.echo(json.dumps(rows, indent=2) if as_json else _models_text(rows))
 
 
 def _models_text(rows) -> str:
-    """``describe_models()`` as the lines ``deepcompose models`` prints."""
+    """``registry.describe()`` as the lines ``deepcompose models`` prints."""
     lines = []
     for r in rows:
-        lines += [f"{r['name']:12s} tasks: {', '.join(r['tasks'])}",
+        plays = (f"--model {r['model']} --style {', '.join(r['styles'])}" if r["plan"]
+                 else f"part of {r['part_of']}")
+        lines += [f"{r['family']:12s} {plays}: {r['summary']}",
+                  f"{'':12s} tasks: {', '.join(r['tasks'])}; trains on: {', '.join(r['data'])}",
                   f"{'':12s} weights: {r['weights'] or 'missing'}",
                   f"{'':12s} card: {r['card'] or 'missing'}"]
         lines += [f"{'':12s} {c['flag']}: {c['range']}" for c in r["controls"]
@@ -321,7 +324,8 @@ def _models_text(rows) -> str:
               help="Address to bind; loopback unless you say otherwise.")
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--preload", default="gan", show_default=True,
-              help="Comma-separated models to load at start.")
+              help="Comma-separated models (MODEL or MODEL:STYLE) or families to load at "
+                   "start.")
 def serve_command(host, port, preload):
     """Localhost JSON server for DAW bridges: GET /health, GET /models, POST /compose."""
     from deepcompose.server import serve
@@ -329,14 +333,14 @@ def serve_command(host, port, preload):
     serve(host=host, port=port, preload=[m for m in preload.split(",") if m])
 
 
-BATCH_OPTIONS = [_control_option(c) for c in contract.all_controls().values()
+BATCH_OPTIONS = [_control_option(c) for c in registry.all_controls().values()
                  if c.name != "seed"]
 
 
 @main.command("batch")
 @click.argument("in_dir")
 @click.argument("out_dir")
-@click.option("--model", required=True, type=click.Choice(sorted(contract.MODEL_CONTROLS)))
+@click.option("--model", required=True, type=click.Choice(registry.models()))
 @click.option("--task", default="accompany", show_default=True,
               type=click.Choice(contract.TASKS))
 @click.option("--workers", type=int, help="Worker processes (default: CPU count).")
@@ -363,19 +367,21 @@ def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, 
 
 
 @main.command("evaluate")
-@click.option("--model", required=True, type=click.Choice(["gan", "arcnn", "transformer"]))
+@click.option("--model", required=True, type=click.Choice(registry.models()))
+@click.option("--style", default=None, help="The style to evaluate (default: the model's "
+              "first); voice-grid families only.")
 @click.option("--data", default="jsb", show_default=True, help="'jsb' or a folder of MIDI files.")
 @click.option("--split", default="test", show_default=True,
               type=click.Choice(["train", "valid", "test"]))
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--limit", type=int, help="Only the first N pieces.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def evaluate_command(model, data, split, seed, limit, as_json):
+def evaluate_command(model, style, data, split, seed, limit, as_json):
     """Harmonize each piece's real melody: model vs data metrics, plus NLL where defined."""
     from deepcompose.evaluate import evaluate, format_report
 
-    report = evaluate(model=model, data=data, split=split, seed=seed, limit=limit,
-                      progress=not as_json)
+    report = evaluate(model=model, style=style, data=data, split=split, seed=seed,
+                      limit=limit, progress=not as_json)
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
@@ -424,7 +430,8 @@ def _examples_text(rows) -> str:
               help="Address to bind; loopback unless you say otherwise.")
 @click.option("--port", default=8765, show_default=True, type=int)
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
-@click.option("--preload", default="", help="Comma-separated models to load at start.")
+@click.option("--preload", default="", help="Comma-separated models (MODEL or MODEL:STYLE) "
+              "or families to load at start.")
 def studio_command(host, port, no_browser, preload):
     """The studio page in your browser: enter a melody, generate, listen, download."""
     import webbrowser

@@ -3,7 +3,10 @@
 Endpoints (JSON in and out, beats throughout):
 
 - ``GET /health`` -> ``{"status": "ok", "models_loaded": [...]}``
-- ``GET /models`` -> ``{"models": [{"name", "tasks", "weights", "loaded", "trained"}]}``
+- ``GET /models`` -> ``{"models": [...], "families": [...]}``: one row per ``--model``
+  (``name``, ``tasks``, ``styles``, ``controls``, ``loaded``) and one per family of the
+  family table (``family``, ``model``, ``styles``, ``tasks``, ``weights``, ``card``,
+  ``trained``, ``loaded``; ``deepcompose models --json`` prints the same rows)
 - ``POST /compose`` -> the composed song in the JSON notes schema of DESIGN.md.
   The body is that schema (``tracks`` or ``notes``, plus ``tempo``, ``time_signature``, ...)
   and the request fields ``model``, ``task``, ``track``, ``pickup``, ``use_chords`` and the
@@ -59,10 +62,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import controls as contract
 from .controls import show_value
 from .errors import DeepcomposeError
 from .limits import MAX_REQUEST_BYTES
+from .models import registry
 
 MAX_REQUEST_NOTES = 20_000
 MAX_REQUEST_BEATS = 4096.0
@@ -74,7 +77,7 @@ MAX_CONNECTIONS = 64
 SONG_KEYS = frozenset({"tempo", "time_signature", "tempos", "time_signatures", "key", "pickup",
                        "title", "chords", "tracks", "notes"})
 # the request's own keys, then every model control (controls.py): one contract for all
-REQUEST_KEYS = frozenset({"model", "task", "track", "use_chords", *contract.all_controls()})
+REQUEST_KEYS = frozenset({"model", "task", "track", "use_chords", *registry.all_controls()})
 ROUTES = {"/health": "GET", "/models": "GET", "/compose": "POST"}
 # the studio page's writes (GET / and /studio/<file> are served by studio_routes)
 ROUTES.update({"/render": "POST", "/convert": "POST", "/export": "POST"})
@@ -144,9 +147,9 @@ def parse_request(body: bytes):
     kw = {"model": _str(obj.get("model", "gan"), "model"),
           "task": _str(obj.get("task", "accompany"), "task")}
     record = obj.get("chords")  # a list: the song's record; text: the band's chords control
-    given = {k: obj[k] for k in contract.all_controls() if obj.get(k) is not None
+    given = {k: obj[k] for k in registry.all_controls() if obj.get(k) is not None
              and (k != "chords" or isinstance(record, str))}
-    contract.resolve(kw["model"], kw["task"], given)  # the one contract: 400 on any bad value
+    registry.resolve(kw["model"], kw["task"], given)  # the one contract: 400 on any bad value
     kw.update(given)
     use_chords = obj.get("use_chords")
     if use_chords is not None and not isinstance(use_chords, bool):
@@ -157,7 +160,7 @@ def parse_request(body: bytes):
             raise DeepcomposeError("use_chords plays the song's 'chords' and it has none: give "
                                    "them as [[start_beat, end_beat, label], ...]")
         try:
-            contract.resolve(kw["model"], kw["task"], {**given, "chords": record})
+            registry.resolve(kw["model"], kw["task"], {**given, "chords": record})
         except DeepcomposeError as exc:
             raise DeepcomposeError(f"use_chords: {exc}") from None
     if obj.get("track") is not None:
@@ -200,18 +203,23 @@ class App:
 
     @staticmethod
     def loaded() -> list[str]:
-        from .models import base
+        """The families loaded in this process."""
+        from .models.common.weights import loaded
 
-        return sorted(base._cache)
+        return sorted(loaded())
 
-    def models(self) -> list[dict]:
-        from .models.base import describe_models
+    def models(self) -> dict:
+        """``GET /models``: one row per ``--model`` (tasks, styles, controls) and one per
+        family (its weights, card, styles, whether it is loaded)."""
+        from .models import registry
 
-        loaded = set(self.loaded())
-        return [{"name": r["name"], "tasks": r["tasks"], "weights": r["weights"] is not None,
-                 "loaded": r["name"] in loaded, "trained": r["trained"],
-                 "controls": r["controls"]}
-                for r in describe_models()]
+        loaded = frozenset(self.loaded())
+
+        def no_paths(row: dict) -> dict:  # say whether files ship; never where they are
+            return {**row, **{k: row[k] is not None for k in ("weights", "card") if k in row}}
+
+        return {"models": [no_paths(r) for r in registry.describe_models(loaded)],
+                "families": [no_paths(r) for r in registry.describe(loaded)]}
 
     def compose(self, body: bytes) -> dict:
         """Body bytes -> the composed song as JSON notes (DeepcomposeError for bad input)."""
@@ -223,17 +231,21 @@ class App:
         return out.to_notes()
 
     def preload(self, names) -> None:
-        """Load ``names`` now; a model without weights is a warning, not a failure."""
-        from .models.base import REGISTRY, get_model
+        """Load the families ``names`` play now (a model, ``MODEL:STYLE`` or a family, see
+        ``registry.families_named``); a family without weights is a warning, not a failure."""
+        from .models.common.weights import get_model
+        from .models.registry import families_named
 
         for name in names:
-            if name not in REGISTRY:
-                raise DeepcomposeError(f"cannot preload unknown model {name!r}; available: "
-                                       f"{', '.join(sorted(REGISTRY))}")
             try:
-                get_model(name)
+                families = families_named(name)
             except DeepcomposeError as exc:
-                print(f"warning: not preloading {name}: {exc}", file=sys.stderr)
+                raise DeepcomposeError(f"cannot preload {name!r}: {exc}") from None
+            for fam in families:
+                try:
+                    get_model(fam.name)
+                except DeepcomposeError as exc:
+                    print(f"warning: not preloading {fam.name}: {exc}", file=sys.stderr)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -311,7 +323,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/health":
             self.send_json(200, {"status": "ok", "models_loaded": self.app.loaded()})
         elif path == "/models":
-            self._guarded(lambda: {"models": self.app.models()})
+            self._guarded(self.app.models)
 
     def do_POST(self):
         path = self._route("POST")

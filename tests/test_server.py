@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from deepcompose import server as srv
 from deepcompose.errors import DeepcomposeError
-from deepcompose.models import base
+from deepcompose.models import registry
 
 
 @pytest.fixture
@@ -156,7 +156,10 @@ def test_bad_input_is_400_and_the_next_request_works(server, case):
 
 
 def test_task_the_model_lacks_is_400(server, monkeypatch):
-    monkeypatch.setattr(ChordComposer, "tasks", ("accompany",))
+    from dataclasses import replace
+
+    chord = registry.family("chord")
+    monkeypatch.setitem(registry.FAMILIES, "chord", replace(chord, tasks=("accompany",)))
     status, reply = request(server, "POST", "/compose",
                             {"notes": MELODY, "model": "chord", "task": "enhance"})
     assert status == 400 and "enhance" in reply["error"]
@@ -355,7 +358,7 @@ def check_direct(body: bytes) -> None:
         assert str(exc)
         return
     assert 0 < song.note_count <= srv.MAX_REQUEST_NOTES
-    assert kw["model"] in base.REGISTRY
+    assert kw["model"] in registry.models()
 
 
 FUZZ = settings(max_examples=1200, deadline=None, derandomize=True, database=None,
@@ -418,7 +421,7 @@ def test_fuzz_over_http(server):
 
 # ---------------------------------------------------------------- shipped models
 
-SHIPPED = [r["name"] for r in base.describe_models() if r["weights"]]
+SHIPPED = [r["name"] for r in registry.describe_models() if r["weights"]]
 ODD_BUT_VALID = {
     "one note, pitch 127": {"notes": [[127, 0, 1]]},
     "one note, pitch 0": {"notes": [[0, 0, 4]]},
