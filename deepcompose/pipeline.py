@@ -1,12 +1,10 @@
 """The compose pipeline behind ``deepcompose.compose(melody, model, task, **controls) -> Song``.
 
-(DESIGN.md calls this module compose.py; it is pipeline.py so that importing it never
-shadows the public function ``deepcompose.compose``.)
-
-compose validates the controls against the one contract in ``controls.py``, reads the
-melody, picks the melody track, and hands the song to the plan of the model's
-representation (``plans.voices`` for the chorale models, ``plans.band`` for
-``gan --style pop``). The user's melody is carried through as its original notes.
+compose validates the controls against the model's contract (``models.registry.resolve``),
+reads the melody, picks the melody track, and hands the song to the plan of the family
+that plays the model and style (its row in the family table: ``plans.voices`` for the
+voice-grid families, ``plans.band`` for the band). The user's melody is carried through
+as its original notes.
 The output keeps the input's tempo map, meter, key, pickup and title.
 """
 

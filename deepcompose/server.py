@@ -7,7 +7,7 @@ Endpoints (JSON in and out, beats throughout):
   (``name``, ``tasks``, ``styles``, ``controls``, ``loaded``) and one per family of the
   family table (``family``, ``model``, ``styles``, ``tasks``, ``weights``, ``card``,
   ``trained``, ``loaded``; ``deepcompose models --json`` prints the same rows)
-- ``POST /compose`` -> the composed song in the JSON notes schema of DESIGN.md.
+- ``POST /compose`` -> the composed song in the JSON notes schema of docs/DESIGN.md.
   The body is that schema (``tracks`` or ``notes``, plus ``tempo``, ``time_signature``, ...)
   and the request fields ``model``, ``task``, ``track``, ``pickup``, ``use_chords`` and the
   controls of ``controls.py`` (``seed``, ``temperature``, ``candidates``, ``bars``,
@@ -146,15 +146,17 @@ def parse_request(body: bytes):
 
     kw = {"model": _str(obj.get("model", "gan"), "model"),
           "task": _str(obj.get("task", "accompany"), "task")}
-    record = obj.get("chords")  # a list: the song's record; text: the band's chords control
+    record = obj.get("chords")  # a list: the song's record; else the band's chords control
     given = {k: obj[k] for k in registry.all_controls() if obj.get(k) is not None
-             and (k != "chords" or isinstance(record, str))}
+             and (k != "chords" or not isinstance(record, list))}
     registry.resolve(kw["model"], kw["task"], given)  # the one contract: 400 on any bad value
+    if isinstance(record, list) and record:  # a record is shaped as the control's lists are
+        registry.all_controls()["chords"].check(record)
     kw.update(given)
     use_chords = obj.get("use_chords")
     if use_chords is not None and not isinstance(use_chords, bool):
         raise DeepcomposeError(f"use_chords must be true or false, not {show_value(use_chords)}")
-    use_chords = bool(use_chords) and not isinstance(record, str)  # text is played anyway
+    use_chords = bool(use_chords) and isinstance(record, list)  # a control is played anyway
     if use_chords:
         if not isinstance(record, list) or not record:
             raise DeepcomposeError("use_chords plays the song's 'chords' and it has none: give "
@@ -174,7 +176,7 @@ def parse_request(body: bytes):
         raise DeepcomposeError(f"too many notes: a request takes at most {MAX_REQUEST_NOTES:,}")
     try:
         song = Song.from_notes({k: v for k, v in obj.items()
-                                if k in SONG_KEYS and (k != "chords" or not isinstance(v, str))})
+                                if k in SONG_KEYS and (k != "chords" or isinstance(v, list))})
     except OverflowError:  # an integer too large for a float
         raise DeepcomposeError("a number in the request is out of range") from None
     if use_chords:  # the record, validated by the notes schema, becomes the control

@@ -8,7 +8,7 @@ time-signature positions). Seconds only appear through the tempo map
 
 Song is the data model only. Files are read and written by ``deepcompose.io`` (one
 module per format); ``Song.read`` / ``Song.write`` are conveniences that dispatch there.
-The JSON schema of DESIGN.md is the data model's own dict form (``from_notes`` /
+The JSON schema of docs/DESIGN.md is the data model's own dict form (``from_notes`` /
 ``to_notes``); ``io.json_notes`` reads and writes it as files.
 """
 
@@ -103,7 +103,7 @@ class Song:
 
     @classmethod
     def from_notes(cls, obj) -> Song:
-        """The JSON schema of DESIGN.md (``"tracks"`` or ``"notes"``), validated.
+        """The JSON schema of docs/DESIGN.md (``"tracks"`` or ``"notes"``), validated.
 
         See ``deepcompose.io.json_notes.song_from_dict`` for the optional keys.
         """

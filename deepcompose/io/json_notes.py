@@ -1,8 +1,8 @@
-"""JSON notes: the schema of DESIGN.md (beats throughout), as dicts and as files.
+"""JSON notes: the schema of docs/DESIGN.md (beats throughout), as dicts and as files.
 
 ``song_from_dict`` validates everything a user or a client can send (the server and the
 CLI's ``--notes-json`` come through here): a bad value is one DeepcomposeError naming the
-field and its range. Optional keys beyond DESIGN.md, all written by ``song_to_dict``:
+field and its range. Optional keys beyond docs/DESIGN.md, all written by ``song_to_dict``:
 ``tempos`` ([[beat, bpm], ...]), ``time_signatures`` ([[beat, num, den], ...]), ``key``
 (``"G major"``), ``pickup`` (beats before the first full bar), ``title`` and ``chords``
 (``[[start_beat, end_beat, label], ...]``, Harte labels such as ``"A:min7"``): the song's
@@ -55,7 +55,7 @@ def write(song: Song, path) -> None:
 
 
 def song_from_dict(obj) -> Song:
-    """The JSON schema of DESIGN.md (``"tracks"`` or ``"notes"``), validated.
+    """The JSON schema of docs/DESIGN.md (``"tracks"`` or ``"notes"``), validated.
 
     Optional keys: see the module docstring. A note is ``{"pitch", "start", "duration",
     "velocity"?}`` or a list ``[pitch, start, duration, velocity?]``.

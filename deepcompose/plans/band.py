@@ -93,8 +93,9 @@ def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     for part in best.parts:
         tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
                             [Note(*n) for n in shifted(part.notes, start)]))
-    if c.get("drums") != "none":
-        kit = get_model(parts_of(family)["drums"].name)
+    drummer = parts_of(family).get("drums")  # a family without a drums part plays none
+    if drummer is not None and c.get("drums") != "none":
+        kit = get_model(drummer.name)
         style = c.get("drums") or kit.default_style
         hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
                         temperature=c["temperature"], meter_changes=changes)

@@ -230,8 +230,11 @@ def assemble(song, melody_index: int, p: Plan, out: np.ndarray, ensemble: str | 
         for r in range(1, 4):
             notes = _row_notes(out[r], p.shift)
             tracks.append(Track(VOICE_NAMES[r], programs[r - 1], False, notes))
+    # chords are the result's record: new parts (accompany, continue) played none of the
+    # input's; infill and enhance keep the song around the bars they change
+    chords = list(song.chords) if p.task in ("infill", "enhance") else []
     return replace(song, tracks=tracks, tempos=list(song.tempos),
-                   time_signatures=list(song.time_signatures), chords=list(song.chords))
+                   time_signatures=list(song.time_signatures), chords=chords)
 
 
 def _check_kept(p: Plan, out: np.ndarray) -> None:
