@@ -109,14 +109,6 @@ def build_module(cls, cfg: dict, tensors: dict, prefix: str):
     return module
 
 
-def critic_on_demand(model, cls):
-    """``model``'s critic (class ``cls``), built from ``model._critic_tensors`` on first use
-    and kept in ``model._critic``: generation never needs it, ``--candidates`` does."""
-    if model._critic is None:
-        model._critic = build_module(cls, model.cfg, model._critic_tensors, "critic.").eval()
-    return model._critic
-
-
 _cache: dict[str, object] = {}
 _lock = threading.Lock()
 

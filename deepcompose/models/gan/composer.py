@@ -32,7 +32,7 @@ from ...decoding import parallel, perturb
 from ...errors import DeepcomposeError
 from ...representations.voices import REST, Meter
 from ..common.composer import Composer, single_thread
-from ..common.weights import build_module, critic_on_demand
+from ..common.gan_player import GanPlayer
 from .net import (
     DEFAULT_CONFIG,
     HIGH,
@@ -91,24 +91,10 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
     return torch.from_numpy(out.T.copy())
 
 
-class GanComposer(Composer):
+class GanComposer(GanPlayer, Composer):
     """Accompaniment for a melody of any length and meter, window by window."""
 
-    def __init__(self, cfg: dict, generator: Generator, critic_tensors: dict):
-        self.cfg, self.generator = cfg, generator.eval()
-        self._critic_tensors, self._critic = critic_tensors, None
-
-    @classmethod
-    def from_weights(cls, tensors: dict, meta: dict) -> GanComposer:
-        cfg = {**DEFAULT_CONFIG, **meta["config"]}
-        with single_thread():
-            G = build_module(Generator, cfg, tensors, "generator.")
-        return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
-
-    @property
-    def critic(self) -> Critic:
-        """The critic, built on first use (``generate`` does not need it)."""
-        return critic_on_demand(self, Critic)
+    generator_class, critic_class, default_config = Generator, Critic, DEFAULT_CONFIG
 
     def generate(self, task, grid, known, meter, seed, temperature=1.0,
                  voice_leading: bool = True, **controls):
