@@ -22,35 +22,21 @@ from ...representations.multitrack import (
     steps_for,
 )
 from ..common.composer import single_thread
-from ..common.weights import build_module, critic_on_demand, load_family
+from ..common.gan_player import GanPlayer
+from ..common.weights import load_family
 from .net import DEFAULT_CONFIG, RANGES, TINY_CONFIG, Critic, Generator
 from .sample import arrange
 
 
-class PopBand:
+class PopBand(GanPlayer):
     """The shipped pop band: ``PopBand.load().arrange(request) -> BandResult``."""
 
-    def __init__(self, cfg: dict, generator: Generator, critic_tensors: dict):
-        self.cfg, self.generator = cfg, generator.eval()
-        self._critic_tensors, self._critic = critic_tensors, None
+    generator_class, critic_class, default_config = Generator, Critic, DEFAULT_CONFIG
 
     @classmethod
     def load(cls, weights_dir: Path | str | None = None) -> PopBand:
         """The band from ``weights_dir`` (default: the shipped weights)."""
         return load_family("gan_pop", weights_dir)
-
-    @classmethod
-    def from_weights(cls, tensors: dict, meta: dict) -> PopBand:
-        """Build the band from its safetensors ``tensors`` and JSON ``meta``."""
-        cfg = {**DEFAULT_CONFIG, **meta["config"]}
-        with single_thread():
-            G = build_module(Generator, cfg, tensors, "generator.")
-        return cls(cfg, G, {k: v for k, v in tensors.items() if k.startswith("critic.")})
-
-    @property
-    def critic(self) -> Critic:
-        """The critic, built on first use (``generate`` does not need it)."""
-        return critic_on_demand(self, Critic)
 
     def arrange(self, req: BandRequest, rules: bool = True, score: bool = True) -> BandResult:
         """Bass, keys and counter-melody for ``req`` (see ``BandRequest``).
