@@ -129,7 +129,13 @@ def test_empty_page_loads_models_and_examples(page):
     page.select_option("#model", "transformer")
     assert page.is_visible("#ctl-top_k") and page.is_visible("#ctl-top_p")
     assert not page.is_visible("#ctl-iterations")
+    assert page.inner_text("#family").startswith("transformer: music transformer")
     page.select_option("#model", "gan")
+    assert page.inner_text("#family").startswith("gan: alto, tenor, bass")
+    page.select_option("#ctl-style", "pop")  # the family table: the band and its drums
+    family = page.inner_text("#family")
+    assert family.startswith("gan_pop: a band") and "gan_drums: drums" in family
+    page.select_option("#ctl-style", "")
     shot(page, "empty")
     assert page.console_errors == []
 

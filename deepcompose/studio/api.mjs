@@ -25,8 +25,9 @@ export function jsonPost(path, obj, signal) {
 }
 
 /** [{name, weights, tasks, controls}] */
+/** {models: [{name, tasks, styles, controls, ...}], families: [{family, model, styles, ...}]} */
 export async function fetchModels() {
-  return (await (await api("/models")).json()).models;
+  return (await api("/models")).json();
 }
 
 /** [{name, title, meter, bars, source, song}] */

@@ -6,7 +6,9 @@ import {$, state} from "./state.mjs";
 import {barsText, noteCount} from "./song.mjs";
 
 export async function loadModels() {
-  state.models = await fetchModels();
+  const listing = await fetchModels();
+  state.models = listing.models;
+  state.families = listing.families || [];
   const sel = $("model");
   sel.innerHTML = "";
   for (const m of state.models) {
@@ -39,13 +41,24 @@ function controlApplies(c, task, style) {
   return true;
 }
 
+/** One line: the families (trained networks) that play ``model`` in ``style``. */
+export function familyText(families, model, style) {
+  const playing = families.filter((f) => f.model === model && f.plan &&
+    (!style || f.styles.includes(style)));
+  const parts = (f) => families.filter((p) => p.part_of === f.family);
+  return playing.slice(0, 1).map((f) => [f, ...parts(f)].map((x) =>
+    `${x.family}${x.weights ? "" : " (no weights)"}: ${x.summary}`).join("; ")).join("");
+}
+
 export function renderControls() {
   const box = $("controls"), m = currentModel(), task = $("task").value;
   box.innerHTML = "";
+  $("family").textContent = "";
   if (!m) return;
   const controls = m.controls || [];
   const styleCtl = controls.find((c) => c.name === "style");
   const style = state.values.style || (styleCtl ? styleCtl.default : null);
+  $("family").textContent = familyText(state.families, m.name, style);
   for (const c of controls) {
     if (!controlApplies(c, task, style)) continue;
     const wrap = document.createElement("div");

@@ -13,6 +13,7 @@ export const state = {
   selected: null,       // {t, i}: track and note index
   bars: null,           // [a, b] bars chosen on the ruler (1-based; a pickup is bar 0)
   models: [],
+  families: [],         // the family table's rows (GET /models)
   values: {},           // control values typed by the user, by name
   abort: null, audio: null, audioKey: null, audioUrl: null, playing: false, cursor: null,
   rec: null, octave: 0, ctx: null, held: new Map(), name: "melody",
