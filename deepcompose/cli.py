@@ -308,8 +308,9 @@ def _models_text(rows) -> str:
     """``registry.describe()`` as the lines ``deepcompose models`` prints."""
     lines = []
     for r in rows:
-        plays = (f"--model {r['model']} --style {', '.join(r['styles'])}" if r["plan"]
-                 else f"part of {r['part_of']}")
+        styled = any(c["name"] == "style" for c in r["controls"])
+        plays = (f"part of {r['part_of']}" if not r["plan"] else f"--model {r['model']}"
+                 + (f" --style {', '.join(r['styles'])}" if styled else ""))
         lines += [f"{r['family']:12s} {plays}: {r['summary']}",
                   f"{'':12s} tasks: {', '.join(r['tasks'])}; trains on: {', '.join(r['data'])}",
                   f"{'':12s} weights: {r['weights'] or 'missing'}",

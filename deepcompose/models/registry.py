@@ -116,6 +116,12 @@ register(Family(
     "deepcompose.models.gan_drums.kit:DrumKit", "", "deepcompose.models.gan_drums.train",
     ("groove",)))
 register(Family(
+    "gan_strings", "gan", ("strings",),
+    "a string quartet (violin II, viola, cello under violin I) learned from the OpenScore "
+    "String Quartets",
+    "deepcompose.models.gan_strings.quartet:StringQuartet", "band",
+    "deepcompose.models.gan_strings.train", ("quartets",), ensemble="quartet"))
+register(Family(
     "arcnn", "arcnn", ("chorale",), "Coconet-style AR-CNN: harmonize, continue, infill, "
     "edit the melody; learned from JSB",
     "deepcompose.models.arcnn.composer:ArcnnComposer", "voices",
@@ -275,8 +281,10 @@ def resolve(model: str, task: str, given: dict) -> dict:
                             models_with)
 
 
-def describe_controls(model: str) -> list[dict]:
-    return [c.describe() for c in controls_of(model)]
+def describe_controls(model: str, styles: tuple[str, ...] = ()) -> list[dict]:
+    """The model's controls as JSON; with ``styles``, only those that apply to them."""
+    return [c.describe() for c in controls_of(model)
+            if not styles or not c.styles or set(c.styles) & set(styles)]
 
 
 # ---------------------------------------------------------------- training
@@ -314,7 +322,7 @@ def describe(loaded=frozenset()) -> list[dict]:
             "family": f.name, "name": f.name, "model": f.model, "styles": list(f.styles),
             "summary": f.summary, "tasks": list(f.tasks), "plan": f.plan or None,
             "part_of": host, "parts": dict(f.parts), "data": list(f.data),
-            "controls": describe_controls(f.model) if f.plan else [],
+            "controls": describe_controls(f.model, f.styles) if f.plan else [],
             "weights": str(weights) if weights.exists() else None,
             "card": str(card) if card.exists() else None,
             "trained": trained if isinstance(trained, dict) else {},
