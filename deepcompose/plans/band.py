@@ -97,8 +97,10 @@ def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     if drummer is not None and c.get("drums") != "none":
         kit = get_model(drummer.name)
         style = c.get("drums") or kit.default_style
+        bpm = [b for at, b in song.tempos if at <= start + 1e-9][-1]
         hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
-                        temperature=c["temperature"], meter_changes=changes)
+                        temperature=c["temperature"], meter_changes=changes,
+                        melody=notes, tempo=bpm)  # the drums hear the song (gan_drums card)
         tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in shifted(hits, start)]))
     played = [(a + start, b + start, label) for a, b, label in best.chords]
     return replace(song, tracks=tracks, chords=played)

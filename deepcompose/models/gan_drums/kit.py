@@ -24,6 +24,7 @@ from .net import (
     Generator,
     T,
 )
+from .song_features import fingerprint, melody_steps, phrase_plan, song_conditions
 
 
 def bar_segments(steps: int, time_signature: tuple[int, int]) -> list[tuple[int, int]]:
@@ -74,6 +75,7 @@ class DrumKit:
     """
 
     hold = 0.8
+    song_draws = True  # a song's draws are seeded by the seed and the song (see render)
     velocity_map = None  # (generated deciles, data deciles) [S, C, 11]; see load()
 
     def __init__(self, generator: Generator, cfg: dict, styles: tuple[str, ...],
@@ -94,10 +96,10 @@ class DrumKit:
         feel, velocity map)."""
         try:
             styles = tuple(str(s) for s in meta["styles"])
-            gen = Generator({**DEFAULT_CONFIG, **meta["config"]}, len(styles))
+            cfg = {**DEFAULT_CONFIG, "cond": 0, **meta["config"]}  # no "cond": unconditioned
+            gen = Generator(cfg, len(styles))
             gen.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("gen.")})
-            kit = cls(gen, {**DEFAULT_CONFIG, **meta["config"]}, styles,
-                      meta.get("default_style", DEFAULT_STYLE))
+            kit = cls(gen, cfg, styles, meta.get("default_style", DEFAULT_STYLE))
             vq = meta.get("velocity_quantiles")
             if vq:
                 kit.velocity_map = (np.asarray(vq["generated"], float),
@@ -122,13 +124,30 @@ class DrumKit:
 
     def play(self, length_beats: float, beats_per_bar: float, first_bar_beat: float,
              time_signature: tuple[int, int], style: str, seed: int = 0,
-             temperature: float = 1.0, phrase_bars: int = 4, meter_changes=()
-             ) -> list[tuple[int, float, float, int]]:
+             temperature: float = 1.0, phrase_bars: int = 4, meter_changes=(),
+             melody=None, tempo: float | None = None) -> list[tuple[int, float, float, int]]:
         """GM drum notes (pitch, start_beat, end_beat, velocity) over [0, length_beats): bars
         aligned to first_bar_beat (a pickup of a beat or more gets the end of a fill as a
         lead-in, a shorter one silence), then to ``meter_changes`` ``(beat, num, den)`` (as
         in ``Song.time_signatures``; each starts a bar), a fill in the last bar of each
-        phrase and at the end. Deterministic for a seed. Runs on one torch thread."""
+        phrase and at the end. Deterministic for a seed. Runs on one torch thread.
+
+        The song: ``melody`` notes ``(pitch, start_beat, ...)`` on the same beats and
+        ``tempo`` (bpm) give the conditions of ``song_features`` (the energy of each
+        phrase, the melody's density and syncopation, the tempo) and put the phrase ends
+        (fills) where the melody breathes (``song_features.phrase_plan``). Without them the
+        conditions are the median and the phrases ``phrase_bars`` long.
+        """
+        return self.render(self.plan(length_beats, beats_per_bar, first_bar_beat,
+                                     time_signature, style, phrase_bars, meter_changes,
+                                     melody, tempo), seed, temperature)
+
+    def plan(self, length_beats: float, beats_per_bar: float, first_bar_beat: float,
+             time_signature: tuple[int, int], style: str, phrase_bars: int = 4,
+             meter_changes=(), melody=None, tempo: float | None = None) -> dict:
+        """What ``play`` plays before any draw: the units (``plan_units``), each bar's
+        fill flag and song conditions (``[bars, K]``), the style. ``bar_fills`` in it lists
+        the fill flag of every bar from the first bar line (for benchmarks)."""
         s_ix = self.style_index(style)
         if not all(math.isfinite(float(x)) for x in (length_beats, beats_per_bar,
                                                      first_bar_beat)) \
@@ -137,23 +156,40 @@ class DrumKit:
                                    "least a 16th and phrase_bars >= 1")
         bar = int(round(beats_per_bar * STEPS_PER_BEAT))
         total = int(math.ceil(round(length_beats * STEPS_PER_BEAT, 6)))
-        if total <= 0:
-            return []
         changes = [(int(round(b * STEPS_PER_BEAT)), int(round(n * 4 / d * STEPS_PER_BEAT)),
                     (int(n), int(d))) for b, n, d in sorted(meter_changes)]
         if any(c[1] < 1 for c in changes):
             raise DeepcomposeError("drums need bars of at least a 16th")
-        units = plan_units(total, bar, int(round(first_bar_beat * STEPS_PER_BEAT)),
-                           tuple(time_signature), phrase_bars, changes)
+        first = int(round(first_bar_beat * STEPS_PER_BEAT))
+        bars = song_bars(total, bar, first, tuple(time_signature), changes)
+        onsets = melody_steps(melody or [])
+        ends = [len(bars) - 2] if len(bars) > 1 and bars[-1][1] * 2 < bars[-1][2] else []
+        fills = phrase_plan([b[:3] for b in bars], onsets, int(phrase_bars), ends)
+        cond = song_conditions([b[:3] for b in bars], fills, melody, tempo, int(phrase_bars))
+        units = plan_units(total, bar, first, tuple(time_signature), phrase_bars, changes,
+                           fills=fills) if total > 0 else []
+        if not self.cfg.get("cond"):
+            cond = cond[:, :0]
+        return {"units": units, "bar_fills": fills, "cond": cond, "style": s_ix,
+                "length_beats": float(length_beats), "heard": bool(len(onsets))}
+
+    def render(self, plan: dict, seed: int = 0, temperature: float = 1.0):
+        """The notes of a ``plan`` at ``seed``."""
+        units, s_ix = plan["units"], plan["style"]
+        if not units:
+            return []
+        key = int(seed) % (2**63)
+        if plan["heard"] and self.song_draws:
+            key = (key * 1_000_003 + fingerprint(plan["cond"], plan["bar_fills"])) % (2**63)
         with single_thread(), torch.no_grad():
-            rolls = self._sample(units, s_ix, seed, max(float(temperature), 1e-3))
+            rolls = self._sample(units, s_ix, key, max(float(temperature), 1e-3), plan["cond"])
         notes = []
-        for (start, length, _m, _f, keep_from), (h, v, o) in zip(units, rolls, strict=True):
+        for (start, length, _m, _f, keep_from, _b), (h, v, o) in zip(units, rolls, strict=True):
             v = self._calibrate(v, s_ix)
             h = h[keep_from:length]
             notes += decode(h, v[keep_from:length], o[keep_from:length],
                             start_beat=(start + keep_from) / STEPS_PER_BEAT)
-        return [n for n in notes if n[1] < length_beats]
+        return [n for n in notes if n[1] < plan["length_beats"]]
 
     def _calibrate(self, vel: np.ndarray, s_ix: int) -> np.ndarray:
         """Velocities ``[T, C]`` through the monotone decile map of ``velocity_map``
@@ -167,17 +203,23 @@ class DrumKit:
             out[:, c] = np.interp(vel[:, c], x, dst[s_ix, c])
         return out
 
-    def _sample(self, units, s_ix: int, seed: int, temperature: float):
-        """Rolls ``(hits, velocity, offset)`` ``[T, C]`` numpy per unit, one forward pass."""
+    def _sample(self, units, s_ix: int, seed: int, temperature: float, cond=None):
+        """Rolls ``(hits, velocity, offset)`` ``[T, C]`` numpy per unit, one forward pass;
+        ``cond`` ``[bars, K]`` the song conditions per bar (a unit takes its bar's; the
+        lead-in those of the first bar)."""
         P = self.cfg["phrase_bars"]
         n = len(units)
         W = -(-n // P)
         g = torch.Generator().manual_seed(int(seed) % (2**63))
         fill = torch.zeros(W * P)
         meter = torch.zeros(W * P, dtype=torch.long)
-        for i, (_, _, m, f, _) in enumerate(units):
+        K = int(self.cfg.get("cond", 0))
+        song = torch.zeros(W * P, K)
+        for i, (_, _, m, f, _, b) in enumerate(units):
             fill[i], meter[i] = float(f), m
-        fill, meter = fill.view(W, P), meter.view(W, P)
+            if K and cond is not None and len(cond):
+                song[i] = torch.from_numpy(np.asarray(cond[min(max(b, 0), len(cond) - 1)]))
+        fill, meter, song = fill.view(W, P), meter.view(W, P), song.view(W, P, K)
         det = self.cfg.get("binarize") == "deterministic"
         z_scale = temperature if det else 1.0  # deterministic hits: temperature scales z
         z_s = z_scale * torch.randn(1, self.cfg["z_shared"], generator=g).expand(W, -1)
@@ -193,7 +235,7 @@ class DrumKit:
                 keep = (torch.rand(W, P, T, CLASSES, generator=g) < self.hold) & (fill == 0)[
                     ..., None, None]
                 u = torch.where(keep, groove_u, u)
-            logits, vel, off = self.generator(z_s, z_b, style, fill, meter)
+            logits, vel, off = self.generator(z_s, z_b, style, fill, meter, song)
             new = (u < torch.sigmoid(logits / (1.0 if det else temperature))).float()
             if hits is None:
                 hits, v_all, o_all, l_all = new, vel, off, logits
@@ -209,7 +251,7 @@ class DrumKit:
         v_all = v_all.reshape(W * P, T, CLASSES).numpy()
         o_all = o_all.reshape(W * P, T, CLASSES).numpy()
         l_all = l_all.reshape(W * P, T, CLASSES).numpy()
-        for i, (_, length, _, _, keep_from) in enumerate(units):
+        for i, (_, length, _, _, keep_from, _) in enumerate(units):
             if keep_from == 0 and hits[i, :length].sum() == 0:  # last resort: its likeliest hit
                 t, c = np.unravel_index(np.argmax(l_all[i, :length]), (length, CLASSES))
                 hits[i, t, c] = 1.0
@@ -219,41 +261,52 @@ class DrumKit:
     def _silent(hits, units) -> torch.Tensor:
         flat = hits.reshape(-1, T, CLASSES)
         return torch.tensor([keep == 0 and bool(flat[i, :length].sum() == 0)
-                             for i, (_, length, _, _, keep) in enumerate(units)])
+                             for i, (_, length, _, _, keep, _) in enumerate(units)])
+
+
+def song_bars(total: int, bar: int, first: int, time_signature: tuple[int, int], changes=()
+              ) -> list[tuple[int, int, int, tuple[int, int]]]:
+    """The song's bars over steps ``[0, total)`` from its first bar line: ``(start_step,
+    length, full_bar_steps, time_signature)``; bar lines at ``first + k * bar``, then from
+    each of ``changes`` ``(start_step, bar_steps, (num, den))`` on in its meter."""
+    first %= bar
+    stretches = [(first, bar, tuple(time_signature))] + [c for c in changes if c[0] > first]
+    return [(s, min(n, total - s), b, ts)
+            for s, n, b, ts in itertools.takewhile(lambda unit: unit[0] < total,
+                                                   iter_bars(stretches))]
 
 
 def plan_units(total: int, bar: int, first: int, time_signature: tuple[int, int],
-               phrase_bars: int, changes=()) -> list[tuple[int, int, int, bool, int]]:
+               phrase_bars: int, changes=(), fills=None
+               ) -> list[tuple[int, int, int, bool, int, int]]:
     """The model bars that cover steps ``[0, total)``: ``(start_step, length, meter, fill,
-    keep_from)``; a unit plays its steps ``keep_from..length`` at ``start_step + keep_from``.
+    keep_from, bar)``; a unit plays its steps ``keep_from..length`` at ``start_step +
+    keep_from``, ``bar`` is the song bar it plays (-1: the pickup).
 
-    Bar lines fall at ``first + k * bar``, then from each of ``changes`` ``(start_step,
-    bar_steps, (num, den))`` on in its meter (a change cuts the bar before it short). A
-    pickup (steps before the first bar line) of a beat or more is the end of a 4/4 fill
-    bar; a shorter one is silent. Bar ``i`` (from the first full bar) is a fill when
-    ``(i + 1) % phrase_bars == 0`` and at the end (a last bar shorter than half a bar
-    passes the fill to the bar before).
+    Bar lines as in ``song_bars``. A pickup (steps before the first bar line) of a beat or
+    more is the end of a 4/4 fill bar; a shorter one is silent. ``fills`` gives each bar's
+    fill flag (``song_features.phrase_plan``); without it bar ``i`` (from the first full
+    bar) is a fill when ``(i + 1) % phrase_bars == 0`` and at the end (a last bar shorter
+    than half a bar passes the fill to the bar before).
     """
     first %= bar
     units = []
     if first >= STEPS_PER_BEAT:
         lead = min(first, T)
-        units.append((first - T, T, 0, True, T - lead))
-    stretches = [(first, bar, tuple(time_signature))] + [c for c in changes if c[0] > first]
-    bars = [(s, min(n, total - s), b, ts)  # (start_step, length, bar_steps, time_signature)
-            for s, n, b, ts in itertools.takewhile(lambda unit: unit[0] < total,
-                                                   iter_bars(stretches))]
-    fills = [(i + 1) % phrase_bars == 0 for i in range(len(bars))]
-    if fills:
-        fills[-1] = True
-        if len(fills) > 1 and bars[-1][1] * 2 < bars[-1][2]:
-            fills[-2] = True
-    for (s, n, b, ts), f in zip(bars, fills, strict=True):
+        units.append((first - T, T, 0, True, T - lead, -1))
+    bars = song_bars(total, bar, first, time_signature, changes)
+    if fills is None:
+        fills = [(i + 1) % phrase_bars == 0 for i in range(len(bars))]
+        if fills:
+            fills[-1] = True
+            if len(fills) > 1 and bars[-1][1] * 2 < bars[-1][2]:
+                fills[-2] = True
+    for k, ((s, n, b, ts), f) in enumerate(zip(bars, fills, strict=True)):
         segs = bar_segments(b, ts)
         at = s
         for j, (m, seg) in enumerate(segs):
             if at >= s + n:
                 break
-            units.append((at, min(seg, s + n - at), m, f and j == len(segs) - 1, 0))
+            units.append((at, min(seg, s + n - at), m, bool(f) and j == len(segs) - 1, 0, k))
             at += seg
     return units

@@ -41,6 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...representations.drums import CLASSES
+from .song_features import N_COND
 
 T = 16  # steps in the longest bar the model writes (one 4/4 bar of 16ths)
 METERS = ("4/4", "3/4", "6/8")  # meter classes; steps per bar 16, 12, 12
@@ -69,6 +70,7 @@ DEFAULT_CONFIG = {
     "rare_meter_share": 0.25,  # share of phrases from 3/4 or 6/8 takes, where a style has them
     "decay_steps": 20000,  # learning rates follow a cosine to 10% over this many updates
     "binarize": "stochastic",  # hits: Bernoulli draws, or "deterministic" (logit > 0)
+    "cond": N_COND,  # song conditions per bar (song_features.COND); 0: none (the old model)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "z_shared": 8, "z_bar": 4, "style_dim": 4, "hidden": 32,
                "critic_hidden": 32, "batch": 8, "styles_per_batch": 4, "decay_steps": 20}
@@ -95,18 +97,20 @@ class Generator(nn.Module):
         super().__init__()
         H = cfg["hidden"]
         self.style = nn.Embedding(n_styles, cfg["style_dim"])
-        d_in = cfg["z_shared"] + cfg["z_bar"] + cfg["style_dim"] + N_METERS + 1
+        self.n_cond = int(cfg.get("cond", 0))
+        d_in = cfg["z_shared"] + cfg["z_bar"] + cfg["style_dim"] + N_METERS + 1 + self.n_cond
         self.trunk = nn.Sequential(nn.Linear(d_in, H), nn.LeakyReLU(0.2),
                                    nn.Linear(H, H), nn.LeakyReLU(0.2),
                                    nn.Linear(H, H), nn.LeakyReLU(0.2))
         self.head = nn.Linear(H, T * CLASSES * 3)
 
-    def forward(self, z_shared, z_bar, style, fill, meter):
-        # z_shared [B, Zs], z_bar [B, P, Zb], style [B] long, fill [B, P] float, meter [B, P] long
+    def forward(self, z_shared, z_bar, style, fill, meter, song=None):
+        # z_shared [B, Zs], z_bar [B, P, Zb], style [B] long, fill [B, P] float, meter [B, P]
+        # long, song [B, P, n_cond] float (song_features.COND; None: all 0, the median)
         B, P = fill.shape
         cond = torch.cat([self.style(style)[:, None].expand(B, P, -1),  # [B, P, E]
                           F.one_hot(meter, N_METERS).float(),  # [B, P, 3]
-                          fill[..., None]], -1)  # [B, P, 1]
+                          fill[..., None], song_input(song, B, P, self.n_cond)], -1)
         x = torch.cat([z_shared[:, None].expand(B, P, -1), z_bar, cond], -1)
         out = self.head(self.trunk(x)).view(B, P, T, CLASSES, 3)
         mask = step_mask(meter)[..., None]  # [B, P, T, 1]
@@ -123,21 +127,33 @@ class Critic(nn.Module):
     def __init__(self, cfg: dict, n_styles: int):
         super().__init__()
         H, P = cfg["critic_hidden"], cfg["phrase_bars"]
-        self.bar = nn.Sequential(nn.Linear(T * CLASSES * 4 + 1 + N_METERS, H), nn.LeakyReLU(0.2),
+        self.n_cond = int(cfg.get("cond", 0))
+        self.bar = nn.Sequential(nn.Linear(T * CLASSES * 4 + 1 + N_METERS + self.n_cond, H),
+                                 nn.LeakyReLU(0.2),
                                  nn.Linear(H, H), nn.LeakyReLU(0.2))
         self.phrase = nn.Sequential(nn.Linear(P * H, H), nn.LeakyReLU(0.2))
         self.out = nn.Linear(H, 1)
         self.style = nn.Embedding(n_styles, H)  # projection of the style condition
 
-    def forward(self, x, style, fill, meter):
+    def forward(self, x, style, fill, meter, song=None):
         B, P = fill.shape
         hits = x[..., 0]  # [B, P, T, C]
         change = (hits[:, 1:] - hits[:, :-1]).abs()  # what differs from the bar before
         change = torch.cat([torch.zeros_like(hits[:, :1]), change], 1)  # [B, P, T, C]
         bars = torch.cat([x.reshape(B, P, -1), change.reshape(B, P, -1), fill[..., None],
-                          F.one_hot(meter, N_METERS).float()], -1)  # [B, P, T*C*4 + 4]
+                          F.one_hot(meter, N_METERS).float(),
+                          song_input(song, B, P, self.n_cond)], -1)  # [B, P, T*C*4 + 4 + K]
         phi = self.phrase(self.bar(bars).reshape(B, -1))  # [B, H]
         return self.out(phi)[:, 0] + (self.style(style) * phi).sum(-1)
+
+
+def song_input(song, B: int, P: int, n_cond: int) -> torch.Tensor:
+    """The song conditions ``[B, P, n_cond]`` (zeros when ``song`` is None)."""
+    if n_cond == 0:
+        return torch.zeros(B, P, 0)
+    if song is None:
+        return torch.zeros(B, P, n_cond)
+    return song.float().reshape(B, P, n_cond)
 
 
 def critic_input(hits, vel, off, meter):

@@ -37,6 +37,15 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     meter_of,
     sample_hits,
 )
+from .song_features import (
+    COND,
+    N_COND,
+    centered,
+    odd_share,
+    ranks,
+    tempo_feature,
+    window_energy,
+)
 
 FLOOR = 0.1  # both learning rates fall on a cosine to this share over decay_steps
 
@@ -68,6 +77,37 @@ def fill_bar(perf) -> np.ndarray | None:
     return out
 
 
+def take_features(beat_takes) -> dict[int, tuple[float, float, float]]:
+    """``id(take) -> (level, sync, tempo)`` (``song_features``): a take's onsets per beat and
+    its share of onsets on odd 16ths, each ranked among the takes of its style, and its
+    tempo."""
+    by_style: dict[str, list] = {}
+    for p in beat_takes:
+        by_style.setdefault(p.style, []).append(p)
+    out = {}
+    for takes in by_style.values():
+        dens, odd = [], []
+        for p in takes:
+            t, _ = np.nonzero(p.hits > 0.5)
+            busy = max(int((p.bars()[..., 0].sum((1, 2)) > 0).sum()), 1)
+            dens.append(len(t) / (busy * p.bar_steps / 4))
+            odd.append(odd_share(t))
+        for p, d, o in zip(takes, ranks(dens), ranks(odd), strict=True):
+            out[id(p)] = (centered(d), centered(o), tempo_feature(p.bpm))
+    return out
+
+
+def bar_conditions(perf, bars: np.ndarray, take: tuple[float, float, float], window: int
+                   ) -> np.ndarray:
+    """``[n, K]`` song conditions of the ``window``-bar phrase starting at each bar of a take
+    (``bars`` ``[n, T, C, 3]``): its energy among the take's windows, then the take's."""
+    cond = np.zeros((len(bars), N_COND), np.float32)
+    cond[:, COND.index("energy")] = window_energy(bars[..., 0].sum((1, 2)), window)
+    for name, v in zip(("level", "sync", "tempo"), take, strict=True):
+        cond[:, COND.index(name)] = v
+    return cond
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Mean over bar pairs of |hits in both| / |hits in either| (``[..., T, C]`` 0/1)."""
     both = (a * b).sum((-1, -2))
@@ -90,7 +130,11 @@ class PhraseBank:
         S = len(self.styles)
         bars: dict[tuple[int, int], list] = {}
         starts: dict[tuple[int, int], list] = {}
+        conds: dict[tuple[int, int], list] = {}
         fills: dict[int, list] = {}
+        takes = take_features([p for p in perfs if p.beat_type == "beat"
+                               and p.style in self.styles
+                               and meter_of(p.time_signature) is not None])
         for p in perfs:
             m = meter_of(p.time_signature)
             if p.style not in self.styles or m is None:
@@ -107,7 +151,9 @@ class PhraseBank:
             ok = [offset + i for i in range(len(b) - self.P + 1) if busy[i:i + self.P].all()]
             bars.setdefault((s, m), []).append(b)
             starts.setdefault((s, m), []).extend(ok)
+            conds.setdefault((s, m), []).append(bar_conditions(p, b, takes[id(p)], self.P))
         self.bars = {k: np.concatenate(v) for k, v in bars.items()}
+        self.cond = {k: np.concatenate(v) for k, v in conds.items()}
         self.starts = {k: np.asarray(v, np.int64) for k, v in starts.items() if v}
         self.own_fills = tuple(self.styles[s] for s in sorted(fills))
         all_fills = [f for v in fills.values() for f in v]
@@ -137,27 +183,31 @@ class PhraseBank:
             self.have[s, 0, 1] = True
 
     def phrase(self, rng, s: int, fill_share: float, rare_share: float):
-        """One phrase of style ``s``: ``([P, T, C, 3], fill [P], meter)``."""
+        """One phrase of style ``s``: ``([P, T, C, 3], fill [P], meter, song [P, K])``; the
+        song conditions are the window's (a fill bar put in keeps them)."""
         rare = [m for m in self.meters[s] if m != 0]
         m = int(rng.choice(rare)) if rare and rng.random() < rare_share else 0
         i = int(rng.choice(self.starts[(s, m)]))
         x = self.bars[(s, m)][i:i + self.P].copy()
+        song = np.repeat(self.cond[(s, m)][i:i + 1], self.P, 0)
         fill = np.zeros(self.P, np.float32)
         if m == 0 and s in self.fills and rng.random() < fill_share:
             x[-1] = self.fills[s][rng.integers(len(self.fills[s]))]
             fill[-1] = 1.0
-        return x, fill, m
+        return x, fill, m, song
 
     def batch(self, rng, size: int, n_styles: int, fill_share: float, rare_share: float):
-        """``x [B, P, T, C, 3]``, ``style [B]``, ``fill [B, P]``, ``meter [B, P]`` tensors."""
+        """``x [B, P, T, C, 3]``, ``style [B]``, ``fill [B, P]``, ``meter [B, P]``, ``song
+        [B, P, K]`` tensors."""
         n_styles = min(n_styles, len(self.sample_styles))
         chosen = rng.choice(self.sample_styles, n_styles, replace=False, p=self.style_p)
         styles = [int(chosen[i % n_styles]) for i in range(size)]
-        xs, fills, meters = zip(*(self.phrase(rng, s, fill_share, rare_share) for s in styles),
-                                strict=True)
+        xs, fills, meters, songs = zip(*(self.phrase(rng, s, fill_share, rare_share)
+                                         for s in styles), strict=True)
         return (torch.from_numpy(np.stack(xs)), torch.tensor(styles),
                 torch.from_numpy(np.stack(fills)),
-                torch.tensor(meters)[:, None].expand(size, self.P).contiguous())
+                torch.tensor(meters)[:, None].expand(size, self.P).contiguous(),
+                torch.from_numpy(np.stack(songs)))
 
 
 class DrumTrainer:
@@ -179,12 +229,12 @@ class DrumTrainer:
         return (bank or self.bank).batch(rng, c["batch"], c["styles_per_batch"],
                                          c["fill_share"], c["rare_meter_share"])
 
-    def _generate(self, style, fill, meter, gen=None):
+    def _generate(self, style, fill, meter, gen=None, song=None):
         G, c = self.modules["generator"], self.cfg
         B, P = fill.shape
         z_s = torch.randn(B, c["z_shared"], generator=gen)
         z_b = torch.randn(B, P, c["z_bar"], generator=gen)
-        logits, vel, off = G(z_s, z_b, style, fill, meter)
+        logits, vel, off = G(z_s, z_b, style, fill, meter, song)
         hits = sample_hits(logits, torch.rand(logits.shape, generator=gen),
                            c.get("binarize") == "deterministic")
         return logits, vel, critic_input(hits, vel, off, meter)
@@ -211,19 +261,21 @@ class DrumTrainer:
         D = self.modules["critic"]
         c = self.cfg
         for _ in range(c["n_critic"]):
-            real, style, fill, meter = self._batch(rng)
+            real, style, fill, meter, song = self._batch(rng)
             real = critic_input(real[..., 0], real[..., 1], real[..., 2], meter)
             with torch.no_grad():
-                fake = self._generate(style, fill, meter)[2]
-            d_real, d_fake = D(real, style, fill, meter), D(fake, style, fill, meter)
-            gp = gradient_penalty(lambda x, s=style, f=fill, m=meter: D(x, s, f, m), real, fake)
+                fake = self._generate(style, fill, meter, song=song)[2]
+            d_real = D(real, style, fill, meter, song)
+            d_fake = D(fake, style, fill, meter, song)
+            gp = gradient_penalty(lambda x, s=style, f=fill, m=meter, g=song: D(x, s, f, m, g),
+                                  real, fake)
             loss = d_fake.mean() - d_real.mean() + c["gp"] * gp
             self.optimizers["critic"].zero_grad(set_to_none=True)
             loss.backward()
             self.optimizers["critic"].step()
-        _, style, fill, meter = self._batch(rng)
-        _, vel, fake = self._generate(style, fill, meter)
-        adv = -D(fake, style, fill, meter).mean()
+        _, style, fill, meter, song = self._batch(rng)
+        _, vel, fake = self._generate(style, fill, meter, song=song)
+        adv = -D(fake, style, fill, meter, song).mean()
         fm = self.profile_loss(fake[..., 0], vel, style, fill, meter)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         (adv + c["fm"] * fm).backward()
@@ -266,11 +318,12 @@ class DrumTrainer:
             ov = {r: histogram_intersection(fake_prof[s], real_prof[r]) for r in real_prof}
             own.append(ov[s])
             others.append(np.mean([v for r, v in ov.items() if r != s]))
-        real, style, fill, meter = self._batch(rng, vb if vb.sample_styles.size else None)
+        real, style, fill, meter, song = self._batch(rng, vb if vb.sample_styles.size else None)
         real = critic_input(real[..., 0], real[..., 1], real[..., 2], meter)
-        fake = self._generate(style, fill, meter, gen)[2]
+        fake = self._generate(style, fill, meter, gen, song)[2]
         D = self.modules["critic"]
-        w = float(D(real, style, fill, meter).mean() - D(fake, style, fill, meter).mean())
+        w = float(D(real, style, fill, meter, song).mean()
+                  - D(fake, style, fill, meter, song).mean())
         G.train()
         return {"w": w, "own_overlap": float(np.mean(own)),
                 "margin": float(np.mean(np.array(own) - np.array(others))),
