@@ -1,0 +1,165 @@
+"""Sampling of the string quartet GAN: ``StringQuartet.arrange`` (networks in ``net``).
+
+1. Per 16th step from the request (``gan_pop.sample.piece_rows``: the melody's highest
+   sounding pitch and onsets, the beat in bar and beats per bar through the pickup and
+   every change of meter), plus violin I's velocity, a compound-meter flag (6/8, 9/8,
+   12/8) and the bar lines.
+2. The melody's form (``gan_pop.form.melody_form``: bars, phrases, repeats). Latents from
+   the seed (zero at temperature 0): one per piece, per phrase figure, per bar (a repeated
+   bar reads its source's) and per part; one generator pass (``run_generator``: chunks
+   for very long pieces).
+3. Per part and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))), its
+   pitch by Gumbel-max at temperature T * pitch_scale over the part's range, its duration
+   class likewise; velocity = the velocity head (learned from the data's written
+   dynamics), no noise. A note ends at its duration or at the part's next attack. With
+   ``share_noise`` the draws come from ``gan_pop.form.NoiseBank``: one noise bar per phrase
+   (``vary`` of the steps drawn afresh per bar), a repeated bar takes its source's noise,
+   so figures hold through a phrase and repeated melody gets repeated accompaniment where
+   the network's probabilities agree; off, every step is drawn on its own (the ablation).
+4. Decoding rule (``rules=True``; off for the card's ablation): a cello note that would
+   start above a sounding viola or violin II note moves down an octave when that stays in
+   the cello's range. Ranges need no rule: each part's pitch softmax covers only its
+   instrument's range (``net.RANGES``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ...representations.bars import meter_stretches
+from ...representations.multitrack import BandPart, BandResult, steps_for
+from ..gan_pop.form import NoiseBank, melody_form
+from ..gan_pop.net import DURS, check_request
+from ..gan_pop.sample import _ends, piece_rows, run_generator
+from .net import (
+    NAMES,
+    PROGRAMS,
+    RANGES,
+    TRACKS,
+    P,
+    conditioning,
+    latent_index,
+    split_head,
+)
+
+STEPS_PER_BEAT = 4
+SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale")
+
+
+def melody_velocity(melody, T: int) -> np.ndarray:
+    """Velocity (0..1) of the highest melody note sounding at each step ``[T]``."""
+    out = np.zeros(T, dtype=np.float32)
+    for _, start, end, vel in sorted(melody, key=lambda n: n[0]):
+        a = max(0, round(start * STEPS_PER_BEAT))
+        out[a:max(a + 1, round(end * STEPS_PER_BEAT))] = vel / 127
+    return out[:T]
+
+
+def compound_steps(req, T: int) -> np.ndarray:
+    """Per step ``[T]``: is the meter in force compound (6/8, 9/8, 12/8)?"""
+    stretches = meter_stretches(req.beats_per_bar, req.first_bar_beat, req.meter_changes)
+    meters = [m or tuple(req.time_signature) for _, _, m in stretches]
+    flags = np.array([d == 8 and n % 3 == 0 and n > 3 for n, d in meters])
+    which = np.searchsorted([s[0] for s in stretches], np.arange(T) / STEPS_PER_BEAT,
+                            side="right") - 1
+    return flags[np.maximum(which, 0)]
+
+
+def bar_starts(in_bar: np.ndarray) -> np.ndarray:
+    """Steps that start a bar ``[T]`` from the beats since the bar line per step."""
+    out = np.zeros(len(in_bar), dtype=bool)
+    out[1:] = in_bar[1:] < in_bar[:-1]
+    out[0] = in_bar[0] < 1e-6
+    return out
+
+
+def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> BandResult:
+    check_request(req)
+    cfg, G = cfg or model.cfg, model.generator
+    mel, onset, in_bar, bpb = piece_rows(req)
+    T = len(in_bar)
+    cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb,
+                        bar_starts(in_bar), compound_steps(req, T))
+    form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
+                       float(cfg["repeat_similarity"]))
+    bar_z, phrase_z = latent_index(form)
+
+    gen = torch.Generator().manual_seed(int(req.seed) & 0xFFFF_FFFF_FFFF)
+    tau = float(req.temperature)
+    zs = torch.randn(1, cfg["z_shared"], generator=gen)
+    zp = torch.randn(1, cfg["z_phrase"], int(phrase_z.max()) + 1, generator=gen)
+    zb = torch.randn(1, cfg["z_bar"], int(bar_z.max()) + 1, generator=gen)
+    zt = torch.randn(1, len(TRACKS), cfg["z_track"], generator=gen)
+    if tau <= 0:
+        zs, zp, zb, zt = zs * 0, zp * 0, zb * 0, zt * 0
+    z_time = torch.cat([zp[..., torch.from_numpy(phrase_z)], zb[..., torch.from_numpy(bar_z)]],
+                       1)
+    cond_t = torch.from_numpy(cond)[None]
+    outs = run_generator(G, cond_t, (zs, z_time, zt), int(cfg["chunk"]))
+
+    noise = NoiseBank(form, gen, float(cfg["vary"]), bool(cfg["share_noise"]))
+    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
+    sampled = {}
+    for track, out in zip(TRACKS, outs, strict=True):
+        draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
+        sampled[track] = sample_part(track, out, tau, draws, scales)
+    if rules:
+        sampled["cello"] = cello_below(sampled["cello"], [sampled["viola"], sampled["violin2"]])
+    n = steps_for(req.length_beats)
+    parts = []
+    for track in TRACKS:
+        notes = _ends(sampled[track][0], track, None, T)
+        notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
+                 if a < n]
+        parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
+    rank = critic_score(model, cond_t, [sampled[t][1] for t in TRACKS]) if score else None
+    return BandResult(parts, [], rank)
+
+
+def sample_part(track, out, tau, draws, scales):
+    """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one part and its attack roll
+    ``[P, T]`` (for the critic). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise
+    for the pitches ``[P, T]`` and the durations ``[8, T]``."""
+    attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
+    u_att, g_pitch, g_dur = draws
+    lo = RANGES[track][0]
+    T = attack.shape[0]
+    t = max(tau, 1e-4)
+    p_att = torch.sigmoid(attack / (t * scales[0]))
+    if tau <= 0:
+        hits, psel, dsel = p_att > 0.5, pitch.argmax(0), dur.argmax(0)
+    else:
+        hits = u_att < p_att
+        tp = t * scales[1]
+        psel, dsel = (pitch / tp + g_pitch).argmax(0), (dur / tp + g_dur).argmax(0)
+    velocity = torch.sigmoid(vel) * 127
+    roll = torch.zeros_like(pitch)
+    roll[psel, torch.arange(T)] = hits.float()
+    notes = [(int(psel[s]) + lo, int(s), int(DURS[int(dsel[s])]),
+              int(np.clip(round(float(velocity[s])), 16, 127)))
+             for s in np.nonzero(hits.numpy())[0]]
+    return notes, roll.numpy()
+
+
+def cello_below(cello, uppers):
+    """Rule: a cello note starting above a sounding note of ``uppers`` goes down an octave
+    when that stays in the cello's range (notes and roll as ``sample_part``)."""
+    notes, roll = cello
+    lo = RANGES["cello"][0]
+    spans = [(p, s, s + d) for part in uppers for p, s, d, _ in part[0]]
+    out = []
+    for p, s, d, v in notes:
+        if p - 12 >= lo and any(a <= s < b and q < p for q, a, b in spans):
+            roll[p - 12 - lo, s], roll[p - lo, s] = roll[p - lo, s], 0
+            p -= 12
+        out.append((p, s, d, v))
+    return out, roll
+
+
+def critic_score(model, cond: torch.Tensor, rolls) -> float:
+    """The critic's score of the sampled attack rolls (higher = more like the quartets)."""
+    r = torch.from_numpy(np.concatenate(rolls))[None]
+    pad = (-cond.shape[-1]) % 4
+    return float(model.critic(torch.nn.functional.pad(cond, (0, pad)),
+                              torch.nn.functional.pad(r, (0, pad))).mean())

@@ -1,0 +1,312 @@
+"""Training of the string quartet GAN on the OpenScore String Quartets (networks in ``net``).
+
+One update = one generator pass over ``batch`` windows of ``window`` 16th steps, each
+starting on a bar line of a random training movement and transposed by a random shift of
+-5..+6 semitones among those that keep every part inside its range (all 12 keys where the
+music allows; no shift is drawn that would fold a note by an octave):
+
+- critic: WGAN-GP (Gulrajani et al. 2017) on the attack rolls of violin II, viola and
+  cello, real vs the generator's *sampled* rolls (Bernoulli attacks, Gumbel-max pitches,
+  straight-through gradients), conditioned on violin I, its dynamics and the meter;
+- generator: the supervised likelihood of the composer's own parts (attack BCE, pitch
+  CE, duration CE, velocity MSE) + ``adv`` x the critic's loss, as the pop band (a real
+  arrangement exists for every melody; the likelihood teaches register, harmony and
+  rhythm in CPU minutes, the critic how the sampled parts fit together).
+
+The latents follow the window's melodic form as in generation (``gan_pop.form``): a bar
+that repeats an earlier bar's melody reads that bar's latent, a phrase the earlier phrase's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..common.schedules import cosine_scheduler, current_lr
+from ..common.wgan import gradient_penalty, wgan_optimizers
+from ..gan_pop.form import melody_form
+from ..gan_pop.net import DURS, duration_class, fold, melody_rows
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
+    LOW_LINE,
+    RANGES,
+    TINY_CONFIG,
+    TRACKS,
+    Critic,
+    Generator,
+    P,
+    conditioning,
+    latent_index,
+    split_head,
+)
+
+STEPS_PER_BEAT = 4
+FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
+SHIFTS = np.arange(-5, 7)
+
+
+def line_notes(arr: np.ndarray, low: bool) -> np.ndarray:
+    """One part ``[n, 4]`` (pitch, start_beat, end_beat, velocity) -> a single line ``[m, 4]``
+    (pitch, start_step, dur_steps, velocity) int64: per onset step the highest note (the
+    lowest for ``low``), the longest duration of that onset."""
+    if not len(arr):
+        return np.zeros((0, 4), dtype=np.int64)
+    a = np.round(arr[:, 1] * STEPS_PER_BEAT).astype(np.int64)
+    d = np.maximum(np.round(arr[:, 2] * STEPS_PER_BEAT).astype(np.int64) - a, 1)
+    order = np.lexsort((arr[:, 0] if low else -arr[:, 0], a))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = a[order][1:] != a[order][:-1]
+    keep = order[first]
+    dmax = np.maximum.reduceat(d[order], np.nonzero(first)[0])
+    return np.column_stack([arr[keep, 0].astype(np.int64), a[keep], dmax,
+                            arr[keep, 3].astype(np.int64)])
+
+
+class MovementArrays:
+    """One movement per 16th step (padded to at least ``min_steps``; bars of the last meter
+    continue through the padding)."""
+
+    def __init__(self, mv, min_steps: int):
+        T = max(int(np.ceil(mv.length * STEPS_PER_BEAT - 1e-6)), min_steps)
+        self.T = T
+        v1 = line_notes(mv.parts["violin1"], low=False)
+        self.mel, self.onset = melody_rows(v1[:, :3].tolist(), T)
+        self.mel_vel = np.zeros(T, dtype=np.float32)
+        for _, a, d, v in v1[np.argsort(v1[:, 0], kind="stable")]:
+            self.mel_vel[a:a + d] = v / 127
+        beats = np.arange(T) / STEPS_PER_BEAT
+        ts = mv.time_signatures
+        which = np.searchsorted([t[0] for t in ts], beats + 1e-6, side="right") - 1
+        which = np.maximum(which, 0)
+        self.bpb = np.array([n * 4 / d for _, n, d in ts], dtype=np.float32)[which]
+        self.compound = np.array([d == 8 and n % 3 == 0 and n > 3 for _, n, d in ts])[which]
+        lines = [float(b) for b in mv.bar_lines]
+        last = lines[-1] if lines else 0.0
+        step = float(self.bpb[-1])
+        while last + step < T / STEPS_PER_BEAT:  # keep counting bars in the padding
+            last += step
+            lines.append(last)
+        self.bar_lines = np.array(lines)
+        idx = np.searchsorted(self.bar_lines, beats + 1e-6, side="right") - 1
+        self.in_bar = (beats - self.bar_lines[np.maximum(idx, 0)]).astype(np.float32)
+        self.bar_start = np.zeros(T, dtype=bool)
+        starts = np.round(self.bar_lines * STEPS_PER_BEAT).astype(np.int64)
+        self.bar_start[starts[starts < T]] = True
+        if mv.pickup > 0:  # the pickup counts back from the first full bar line
+            self.bar_start[0] = False
+            first = round(mv.pickup * STEPS_PER_BEAT)
+            self.in_bar[:first] += self.bpb[0] - mv.pickup
+        self.starts = starts[starts < T]  # windows start on bar lines
+        self.notes = {t: line_notes(mv.parts[t], LOW_LINE[t]) for t in TRACKS}
+
+
+def shift_for(song: MovementArrays, s: int, W: int, rng) -> int:
+    """A random transposition in ``SHIFTS`` keeping every part's notes of window
+    ``[s, s + W)`` inside its range (0 when none does)."""
+    ok = np.ones(len(SHIFTS), dtype=bool)
+    for t in TRACKS:
+        notes = song.notes[t]
+        lo_i, hi_i = np.searchsorted(notes[:, 1], [s, s + W])
+        if hi_i > lo_i:
+            p = notes[lo_i:hi_i, 0]
+            lo, hi = RANGES[t]
+            ok &= (p.min() + SHIFTS >= lo) & (p.max() + SHIFTS <= hi)
+    return int(rng.choice(SHIFTS[ok])) if ok.any() else 0
+
+
+def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
+    """Window ``[s, s + W)`` moved by ``k`` semitones -> inputs and targets (numpy):
+    ``cond [N_COND, W]``, latent indices ``bar_z``/``phrase_z [W]``, and per part
+    ``attack [W]``, ``pitch [W]`` (index in the part's range, -100 without attack),
+    ``dur [W]`` (class), ``vel [W]`` (0..1)."""
+    mel = song.mel[s:s + W]
+    mel = np.where(mel >= 0, mel + k, -1)
+    onset, bar_start = song.onset[s:s + W], song.bar_start[s:s + W]
+    in_bar = song.in_bar[s:s + W]
+    cond = conditioning(mel, onset, song.mel_vel[s:s + W], in_bar, song.bpb[s:s + W],
+                        bar_start, song.compound[s:s + W])
+    bar_z, phrase_z = latent_index(melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
+                                               float(cfg["repeat_similarity"])))
+    out = {"cond": cond, "bar_z": bar_z, "phrase_z": phrase_z}
+    for track in TRACKS:
+        notes = song.notes[track]
+        lo_i, hi_i = np.searchsorted(notes[:, 1], [s, s + W])
+        part = notes[lo_i:hi_i]
+        lo, hi = RANGES[track]
+        t = part[:, 1] - s
+        attack = np.zeros(W, dtype=np.float32)
+        attack[t] = 1
+        pitch = np.full(W, -100, dtype=np.int64)
+        pitch[t] = fold(part[:, 0] + k, lo, hi) - lo
+        dur = np.zeros(W, dtype=np.int64)
+        dur[t] = duration_class(part[:, 2])
+        vel = np.zeros(W, dtype=np.float32)
+        vel[t] = part[:, 3] / 127
+        out[track] = (attack, pitch, dur, vel)
+    return out
+
+
+def collate(items: list[dict]) -> dict:
+    out = {k: torch.from_numpy(np.stack([it[k] for it in items]))
+           for k in ("cond", "bar_z", "phrase_z")}
+    for track in TRACKS:
+        out[track] = tuple(torch.from_numpy(np.stack([it[track][i] for it in items]))
+                           for i in range(4))
+    return out
+
+
+def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bool = False):
+    """``(z_shared [B, zs], z_time [B, zp + zb, T], z_track [B, 3, zt])`` for a batch: the
+    phrase and bar latents read by each step's ``phrase_z`` / ``bar_z`` index."""
+    bar_z, phrase_z = batch["bar_z"], batch["phrase_z"]
+    B = bar_z.shape[0]
+
+    def draw(*shape):
+        return torch.zeros(shape) if zero else torch.randn(*shape, generator=gen)
+
+    def spread(z, idx):  # z [B, C, N], idx [B, T] -> [B, C, T]
+        return torch.gather(z, 2, idx[:, None, :].expand(-1, z.shape[1], -1))
+
+    zp = spread(draw(B, cfg["z_phrase"], int(phrase_z.max()) + 1), phrase_z)
+    zb = spread(draw(B, cfg["z_bar"], int(bar_z.max()) + 1), bar_z)
+    return draw(B, cfg["z_shared"]), torch.cat([zp, zb], 1), draw(B, len(TRACKS), cfg["z_track"])
+
+
+def supervised(outs, batch) -> dict:
+    """Per-term losses (nats or squared error), each averaged over its own cells."""
+    losses = {}
+    for track, out in zip(TRACKS, outs, strict=True):
+        attack, pitch, dur, vel = split_head(out, track)
+        t_att, t_pitch, t_dur, t_vel = batch[track]
+        losses[f"{track}_attack"] = F.binary_cross_entropy_with_logits(attack, t_att)
+        on = t_att > 0
+        if not on.any():
+            continue
+        losses[f"{track}_pitch"] = F.cross_entropy(pitch, t_pitch, ignore_index=-100)
+        losses[f"{track}_dur"] = F.cross_entropy(dur.transpose(1, 2)[on], t_dur[on])
+        losses[f"{track}_vel"] = 10 * F.mse_loss(torch.sigmoid(vel)[on], t_vel[on])
+    return losses
+
+
+def real_rolls(batch) -> torch.Tensor:
+    """Attack rolls of the real parts ``[B, sum P, T]``."""
+    rolls = []
+    for track in TRACKS:
+        t_att, t_pitch, _, _ = batch[track]
+        onehot = F.one_hot(t_pitch.clamp(min=0), P[track]).transpose(1, 2).float()
+        rolls.append(onehot * t_att[:, None])
+    return torch.cat(rolls, 1)
+
+
+def sampled_rolls(outs) -> torch.Tensor:
+    """The generator's attack rolls as the sampler plays them, straight-through gradients
+    ``[B, sum P, T]``: Bernoulli attacks, Gumbel-max pitches."""
+    rolls = []
+    for track, out in zip(TRACKS, outs, strict=True):
+        attack, pitch, _, _ = split_head(out, track)
+        pa = torch.sigmoid(attack)
+        a = torch.bernoulli(pa.detach()) + pa - pa.detach()
+        rolls.append(F.gumbel_softmax(pitch, tau=1.0, hard=True, dim=1) * a[:, None])
+    return torch.cat(rolls, 1)
+
+
+class QuartetTrainer:
+    """WGAN-GP + supervised likelihood on random transposed windows of the quartets."""
+
+    def __init__(self, cfg: dict, train, valid):
+        self.cfg = cfg
+        W = cfg["window"]
+        self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
+        self.optimizers = wgan_optimizers(self.modules, cfg)
+        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
+                           for name, opt in self.optimizers.items()}
+        self.train = [MovementArrays(m, W) for m in train]
+        self.valid = [MovementArrays(m, W) for m in valid]
+        weights = np.array([len(s.starts) for s in self.train], dtype=np.float64)
+        self.p_train = weights / weights.sum()  # movements drawn by their number of bars
+        self.valid_batch = self._batch(self.valid, np.random.default_rng(0), 64,
+                                       transpose=False)
+
+    def _batch(self, songs, rng, size, transpose=True, p=None):
+        W = self.cfg["window"]
+        items = []
+        for i in rng.choice(len(songs), size, p=p):
+            song = songs[i]
+            s = int(rng.choice(song.starts[song.starts <= song.T - W]))
+            k = shift_for(song, s, W, rng) if transpose else 0
+            items.append(render(song, s, W, k, self.cfg))
+        return collate(items)
+
+    def train_step(self, rng) -> dict:
+        G, D = self.modules["generator"], self.modules["critic"]
+        cfg = self.cfg
+        lr = current_lr(self.optimizers["generator"])
+        batch = self._batch(self.train, rng, cfg["batch"], p=self.p_train)
+        cond = batch["cond"]
+        outs = G(cond, *latents(cfg, batch))
+        real, fake = real_rolls(batch), sampled_rolls(outs)
+
+        d_real, d_fake = D(cond, real).mean(), D(cond, fake.detach()).mean()
+        gp = gradient_penalty(lambda x: D(cond, x), real, fake.detach())
+        loss_d = d_fake - d_real + cfg["gp"] * gp
+        self.optimizers["critic"].zero_grad()
+        loss_d.backward()
+        self.optimizers["critic"].step()
+
+        losses = supervised(outs, batch)
+        sup = sum(losses.values())
+        adv = -D(cond, fake).mean()
+        loss_g = sup + cfg["adv"] * adv
+        self.optimizers["generator"].zero_grad()
+        loss_g.backward()
+        self.optimizers["generator"].step()
+        for scheduler in self.schedulers.values():
+            scheduler.step()
+        return {"lr": lr, "sup": float(sup.detach()), "adv": float(adv.detach()),
+                "wdist": float((d_real - d_fake).detach()), "gp": float(gp.detach())}
+
+    @torch.no_grad()
+    def validate(self) -> dict:
+        G = self.modules["generator"]
+        G.eval()
+        batch = self.valid_batch
+        outs = G(batch["cond"], *latents(self.cfg, batch, zero=True))
+        G.train()
+        out = {k: float(v) for k, v in supervised(outs, batch).items()}
+        out["sup"] = sum(out.values())
+        for track, o in zip(TRACKS, outs, strict=True):
+            attack, pitch, _, _ = split_head(o, track)
+            t_att, t_pitch = batch[track][:2]
+            on = t_att > 0
+            out[f"{track}_rate"] = float(torch.sigmoid(attack).mean())
+            out[f"{track}_rate_real"] = float(t_att.mean())
+            out[f"{track}_pitch_acc"] = float((pitch.argmax(1)[on] == t_pitch[on]).float().mean())
+        return out
+
+    def export(self):
+        tensors = {f"{name}.{k}": v for name, m in self.modules.items()
+                   for k, v in getattr(m, "module", m).state_dict().items()}
+        n = sum(p.numel() for p in self.modules["generator"].parameters())
+        return tensors, {"generator_params": n, "durations_steps": list(DURS),
+                         "ranges": RANGES}
+
+
+# ---------------------------------------------------------------- training hooks (train.py)
+
+
+def load_split(data: str, split: str):
+    """The movements of ``split`` (``deepcompose.data.quartets``)."""
+    from ...data.quartets import load_split as load
+
+    return load(data, split)
+
+
+def augment_train(pieces):
+    """Identity: each training window is transposed when it is drawn (``shift_for``: every
+    shift of -5..+6 semitones that keeps the parts in range)."""
+    return pieces
+
+
+def make_trainer(config: dict, train, valid):
+    return QuartetTrainer(config, train, valid)
