@@ -6,7 +6,9 @@
   chromatic notes as sharps in sharp keys, flats in flat keys; raised 6th and 7th in
   minor), and accidentals are shown only where the key signature and the bar need them.
 - Clef by each part's range: treble; treble-8vb for tenor-range parts; bass for low parts;
-  percussion for drums.
+  percussion for drums; alto for the string quartet's viola.
+- A string quartet (the melody, then Violin II, Viola, Cello: ``--style strings``): the
+  melody is Violin I, and each part gets dynamics (pp..ff) where its velocities do.
 - Title: ``song.title``, else the ``title`` given (the writer passes the file's stem); no
   music21 credits.
 - Chords: ``song.chords`` become ``<harmony>`` symbols above the chosen part (``N`` where a
@@ -122,11 +124,13 @@ def spelled_pitch(midi: int, names: dict[int, str]):
 
 def clef_for(track):
     """Treble, treble-8vb (tenor range) or bass from the duration-weighted mean pitch and
-    the lowest note; percussion for drums."""
+    the lowest note; percussion for drums; alto for a viola (program 41) named Viola."""
     from music21 import clef
 
     if track.is_drum:
         return clef.PercussionClef()
+    if track.program == 41 and track.name == "Viola":
+        return clef.AltoClef()
     notes = track.notes
     if not notes:
         return clef.TrebleClef()
@@ -206,12 +210,13 @@ def song_to_music21(song: Song, title: str | None = None):
     tonic, mode = key_of(song)
     names = spelling(tonic, mode)
     chord_part = _chord_part(song)
+    quartet = is_quartet(song)
     score = stream.Score()
     for k, t in enumerate(song.tracks):
         part = stream.Part()
-        part.partName = t.name or f"Track {k + 1}"
+        part.partName = QUARTET[0] if quartet and not k else t.name or f"Track {k + 1}"
         try:
-            inst = instrument.instrumentFromMidiProgram(t.program)
+            inst = instrument.instrumentFromMidiProgram(40 if quartet and not k else t.program)
         except Exception:  # music21 has no class for some programs
             inst = instrument.Instrument()
             inst.midiProgram = t.program
@@ -238,6 +243,9 @@ def song_to_music21(song: Song, title: str | None = None):
                 voice = stream.Voice()
                 _insert_line(voice, line, shift, names, t.is_drum)
                 part.insert(0, voice)
+        if quartet:
+            for offset, mark in dynamic_marks(t.notes):
+                part.insert(offset + shift, mark)
         if k == chord_part:
             last = max((_q(n.end) for n in t.notes), default=Fraction(0))
             for offset, cs in chord_marks(song.chords, song.length_beats, names):
@@ -256,6 +264,31 @@ def song_to_music21(song: Song, title: str | None = None):
     score.metadata.title = name
     score.metadata.movementName = name
     return score
+
+
+QUARTET = ("Violin I", "Violin II", "Viola", "Cello")
+# velocity of each dynamic level (``deepcompose.data.quartets.LEVELS``, MuseScore's)
+DYNAMICS = (("pp", 33), ("p", 49), ("mp", 64), ("mf", 80), ("f", 96), ("ff", 112))
+
+
+def is_quartet(song: Song) -> bool:
+    """A string quartet score: the melody, then exactly Violin II, Viola and Cello."""
+    return [t.name for t in song.tracks[1:]] == list(QUARTET[1:])
+
+
+def dynamic_marks(notes) -> list:
+    """``(offset, Dynamic)`` at the first note and where a new level (each velocity's
+    nearest of ``DYNAMICS``) holds for two notes running (one note alone is an accent)."""
+    from music21 import dynamics
+
+    notes = sorted(notes, key=lambda n: n.start)
+    levels = [min(DYNAMICS, key=lambda d: abs(d[1] - n.velocity))[0] for n in notes] + [None]
+    out, current = [], None
+    for i, n in enumerate(notes):
+        if levels[i] != current and (current is None or levels[i + 1] in (levels[i], None)):
+            out.append((_q(n.start), dynamics.Dynamic(levels[i])))
+            current = levels[i]
+    return out
 
 
 def _abbreviation(name: str) -> str:
