@@ -59,7 +59,7 @@ def load_kit(weights: str | None, run: str | None):
         return DrumKit.load(run)
     import torch
 
-    from deepcompose.models.gan_drums import DEFAULT_CONFIG, DEFAULT_STYLE, Generator
+    from deepcompose.models.gan_drums.net import DEFAULT_CONFIG, DEFAULT_STYLE, Generator
     from deepcompose.models.gan_drums.train import PhraseBank
 
     cfg = dict(DEFAULT_CONFIG)

@@ -19,6 +19,8 @@ Conventions:
 - Onsets per beat: every note counts (simultaneous hits of several classes count each).
 - Bar similarity (``bar_similarity``): Jaccard similarity of consecutive bars' onset sets,
   an onset being (step in bar, drum class); see the function.
+- Under a song (issue 21): kick on beat 1 and backbeat (snare on both 2 and 4) shares of
+  groove bars, and distinct drum parts across a song set (``drum_part_key``).
 - Kick / snare presence: a note whose pitch maps to the kick (snare) class of
   ``representations.drums`` (so 35/36 are kicks; 37, 38, 39, 40 snares).
 """
@@ -139,3 +141,70 @@ def bar_similarity(notes, length_beats: float, beats_per_bar: float = 4.0,
     sims = [len(a & b) / len(a | b) for i, (a, b) in enumerate(pairs)
             if a and b and i not in skip and i + 1 not in skip]
     return float(np.mean(sims)) if sims else float("nan")
+
+
+# ------------------------------------------------------- drums under a song (issue 21)
+
+
+def _bar_sets(notes, length_beats: float, beats_per_bar: float, first_bar_beat: float
+              ) -> tuple[int, list[set]]:
+    """(bar steps, per whole bar from the first bar line the set of (step in bar, class))."""
+    bar, first = _bar_step(beats_per_bar, first_bar_beat)
+    total = int(math.ceil(round(length_beats * STEPS_PER_BEAT, 6)))
+    n = max((total - first) // bar, 0)
+    sets = [set() for _ in range(n)]
+    for x in notes:
+        c = drum_class(x[0])
+        step = int(math.floor(x[1] * STEPS_PER_BEAT + 0.5)) - first
+        if c is not None and 0 <= step < n * bar:
+            sets[step // bar].add((step % bar, c))
+    return bar, sets
+
+
+def _bar_share(notes, length_beats, beats_per_bar, first_bar_beat, skip, wanted
+               ) -> tuple[int, int]:
+    bar, sets = _bar_sets(notes, length_beats, beats_per_bar, first_bar_beat)
+    if wanted is None:
+        return 0, 0
+    counted = [s for i, s in enumerate(sets) if i not in skip]
+    return sum(all(w in s for w in wanted) for s in counted), len(counted)
+
+
+def kick_on_one_counts(notes, length_beats: float, beats_per_bar: float = 4.0,
+                       first_bar_beat: float = 0.0, skip=()) -> tuple[int, int]:
+    """(bars with a kick onset on their first 16th, bars counted): the whole bars from the
+    first bar line whose index (0 = the first whole bar) is not in ``skip`` (fill bars)."""
+    return _bar_share(notes, length_beats, beats_per_bar, first_bar_beat, skip, [(0, KICK)])
+
+
+def backbeat_counts(notes, length_beats: float, beats_per_bar: float = 4.0,
+                    first_bar_beat: float = 0.0, skip=()) -> tuple[int, int]:
+    """(bars with a snare onset on both beat 2 and beat 4, bars counted), bars as in
+    ``kick_on_one_counts``. Only 4/4 bars (16 steps; beats 2 and 4 are steps 4 and 12)
+    have a backbeat: other bar lengths count (0, 0)."""
+    bar, _ = _bar_step(beats_per_bar, first_bar_beat)
+    wanted = [(4, SNARE), (12, SNARE)] if bar == 16 else None
+    return _bar_share(notes, length_beats, beats_per_bar, first_bar_beat, skip, wanted)
+
+
+def share(counts) -> float:
+    """``hits / total`` of a ``(hits, total)`` pair or of a list of them; nan when 0."""
+    pairs = [counts] if isinstance(counts, tuple) else list(counts)
+    hit, total = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    return hit / total if total else float("nan")
+
+
+def drum_part_key(notes) -> frozenset:
+    """A drum part as the set of its (16th step, class) onsets: velocities and microtiming
+    within half a 16th do not make two parts different."""
+    out = set()
+    for x in notes:
+        c = drum_class(x[0])
+        if c is not None:
+            out.add((int(math.floor(x[1] * STEPS_PER_BEAT + 0.5)), c))
+    return frozenset(out)
+
+
+def distinct_parts(parts) -> int:
+    """How many different drum parts (``drum_part_key``) a set of parts holds."""
+    return len({drum_part_key(p) for p in parts})

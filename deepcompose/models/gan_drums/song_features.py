@@ -111,7 +111,8 @@ def phrase_plan(bars, onsets: np.ndarray, phrase_bars: int, ends=None) -> list[b
     Without a melody (no ``onsets``): every ``phrase_bars``-th bar. With one: each bar's
     *breath* is the share of its second half after its last melody onset (1 when the
     melody rests or holds there, 0 when it sings to the bar line); the phrase grid is put
-    at the offset (0 .. phrase_bars - 1) whose phrase-end bars breathe most (ties: 0), and
+    at the offset (0 .. phrase_bars - 1) whose phrase-end bars breathe most (ties: 0; a
+    first phrase is at least phrase_bars - 1 bars), and
     a phrase end whose breath is under a quarter (the melody sings through it) gets no
     fill, unless it ends an 8-bar pair of phrases. The last bar always ends a phrase
     (``ends`` adds the planner's own end rule)."""
@@ -131,13 +132,13 @@ def phrase_plan(bars, onsets: np.ndarray, phrase_bars: int, ends=None) -> list[b
                                         / max(length / 2, 1), 0, 1)))
         best_k, best = 0, -1.0
         for k in range(P):
-            ends_k = [breath[i] for i in range(n) if (i + 1 - k) % P == 0 and i + 1 >= P]
+            ends_k = [breath[i] for i in range(n) if (i + 1 - k) % P == 0 and i + 2 >= P]
             score = float(np.mean(ends_k)) if ends_k else -1.0
             if score > best + 1e-9:
                 best_k, best = k, score
         out = []
         for i in range(n):
-            end = (i + 1 - best_k) % P == 0 and i + 1 >= P
+            end = (i + 1 - best_k) % P == 0 and i + 2 >= P
             pair = (i + 1 - best_k) % (2 * P) == 0
             out.append(end and (breath[i] >= 0.25 or pair))
     out[-1] = True

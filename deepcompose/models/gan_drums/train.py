@@ -77,6 +77,22 @@ def fill_bar(perf) -> np.ndarray | None:
     return out
 
 
+N_BINS = 9  # condition bins of the profile term: 3 energy terciles x 3 tempo bands
+TEMPO_BANDS = (math.log2(100 / 110), math.log2(137 / 110))  # under 100, 100-137, 137+ bpm
+
+
+def cond_bin(song):
+    """Song conditions ``[..., K]`` -> the profile term's bin ``[...]`` (0..8): energy
+    tercile (under -1/3, to 1/3, above) x tempo band (``TEMPO_BANDS``). numpy or torch."""
+    e, t = song[..., COND.index("energy")], song[..., COND.index("tempo")]
+    lib = torch if isinstance(song, torch.Tensor) else np
+    eb = (e >= -1 / 3).long() + (e >= 1 / 3).long() if lib is torch else \
+        (e >= -1 / 3).astype(np.int64) + (e >= 1 / 3).astype(np.int64)
+    tb = (t >= TEMPO_BANDS[0]).long() + (t >= TEMPO_BANDS[1]).long() if lib is torch else \
+        (t >= TEMPO_BANDS[0]).astype(np.int64) + (t >= TEMPO_BANDS[1]).astype(np.int64)
+    return eb * 3 + tb
+
+
 def take_features(beat_takes) -> dict[int, tuple[float, float, float]]:
     """``id(take) -> (level, sync, tempo)`` (``song_features``): a take's onsets per beat and
     its share of onsets on odd 16ths, each ranked among the takes of its style, and its
@@ -167,16 +183,29 @@ class PhraseBank:
         self.profiles()
 
     def profiles(self):
-        """Mean hits and hits*velocity per (style, meter, fill): ``[S, M, 2, T, C]``."""
+        """Mean hits and hits*velocity per (style, meter, fill, condition bin): ``[S, M, 2,
+        N_BINS, T, C]``. A groove group's bin is its phrase's (``cond_bin``: energy tercile
+        x tempo band), over every 4-bar training window; a fill group has one profile for
+        all bins (fills are separate takes, played under any phrase)."""
         S = len(self.styles)
-        self.tgt_h = np.zeros((S, N_METERS, 2, T, CLASSES), np.float32)
+        self.tgt_h = np.zeros((S, N_METERS, 2, N_BINS, T, CLASSES), np.float32)
         self.tgt_v = np.zeros_like(self.tgt_h)
-        self.have = np.zeros((S, N_METERS, 2), bool)
+        self.have = np.zeros((S, N_METERS, 2, N_BINS), bool)
         for (s, m), b in self.bars.items():
-            b = b[b[:, :, :, 0].sum((1, 2)) > 0]
-            self.tgt_h[s, m, 0] = b[..., 0].mean(0)
-            self.tgt_v[s, m, 0] = (b[..., 0] * b[..., 1]).mean(0)
-            self.have[s, m, 0] = True
+            if (s, m) not in self.starts:
+                continue
+            h, hv = b[..., 0], b[..., 0] * b[..., 1]
+            ch, cv = np.cumsum(h, 0), np.cumsum(hv, 0)  # window sums from prefix sums
+            ch = np.concatenate([np.zeros_like(ch[:1]), ch])
+            cv = np.concatenate([np.zeros_like(cv[:1]), cv])
+            starts = self.starts[(s, m)]
+            bins = cond_bin(self.cond[(s, m)][starts])
+            for k in np.unique(bins):
+                at = starts[bins == k]
+                n = len(at) * self.P
+                self.tgt_h[s, m, 0, k] = (ch[at + self.P] - ch[at]).sum(0) / n
+                self.tgt_v[s, m, 0, k] = (cv[at + self.P] - cv[at]).sum(0) / n
+                self.have[s, m, 0, k] = True
         for s, f in self.fills.items():
             self.tgt_h[s, 0, 1] = f[..., 0].mean(0)
             self.tgt_v[s, 0, 1] = (f[..., 0] * f[..., 1]).mean(0)
@@ -239,13 +268,15 @@ class DrumTrainer:
                            c.get("binarize") == "deterministic")
         return logits, vel, critic_input(hits, vel, off, meter)
 
-    def profile_loss(self, hits, vel, style, fill, meter):
+    def profile_loss(self, hits, vel, style, fill, meter, song):
         """Squared distance of the batch's mean hit rate (and hit*velocity) per (style,
-        meter, fill) group from the training data's, weighted by group size. ``hits`` are
-        the sampled straight-through hits ``[B, P, T, C]``."""
+        meter, fill, condition bin) group from the training data's, weighted by group size.
+        ``hits`` are the sampled straight-through hits ``[B, P, T, C]``; ``song`` the
+        conditions ``[B, P, K]`` (their bin: ``cond_bin``)."""
         B, P = fill.shape
         p = hits.reshape(B * P, T, CLASSES)
-        g = ((style[:, None] * N_METERS + meter) * 2 + fill.long()).reshape(-1)  # [B*P]
+        g = (((style[:, None] * N_METERS + meter) * 2 + fill.long()) * N_BINS
+             + cond_bin(song)).reshape(-1)  # [B*P]
         n_groups = self.have.numel()
         cnt = torch.bincount(g, minlength=n_groups).float()
         sum_h = torch.zeros(n_groups, T, CLASSES).index_add(0, g, p)
@@ -255,7 +286,7 @@ class DrumTrainer:
         c = cnt[use][:, None, None]
         err = ((sum_h[use] / c - self.tgt_h.reshape(-1, T, CLASSES)[use]) ** 2
                + (sum_v[use] / c - self.tgt_v.reshape(-1, T, CLASSES)[use]) ** 2).sum((1, 2))
-        return (err * cnt[use]).sum() / cnt[use].sum()
+        return (err * cnt[use]).sum() / cnt[use].sum().clamp(min=1)
 
     def train_step(self, rng) -> dict:
         D = self.modules["critic"]
@@ -276,7 +307,7 @@ class DrumTrainer:
         _, style, fill, meter, song = self._batch(rng)
         _, vel, fake = self._generate(style, fill, meter, song=song)
         adv = -D(fake, style, fill, meter, song).mean()
-        fm = self.profile_loss(fake[..., 0], vel, style, fill, meter)
+        fm = self.profile_loss(fake[..., 0], vel, style, fill, meter, song)
         self.optimizers["generator"].zero_grad(set_to_none=True)
         (adv + c["fm"] * fm).backward()
         self.optimizers["generator"].step()
