@@ -113,7 +113,14 @@ def test_task_and_style_bound_controls_are_refused_elsewhere():
 
 def test_models_json_lists_every_declared_control():
     r = subprocess.run([BIN / "deepcompose", "models", "--json"], capture_output=True, text=True)
-    rows = {m["name"]: m for m in json.loads(r.stdout)}
-    for model in registry.models():
-        assert [c["name"] for c in rows[model]["controls"]] == [
-            c.name for c in registry.controls_of(model)]
+    rows = json.loads(r.stdout)
+    for model in registry.models():  # each family row: the model's controls for its style
+        listed = [[c["name"] for c in row["controls"]] for row in rows
+                  if row["model"] == model and row["plan"]]
+        declared = registry.controls_of(model)
+        assert {name for names in listed for name in names} == {c.name for c in declared}
+        for row in rows:
+            if row["model"] == model and row["plan"]:
+                assert [c["name"] for c in row["controls"]] == [
+                    c.name for c in declared
+                    if not c.styles or set(c.styles) & set(row["styles"])]

@@ -25,9 +25,12 @@ MODEL, STEPS = "transformer", 60
 
 def _main(model: str, out: str, steps: int) -> None:
     """Train ``model`` (tiny) into ``out``; write ``params-rank{RANK}.txt`` (sha256 of weights)."""
-    from deepcompose import train as training
+    import importlib
 
-    fam = training.family_module(model)
+    from deepcompose import train as training
+    from deepcompose.models.registry import trainee
+
+    fam = importlib.import_module(trainee(model).trainer)
     made = {}
     make_trainer = fam.make_trainer
 

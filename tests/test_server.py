@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepcompose import server as srv
+from deepcompose import server_request
 from deepcompose.errors import DeepcomposeError
 from deepcompose.models import registry
 
@@ -292,7 +293,7 @@ json_leaf = (st.none() | st.booleans() | st.integers() | st.sampled_from([10**40
 json_value = st.recursive(json_leaf, lambda kids: st.lists(kids, max_size=5)
                           | st.dictionaries(st.text(max_size=10), kids, max_size=5),
                           max_leaves=20)
-KEYS = sorted(srv.SONG_KEYS | srv.REQUEST_KEYS)
+KEYS = sorted(server_request.SONG_KEYS | server_request.REQUEST_KEYS)
 
 counter = {"direct": 0, "http": 0}
 
