@@ -19,7 +19,7 @@ def main() -> None:
 
     from deepcompose.models.common.weights import read_meta
     from deepcompose.models.registry import WEIGHTS_DIR
-    from deepcompose.models.transformer import (
+    from deepcompose.models.transformer.net import (
         BOS_ID,
         DEFAULT_CONFIG,
         VOCAB,
