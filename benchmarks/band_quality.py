@@ -23,6 +23,7 @@ Exit status 1 when a threshold fails.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import subprocess
@@ -35,10 +36,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's deepcompose
 
 from deepcompose.data.pop909 import load_song, song_ids  # noqa: E402
+from deepcompose.metrics import arrangement as AR  # noqa: E402
 from deepcompose.metrics import band as M  # noqa: E402
 from deepcompose.models.gan_pop import PopBand  # noqa: E402
 from deepcompose.models.gan_pop.net import CHROMA, meter_features  # noqa: E402
 from deepcompose.models.gan_pop.sample import (  # noqa: E402
+    RULES,
     chord_path,
     chord_posterior,
     given_chords,
@@ -94,6 +97,146 @@ class Pool:
         return g / t if t else math.nan
 
 
+ROLES = ("bass", "keys", "counter")
+
+
+def role_window(song, bars: int = BARS):
+    """``PopSong.window`` with the accompaniment kept per role: ``(melody, {role: notes},
+    chords, beats_per_bar, length)``, or None for a song without melody."""
+    w = song.window(bars)
+    if w is None or not w[0]:
+        return None
+    lines = np.nonzero(np.asarray(song.beat_in_bar) == 0)[0]
+    m0 = song.notes("melody")[0][1]
+    before = lines[lines <= m0 + 1e-6]
+    start = float(before[-1]) if len(before) else float(np.floor(m0))
+    end = start + w[3]
+    parts = {r: [(p, a - start, min(b, end) - start, v) for p, a, b, v in song.notes(r)
+                 if start <= a < end] for r in ROLES}
+    return w[0], parts, w[2], song.beats_per_bar, w[3]
+
+
+class ArrPool:
+    """Arrangement measures (``deepcompose.metrics.arrangement``) of one column, pooled over
+    songs: pair and onset counts are summed before dividing; per-16-bar counts, entropy and
+    velocity SDs are means over songs."""
+
+    def __init__(self):
+        self.sums = {k: [0.0, 0] for k in ("repeat", "b2b", "reuse", "fill", "above")}
+        self.ct = np.zeros(3)
+        self.per_song = {k: [] for k in ("rhythms", "chords", "entropy", "changes",
+                                         *(f"sd_{r}" for r in ROLES))}
+
+    def add(self, melody, parts, chords, bpb, bars=BARS):
+        tracks = [parts[r] for r in ROLES]
+        for key, (num, den) in (
+                ("repeat", AR.repeat_similarity_counts(melody, tracks, bars, bpb)),
+                ("b2b", AR.bar_to_bar_counts(parts["keys"], bars, bpb)),
+                ("reuse", AR.voicing_reuse_counts(parts["keys"], bpb)),
+                ("fill", AR.rest_fill_counts(melody, parts["counter"])),
+                ("above", AR.above_counts(melody, parts["counter"]))):
+            self.sums[key][0] += num
+            self.sums[key][1] += den
+        self.ct += AR.ctnctr_counts(melody, chords)
+        distinct, bits = AR.chord_vocabulary(chords, bars)
+        for key, v in (("rhythms", AR.distinct_rhythms(parts["keys"], bars, bpb)),
+                       ("chords", distinct), ("entropy", bits),
+                       ("changes", AR.chord_changes(chords, bars)),
+                       *((f"sd_{r}", AR.velocity_sd(parts[r])) for r in ROLES)):
+            self.per_song[key].append(v)
+
+    def values(self) -> dict:
+        out = {k: (n / d if d else math.nan) for k, (n, d) in self.sums.items()}
+        c, nct, p = self.ct
+        out["ctnctr"] = (c + p) / (c + nct) if c + nct else math.nan
+        out |= {k: float(np.nanmean(v)) if v else math.nan for k, v in self.per_song.items()}
+        return out
+
+
+ARR_ROWS = (  # key, label, test(value, real values) -> bool, threshold text
+    ("repeat", "band repeats when the melody repeats", lambda v, r: v >= 0.40, ">= 0.40"),
+    ("b2b", "keys: bar-to-bar similarity (onset+pitch Jaccard)", lambda v, r: v >= 0.10,
+     ">= 0.10"),
+    ("rhythms", "keys: distinct bar rhythms per 16 bars", lambda v, r: v <= 12.5, "<= 12.5"),
+    ("reuse", "keys: onsets whose voicing was played in the two bars before",
+     lambda v, r: v >= 0.45, ">= 0.45"),
+    ("chords", "distinct chords per 16 bars", lambda v, r: v >= 7, ">= 7"),
+    ("entropy", "chord entropy (bits)", lambda v, r: v >= 2.3, ">= 2.3"),
+    ("changes", "chord changes per bar", lambda v, r: 1.2 <= v <= 1.7, "1.2 - 1.7"),
+    ("ctnctr", "melody on the band's own chords (CTnCTR)",
+     lambda v, r: v >= max(0.85, r["ctnctr"] - 1e-9), ">= 0.85 and >= real"),
+    *((f"sd_{r_}", f"velocity SD, {r_}", (lambda k: lambda v, r: v >= 0.7 * r[k])(f"sd_{r_}"),
+       "70% of real") for r_ in ROLES),
+    ("fill", "counter: share of the melody's rest time it sounds in", lambda v, r: v >= 0.35,
+     ">= 0.35"),
+    ("above", "counter: share of its overlap wholly above the melody", lambda v, r: v <= 0.45,
+     "<= 0.45"),
+)
+
+
+def arrangement(band, songs, seeds=(1, 2), columns=None) -> dict:
+    """``{column: ArrPool}``: the real POP909 arrangement with its annotated chords, and the
+    band without chords at each of ``seeds`` (the same seed for every song, as a user who
+    passes ``--seed``), scored against the chords it played. ``columns`` adds more:
+    ``{name: (band, seed, rules)}`` (ablations)."""
+    cols = {"real": None, **{f"seed {s}": (band, s, True) for s in seeds}, **(columns or {})}
+    pools = {c: ArrPool() for c in cols}
+    for sid, (melody, parts, chords, bpb, length) in songs:
+        pools["real"].add(melody, parts, chords, bpb)
+        for col, spec in cols.items():
+            if spec is None:
+                continue
+            b, seed, rules = spec
+            res = b.arrange(request(melody, length, bpb, None, seed), rules=rules, score=False)
+            pools[col].add(melody, {p.role: p.notes for p in res.parts}, res.chords, bpb)
+        del sid
+    return pools
+
+
+def variant(band, **cfg):
+    """``band`` with some sampling settings changed (a shallow copy; weights shared)."""
+    other = copy.copy(band)
+    other.cfg = {**band.cfg, **cfg}
+    return other
+
+
+def ablation_columns(band, critic_off: Path | None = None) -> dict:
+    """The card's ablation at seed 1: ``{column: (band, seed, rules)}``."""
+    cols = {
+        "latents zeroed": (variant(band, zero_latents=True), 1, True),
+        "per-step draws": (variant(band, share_noise=False), 1, True),
+        "head's chord path only": (variant(band, quality_bonus=None, chord_fit=0.0,
+                                          chord_switch=1.5, chord_switch_half=1.5,
+                                          chord_switch_bar=0.3), 1, True),
+        **{f"no {r}": (band, 1, [x for x in RULES if x != r]) for r in RULES},
+        "no rules": (band, 1, False),
+    }
+    if critic_off:
+        off = PopBand.load(critic_off)
+        off.cfg = {**band.cfg, "quality_bonus": off.cfg.get("quality_bonus")
+                   if off.cfg.get("quality_bonus") else band.cfg["quality_bonus"]}
+        cols["critic off"] = (off, 1, True)
+    return cols
+
+
+def arrangement_table(pools) -> tuple[str, bool]:
+    """Markdown table of ``arrangement``'s pools with PASS/FAIL on the ``seed *`` columns."""
+    vals = {c: p.values() for c, p in pools.items()}
+    real = vals["real"]
+    seeds = [c for c in vals if c.startswith("seed ")]
+    cols = list(vals)
+    rows = ["| measure | " + " | ".join(cols) + " | threshold | result |",
+            "|" + "---|" * (len(cols) + 3)]
+    ok_all = True
+    for key, label, test, thr in ARR_ROWS:
+        res = [test(vals[c][key], real) for c in seeds]
+        ok_all &= all(res)
+        digits = 1 if key in ("rhythms", "chords") else 2
+        rows.append(f"| {label} | " + " | ".join(f"{vals[c][key]:.{digits}f}" for c in cols)
+                    + f" | {thr} | " + " / ".join("PASS" if r else "FAIL" for r in res) + " |")
+    return "\n".join(rows), ok_all
+
+
 def windows(ids) -> list[tuple[int, tuple]]:
     """``(song id, window(song))`` of the songs whose window holds melody notes."""
     out = [(sid, window(load_song(sid))) for sid in ids]
@@ -134,7 +277,7 @@ def chord_inference(band, songs) -> dict:
     for _, (melody, _, chords, bpb, length) in songs:
         mel, onset, beat_in_bar, bpb_row = piece_rows(request(melody, length, bpb))
         probs = chord_posterior(band, mel, onset, meter_features(beat_in_bar, bpb_row))
-        path = chord_path(band, probs, beat_in_bar)
+        path = chord_path(band, probs, beat_in_bar, bpb_row, mel)
         ann = given_chords(chords, len(beat_in_bar))[0][::4]
         keep = ann > 0
         beats += int(keep.sum())
@@ -250,16 +393,33 @@ def main(argv=None) -> int:
                     help="folder with gan_pop.safetensors + gan_pop.json")
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("band_quality.md"))
     ap.add_argument("--json", type=Path, help="also write every number here")
+    ap.add_argument("--ablation", action="store_true",
+                    help="also the card's ablation columns (seed 1) in the arrangement table")
+    ap.add_argument("--critic-off", type=Path,
+                    help="with --ablation: weights of the same training with adv=0")
+    ap.add_argument("--arrangement-only", action="store_true",
+                    help="only the arrangement table (issue 21)")
     args = ap.parse_args(argv)
     band = PopBand.load(args.weights)
     band.weights_dir = args.weights
     ids = song_ids("valid")[:args.limit] if args.limit else song_ids("valid")
     t = time.perf_counter()
+    arr_songs = [(sid, w) for sid in ids if (w := role_window(load_song(sid))) is not None]
+    extra = ablation_columns(band, args.critic_off) if args.ablation else None
+    arr_text, arr_ok = arrangement_table(arrangement(band, arr_songs, (1, 2), extra))
+    arr_text = ("Arrangement (issue 21): real POP909 with its annotated chords; the band "
+                "without chords at seeds 1 and 2 (every song), against the chords it "
+                f"played; {len(arr_songs)} songs, first {BARS} bars. Definitions in "
+                "deepcompose/metrics/arrangement.py.\n\n" + arr_text)
+    if args.arrangement_only:
+        print(arr_text)
+        return 0 if arr_ok else 1
     songs = windows(ids)
     pools, n = evaluate(band, songs, args.seed)
     text, ok = table(pools, n, *timing(band, ids))
+    ok &= arr_ok
     chords = chord_inference(band, songs)
-    text += "\n" + chord_text(chords)
+    text += "\n" + chord_text(chords) + "\n\n" + arr_text
     text += f"\nBenchmark wall time {time.perf_counter() - t:.0f} s; weights {args.weights}."
     print(text)
     args.out.write_text("# Pop band quality (benchmarks/band_quality.py)\n\n" + text + "\n")

@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...chords import N_CLASSES, chord_class, class_label, parse_chord
-from ...decoding import perturb
+from ...chords import N_CLASSES, chord_class, class_label, harte, parse_chord
 from ...representations.bars import beat_in_bar, melody_bars, meter_stretches
 from ...representations.multitrack import (
     NAMES,
@@ -36,6 +35,7 @@ from ...representations.multitrack import (
     BandResult,
     steps_for,
 )
+from .form import NoiseBank, melody_form
 from .net import (
     CHROMA,
     DURS,
@@ -153,94 +153,194 @@ def chord_posterior(band, mel: np.ndarray, onset: np.ndarray, meter: np.ndarray)
     return np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts, strict=True)], 0)
 
 
-def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray) -> np.ndarray:
-    """The best chord class per beat ``[beats]`` (Viterbi over ``probs [beats, K]``; changes
-    cost less on bar lines). ``beat_in_bar [T]`` per 16th step."""
-    bar_line = beat_in_bar[::STEPS_PER_BEAT] < 1 - 1e-6
-    return viterbi(np.log(probs), bar_line, band.cfg["chord_switch"],
-                   band.cfg["chord_switch_bar"])
+def melody_chroma(mel: np.ndarray) -> np.ndarray:
+    """The melody's note time per beat and pitch class ``[beats, 12]`` (16th steps) from its
+    per-step pitch row ``[T]`` (-1 rest; ``T`` a multiple of 4)."""
+    beats = len(mel) // STEPS_PER_BEAT
+    out = np.zeros((beats, 12))
+    t = np.nonzero(mel[:beats * STEPS_PER_BEAT] >= 0)[0]
+    np.add.at(out, (t // STEPS_PER_BEAT, mel[t] % 12), 1)
+    return out
 
 
-def arrange(band, req, rules: bool = True, score: bool = True) -> BandResult:
+def change_costs(cfg, beat_in_bar: np.ndarray, bpb: np.ndarray) -> np.ndarray:
+    """Cost in nats of a chord change on each beat ``[beats]``: ``chord_switch_bar`` on a bar
+    line, ``chord_switch_half`` on the middle beat of a bar with an even number of beats,
+    ``chord_switch`` elsewhere. ``beat_in_bar``, ``bpb`` per 16th step ``[T]``."""
+    b = beat_in_bar[::STEPS_PER_BEAT]
+    n = np.asarray(bpb, dtype=float)[::STEPS_PER_BEAT] if np.ndim(bpb) else np.full(len(b), bpb)
+    costs = np.full(len(b), float(cfg["chord_switch"]))
+    even = np.round(n) % 2 == 0
+    costs[even & (np.abs(b - n / 2) < 1e-6)] = float(cfg["chord_switch_half"])
+    costs[b < 1 - 1e-6] = float(cfg["chord_switch_bar"])
+    return costs
+
+
+def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
+               mel: np.ndarray | None = None) -> np.ndarray:
+    """The best chord class per beat ``[beats]``: Viterbi over the head's log-probabilities
+    ``probs [beats, K]`` plus ``chord_fit`` nats x the share of the beat's melody note time
+    on the chord's tones (``mel [T]``, when given), with ``change_costs``. ``beat_in_bar``
+    and ``bpb`` per 16th step ``[T]``."""
+    score = np.log(probs)
+    bonus = band.cfg.get("quality_bonus")
+    if bonus:  # nats per quality, from the training songs (``fit_quality_bonus``)
+        score = score + np.concatenate([[0.0], np.tile(np.asarray(bonus, float), 12)])
+    lam = float(band.cfg.get("chord_fit", 0.0))
+    if mel is not None and lam:
+        m = melody_chroma(mel)[:len(score)]
+        score = score + lam * (m @ CHROMA.T) / np.maximum(m.sum(1, keepdims=True), 1)
+    return viterbi(score, change_costs(band.cfg, beat_in_bar, bpb)[:len(score)])
+
+
+def repeat_chords(chords, length_beats: float):
+    """Given chords that stop before ``length_beats``: the progression (from its first chord's
+    start to its last chord's end) played again and again to the end, so the band never
+    falls silent under the melody. ``(start_beat, end_beat, label)`` in and out, sorted;
+    chords that reach the end come back as given."""
+    chords = sorted((float(a), float(b), lab) for a, b, lab in chords)
+    if not chords:
+        return chords
+    first, last = chords[0][0], max(b for _, b, _ in chords)
+    period = last - first
+    out, k = list(chords), 1
+    while period > 0 and first + k * period < length_beats - 1e-9:
+        out += [(a + k * period, min(b + k * period, length_beats), lab)
+                for a, b, lab in chords if a + k * period < length_beats - 1e-9]
+        k += 1
+    return out
+
+
+RULES = ("chord_tones", "chord_cut", "fill_bars", "register", "counter", "dynamics")
+
+
+def rule_set(rules) -> frozenset:
+    """``True``: every rule of ``RULES``; ``False``/``None``: none; else the names given."""
+    if rules is True:
+        return frozenset(RULES)
+    if not rules:
+        return frozenset()
+    bad = set(rules) - set(RULES)
+    if bad:
+        raise ValueError(f"unknown band rules {sorted(bad)}; known: {', '.join(RULES)}")
+    return frozenset(rules)
+
+
+def arrange(band, req, rules=True, score: bool = True) -> BandResult:
     check_request(req)
+    on = rule_set(rules)
     cfg, G = band.cfg, band.generator
     n = steps_for(req.length_beats)
     mel, onset, in_bar, bpb = piece_rows(req)
     T = len(in_bar)
     meter = meter_features(in_bar, bpb)
     mm = np.concatenate([melody_features(mel, onset), meter])
-    if req.chords:
-        classes, bass_pc = given_chords(req.chords, T)
+    given = repeat_chords(req.chords, req.length_beats) if req.chords else None
+    if given:
+        classes, bass_pc = given_chords(given, T)
     else:  # the chord head's best path, one chord per beat
-        path = chord_path(band, chord_posterior(band, mel, onset, meter), in_bar)
+        path = chord_path(band, chord_posterior(band, mel, onset, meter), in_bar, bpb, mel)
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
     cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc)]))[None]
 
     gen = torch.Generator().manual_seed(int(req.seed) & 0xFFFF_FFFF_FFFF)
-    bar_lines = np.zeros(T, dtype=bool)  # steps that start a bar
-    bar_lines[1:] = in_bar[1:] < in_bar[:-1]
-    bar_lines[0] = in_bar[0] < 1e-6
-    bar = np.cumsum(bar_lines)
-    zs = torch.randn(1, cfg["z_shared"], generator=gen)
-    zbar = torch.randn(1, cfg["z_bar"], int(bar.max()) + 1, generator=gen)
-    zt = torch.randn(1, len(TRACKS), cfg["z_track"], generator=gen)
+    form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
+                       float(cfg["repeat_similarity"]))
     tau = float(req.temperature)
+    noise = NoiseBank(form, gen, float(cfg["vary"]), bool(cfg["share_noise"]))
+    zs = torch.randn(1, cfg["z_shared"], generator=gen)
+    zt = torch.randn(1, len(TRACKS), cfg["z_track"], generator=gen)
+    zb = noise.per_key(cfg["z_bar"])[None]  # [1, zb, T]: one latent per phrase figure
     if tau <= 0:
-        zs, zbar, zt = zs * 0, zbar * 0, zt * 0
-    zb = zbar[:, :, torch.from_numpy(bar)]  # [1, zb, T]
+        zs, zb, zt = zs * 0, zb * 0, zt * 0
+    if cfg.get("zero_latents"):  # the card's ablation
+        zs, zb, zt = zs * 0, zb * 0, zt * 0
     outs = run_generator(G, cond, (zs, zb, zt), int(cfg["chunk"]))
 
     change = np.ones(T, dtype=bool)
     change[1:] = (classes[1:] != classes[:-1]) | (bass_pc[1:] != bass_pc[:-1])
-    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
-    sampled = {track: _sample_track(track, out, classes, tau, gen, rules, scales)
-               for track, out in zip(TRACKS, outs, strict=True)}
-    if rules:
+    ctx = {"classes": classes, "mel": mel, "form": form, "on": on, "tau": tau,
+           "noise": noise, "cfg": cfg}
+    sampled = {track: _sample_track(track, out, ctx) for track, out in zip(TRACKS, outs,
+                                                                            strict=True)}
+    if "fill_bars" in on:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
         _, _, attack_p, pitch_l = sampled["keys"]
+        bar_lines = np.zeros(T, dtype=bool)
+        bar_lines[1:] = in_bar[1:] < in_bar[:-1]
+        bar_lines[0] = in_bar[0] < 1e-6
         _fill_silent_bars(sampled["keys"][0], others, attack_p[:n], pitch_l, bar_lines[:n],
                           melody_bars(req.melody, req.beats_per_bar, req.first_bar_beat,
                                       req.meter_changes))
     parts = []
     for track in TRACKS:
-        notes = _ends(sampled[track][0], track, change if rules and track != "counter" else None,
-                      T)
+        cut = change if "chord_cut" in on and track != "counter" else None
+        notes = _ends(sampled[track][0], track, cut, T)
         notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
                  if a / 4 < req.length_beats]
         parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
-    chords = (sorted((float(s), float(e), lab) for s, e, lab in req.chords) if req.chords
-              else chord_segments(classes[:n], bass_pc[:n], req.length_beats))
+    if given:
+        chords = given
+    else:  # the chords as played: a bass on another chord tone makes an inversion
+        chords = chord_segments(classes[:n], bass_pc[:n], req.length_beats)
+        chords = played_inversions(chords, parts[TRACKS.index("bass")].notes)
     rank = _score(band, cond, np.concatenate([sampled[t][1] for t in TRACKS])) if score else None
     return BandResult(parts, chords, rank)
 
 
-def _sample_track(track, out, classes, tau, gen, rules, scales=(1.0, 1.0)):
+def played_inversions(chords, bass_notes):
+    """Chords ``(start, end, harte)`` relabelled with the bass the band played: where the
+    lowest bass note sounding at a chord's start is another tone of the chord than its root,
+    the label gets that bass (``C:maj`` over E -> ``C:maj/3``)."""
+    out = []
+    for a, b, label in chords:
+        root, pcs, _ = parse_chord(label)
+        under = [p for p, s, e, _ in bass_notes if s <= a + 1e-6 < e]
+        if root is not None and under and min(under) % 12 in pcs and min(under) % 12 != root:
+            label = harte(root, label.split(":")[1].split("/")[0], min(under) % 12)
+        out.append((a, b, label))
+    return out
+
+
+def _sample_track(track, out, ctx):
     """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one track, its attack roll
-    ``[P, T]`` for the critic, and the attack probabilities / pitch logits (for the rules)."""
+    ``[P, T]`` for the critic, and the attack probabilities / pitch logits (for the rules).
+    Random draws come from ``ctx["noise"]`` (shared along the form, see ``form``)."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))  # [T], [P, T], [8, T], [T]
+    cfg, on, tau, noise, form = ctx["cfg"], ctx["on"], ctx["tau"], ctx["noise"], ctx["form"]
     lo, hi = RANGES[track]
     T = attack.shape[0]
-    if rules and track != "counter":
-        pcs = torch.from_numpy(CHROMA[classes]).bool()  # [T, 12] chord tones (N: none)
-        allowed = pcs[:, (torch.arange(lo, hi + 1) % 12)].T  # [P, T]
+    pitches = torch.arange(lo, hi + 1)
+    if "chord_tones" in on and track != "counter":
+        pcs = torch.from_numpy(CHROMA[ctx["classes"]]).bool()  # [T, 12] chord tones (N: none)
+        allowed = pcs[:, pitches % 12].T  # [P, T]
         allowed |= ~pcs.any(1)[None]
         pitch = pitch.masked_fill(~allowed, float("-inf"))
+    mel = torch.from_numpy(ctx["mel"][:T])
+    if track == "counter" and "counter" in on:
+        rest = (mel < 0).float()
+        attack = attack + float(cfg["counter_rest"]) * rest
+        above = (pitches[:, None] > mel[None]) & (mel[None] >= 0)
+        pitch = pitch - float(cfg["counter_above"]) * above.float()
+    if track == "keys" and "register" in on and int(cfg["keys_span"]) > 0:
+        pitch = _register(pitch, torch.sigmoid(attack), form, int(cfg["keys_span"]))
     t = max(tau, 1e-4)
+    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
     p_att = torch.sigmoid(attack / (t * scales[0]))
-    hits = (p_att > 0.5) if tau <= 0 else (torch.rand(T, generator=gen) < p_att)
+    greedy = tau <= 0
+    hits = (p_att > 0.5) if greedy else (noise.uniform(1)[0] < p_att)
     t = t * scales[1]
-    draw_t = t if tau > 0 else 0.0  # perturb's temperature: 0 = greedy, no noise drawn
     if track == "keys":
         p_pitch = torch.sigmoid(pitch / t)
-        chosen = (p_pitch > 0.5) if tau <= 0 else (torch.rand(pitch.shape, generator=gen)
-                                                   < p_pitch)
+        chosen = (p_pitch > 0.5) if greedy else (noise.uniform(pitch.shape[0]) < p_pitch)
         best = pitch.argmax(0)
         chosen[best, torch.arange(T)] |= ~chosen.any(0)
-    else:  # one pitch per step: Gumbel-max over the pitch axis (0), noise drawn [P, T]
+    else:  # one pitch per step: Gumbel-max over the pitch axis (0)
+        g = 0 if greedy else noise.gumbel(pitch.shape[0])
         chosen = torch.zeros_like(pitch, dtype=torch.bool)
-        chosen[perturb(pitch, draw_t, gen).argmax(0), torch.arange(T)] = True
-    dsel = perturb(dur, draw_t, gen).argmax(0)  # [T] duration class
-    velocity = torch.sigmoid(vel) * 127 + (0 if tau <= 0 else 3 * torch.randn(T, generator=gen))
+        chosen[(pitch / t + g).argmax(0), torch.arange(T)] = True
+    dsel = (dur / t + (0 if greedy else noise.gumbel(dur.shape[0]))).argmax(0)  # [T]
+    velocity = _velocity(torch.sigmoid(vel) * 127, hits, form, noise, cfg, on, greedy)
     roll = (chosen & hits[None]).float().numpy()
     notes = []
     for s in np.nonzero(hits.numpy())[0]:
@@ -248,6 +348,45 @@ def _sample_track(track, out, classes, tau, gen, rules, scales=(1.0, 1.0)):
         for p in np.nonzero(chosen[:, s].numpy())[0]:
             notes.append((int(p) + lo, int(s), int(DURS[int(dsel[s])]), v))
     return notes, roll, p_att.numpy(), pitch
+
+
+def _register(pitch, p_att, form, span: int):
+    """Rule: keys pitches kept inside a window of ``span`` semitones per phrase, centred on
+    the pitch the network's keys lean to there (the mean pitch of its probabilities,
+    weighted by the attack probability); pitches outside it are taken away."""
+    probs = torch.sigmoid(pitch).nan_to_num(0.0) * p_att[None]  # [P, T]
+    idx = torch.arange(pitch.shape[0], dtype=torch.float32)[:, None]
+    out = pitch.clone()
+    keys = torch.from_numpy(form.phrase_key)
+    for k in torch.unique(keys):
+        cols = keys == k
+        w = probs[:, cols]
+        centre = float((w * idx).sum() / w.sum().clamp(min=1e-6))
+        a = int(round(centre - span / 2))
+        keep = (idx[:, 0] >= a) & (idx[:, 0] <= a + span)
+        sub = out[:, cols]
+        sub[~keep] = float("-inf")
+        out[:, cols] = sub
+    return out
+
+
+def _velocity(head, hits, form, noise, cfg, on, greedy):
+    """Velocities per step ``[T]``: the head's (its accents around its mean scaled by
+    ``vel_contrast``) + a note draw (``vel_noise``, shared along the form) and, with the
+    ``dynamics`` rule, a level per phrase figure (``vel_phrase``) and a swell rising to the
+    phrase's middle and falling back (``vel_swell``)."""
+    if greedy:
+        return head
+    h = head[hits] if bool(hits.any()) else head
+    mean = float(h.mean())
+    v = mean + float(cfg["vel_contrast"]) * (head - mean)
+    v = v + float(cfg["vel_noise"]) * noise.normal(1)[0]
+    if "dynamics" in on:
+        v = v + float(cfg["vel_phrase"]) * noise.per_key(1)[0]
+        x = (torch.from_numpy(form.bar_in_phrase * form.width + form.pos).float()
+             / torch.from_numpy(form.phrase_len * form.width).float())
+        v = v + float(cfg["vel_swell"]) * (torch.sin(torch.pi * x) - 2 / torch.pi)
+    return v
 
 
 def _ends(notes, track, change, T):
