@@ -214,7 +214,7 @@ def song_to_music21(song: Song, title: str | None = None):
     score = stream.Score()
     for k, t in enumerate(song.tracks):
         part = stream.Part()
-        part.partName = QUARTET[0] if quartet and not k else t.name or f"Track {k + 1}"
+        part.partName = "Violin I" if quartet and not k else t.name or f"Track {k + 1}"
         try:
             inst = instrument.instrumentFromMidiProgram(40 if quartet and not k else t.program)
         except Exception:  # music21 has no class for some programs
@@ -224,7 +224,8 @@ def song_to_music21(song: Song, title: str | None = None):
             inst = instrument.UnpitchedPercussion()
             inst.midiChannel = 9
         inst.partName = part.partName
-        part.partAbbreviation = inst.partAbbreviation = _abbreviation(part.partName)
+        part.partAbbreviation = inst.partAbbreviation = (
+            QUARTET[part.partName] if quartet else _abbreviation(part.partName))
         part.insert(0, inst)
         part.insert(0, clef_for(t))
         for b, n, d in song.time_signatures:
@@ -266,28 +267,28 @@ def song_to_music21(song: Song, title: str | None = None):
     return score
 
 
-QUARTET = ("Violin I", "Violin II", "Viola", "Cello")
-# velocity of each dynamic level (``deepcompose.data.quartets.LEVELS``, MuseScore's)
-DYNAMICS = (("pp", 33), ("p", 49), ("mp", 64), ("mf", 80), ("f", 96), ("ff", 112))
+QUARTET = {"Violin I": "Vln. I", "Violin II": "Vln. II", "Viola": "Vla.", "Cello": "Vc."}
+DYNAMICS = {"pp": 33, "p": 49, "mp": 64, "mf": 80, "f": 96, "ff": 112}  # as data.quartets
 
 
 def is_quartet(song: Song) -> bool:
     """A string quartet score: the melody, then exactly Violin II, Viola and Cello."""
-    return [t.name for t in song.tracks[1:]] == list(QUARTET[1:])
+    return [t.name for t in song.tracks[1:]] == list(QUARTET)[1:]
 
 
 def dynamic_marks(notes) -> list:
-    """``(offset, Dynamic)`` at the first note and where a new level (each velocity's
-    nearest of ``DYNAMICS``) holds for two notes running (one note alone is an accent)."""
+    """``(offset, Dynamic)``: the first note's level (nearest of ``DYNAMICS``), then each
+    level that two notes running take, both over 12 from the level in force (no flicker)."""
     from music21 import dynamics
 
     notes = sorted(notes, key=lambda n: n.start)
-    levels = [min(DYNAMICS, key=lambda d: abs(d[1] - n.velocity))[0] for n in notes] + [None]
-    out, current = [], None
+    levels = [min(DYNAMICS, key=lambda d: abs(DYNAMICS[d] - n.velocity)) for n in notes]
+    out, cur = [], None
     for i, n in enumerate(notes):
-        if levels[i] != current and (current is None or levels[i + 1] in (levels[i], None)):
-            out.append((_q(n.start), dynamics.Dynamic(levels[i])))
-            current = levels[i]
+        far = [abs(m.velocity - DYNAMICS.get(cur, 0)) > 12 for m in notes[i:i + 2]]
+        if cur is None or far == [True, True] and levels[i + 1] == levels[i] != cur:
+            cur = levels[i]
+            out.append((_q(n.start), dynamics.Dynamic(cur)))
     return out
 
 
