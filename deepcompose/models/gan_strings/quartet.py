@@ -35,12 +35,13 @@ class StringQuartet(GanPlayer):
                 **sampling) -> BandResult:
         """Violin II, viola and cello for ``req`` (violin I = ``req.melody``, never changed).
 
-        Deterministic for ``req.seed``. ``rules`` (default on): a cello note above the
-        viola or violin II at its onset goes down an octave where the cello can play it;
-        ``rules=False`` is the card's ablation (every note as sampled). ``sampling``
-        overrides the config's sampling keys for one call (``share_noise=False``: noise
-        drawn per step instead of along the form; ``attack_scale``, ``pitch_scale``,
-        ``vary``). ``score=False`` skips the critic (``BandResult.score`` is None).
+        Deterministic for ``req.seed``. ``rules`` (default on): the cello is the bass
+        (``sample.cello_bass``: held through short rests while the others play, down by
+        octaves where it would sound above them); ``rules=False`` is the card's ablation
+        (every note as sampled). ``sampling`` overrides the config's sampling keys for one
+        call (``share_noise=False``: noise drawn per step instead of along the form;
+        ``attack_scale``, ``pitch_scale``, ``vary``). ``score=False`` skips the critic
+        (``BandResult.score`` is None).
         """
         unknown = set(sampling) - set(SAMPLING_KEYS)
         if unknown:

@@ -16,10 +16,11 @@
    (``vary`` of the steps drawn afresh per bar), a repeated bar takes its source's noise,
    so figures hold through a phrase and repeated melody gets repeated accompaniment where
    the network's probabilities agree; off, every step is drawn on its own (the ablation).
-4. Decoding rule (``rules=True``; off for the card's ablation): a cello note that would
-   start above a sounding viola or violin II note moves down an octave when that stays in
-   the cello's range. Ranges need no rule: each part's pitch softmax covers only its
-   instrument's range (``net.RANGES``).
+4. Decoding rules (``rules=True``; off for the card's ablation), the cello as the bass
+   (``cello_bass``): a cello note holds on through a rest (up to a 4/4 bar) while violin
+   II or the viola sound, and a cello note that would sound above either goes down by
+   octaves while the cello can play it. Ranges need no rule: each part's pitch softmax
+   covers only its instrument's range (``net.RANGES``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .net import (
 )
 
 STEPS_PER_BEAT = 4
+LEGATO = 16  # steps: the most a cello note is held on through a rest (the rules)
 SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale")
 
 
@@ -104,13 +106,13 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     for track, out in zip(TRACKS, outs, strict=True):
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
         sampled[track] = sample_part(track, out, tau, draws, scales)
-    if rules:
-        sampled["cello"] = cello_below(sampled["cello"], [sampled["viola"], sampled["violin2"]])
     n = steps_for(req.length_beats)
+    ended = {track: _ends(sampled[track][0], track, None, T) for track in TRACKS}
+    if rules:
+        ended["cello"] = cello_bass(ended["cello"], [ended["violin2"], ended["viola"]], T)
     parts = []
     for track in TRACKS:
-        notes = _ends(sampled[track][0], track, None, T)
-        notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
+        notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in ended[track]
                  if a < n]
         parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
     rank = critic_score(model, cond_t, [sampled[t][1] for t in TRACKS]) if score else None
@@ -142,19 +144,27 @@ def sample_part(track, out, tau, draws, scales):
     return notes, roll.numpy()
 
 
-def cello_below(cello, uppers):
-    """Rule: a cello note starting above a sounding note of ``uppers`` goes down an octave
-    when that stays in the cello's range (notes and roll as ``sample_part``)."""
-    notes, roll = cello
+def cello_bass(cello, uppers, T: int, legato: int = LEGATO):
+    """Rules: the cello is the bass. A cello note holds on through a rest while violin II
+    or the viola sound (at most ``legato`` steps more, never past the next cello attack:
+    the accompaniment sounds no more often than it did), and a note that would sound above
+    a note of ``uppers`` goes down by octaves while it can (not below the cello's C2).
+    Notes are ``(pitch, start_step, end_step, velocity)``, ``T`` steps in all."""
     lo = RANGES["cello"][0]
-    spans = [(p, s, s + d) for part in uppers for p, s, d, _ in part[0]]
+    spans = [(p, a, b) for part in uppers for p, a, b, _ in part]
+    others = np.zeros(T + 1, dtype=bool)
+    for _, a, b in spans:
+        others[a:b] = True
     out = []
-    for p, s, d, v in notes:
-        if p - 12 >= lo and any(a <= s < b and q < p for q, a, b in spans):
-            roll[p - 12 - lo, s], roll[p - lo, s] = roll[p - lo, s], 0
+    for i, (p, a, b, v) in enumerate(cello):
+        stop = min(cello[i + 1][1] if i + 1 < len(cello) else T, b + legato)
+        while b < stop and others[b]:
+            b += 1
+        under = [q for q, s, e in spans if s < b and e > a]
+        while under and p > min(under) and p - 12 >= lo:
             p -= 12
-        out.append((p, s, d, v))
-    return out, roll
+        out.append((p, a, b, v))
+    return out
 
 
 def critic_score(model, cond: torch.Tensor, rolls) -> float:
