@@ -2,7 +2,8 @@
 
     python benchmarks/band_drums.py [--seeds 1 2] [--bars 16] [--style pop]
                                     [--weights DIR | --run RUN_DIR] [--deaf]
-                                    [--no-song-draws] [--hold H] [--limit N] [--md MD]
+                                    [--no-song-draws] [--hold H] [--groove-temperature G]
+                                    [--split valid|train] [--limit N] [--md MD]
     python benchmarks/band_drums.py --reference   # POP909 train deciles of song_features
 
 For each validation song (``deepcompose.data.pop909``, ids divisible by 10) the window is
@@ -187,6 +188,8 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default=None)
     ap.add_argument("--deaf", action="store_true", help="no melody or tempo (the ablation)")
     ap.add_argument("--no-song-draws", action="store_true")
+    ap.add_argument("--groove-temperature", type=float, default=None,
+                    help="override DrumKit.groove_temperature (1 = the generator's own)")
     ap.add_argument("--hold", type=float, default=None)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--split", default="valid")
@@ -203,13 +206,16 @@ def main(argv=None) -> int:
         kit.song_draws = False
     if args.hold is not None:
         kit.hold = args.hold
+    if args.groove_temperature is not None:
+        kit.groove_temperature = args.groove_temperature
     style = args.style or kit.default_style
     data = songs(args.bars, args.limit, args.split)
     real = real_reference()
     n4 = sum(s["bpb"] == 4 for s in data)
     mode = "deaf (no melody, no tempo)" if args.deaf else "with each song's melody and tempo"
     lines = [f"Band drums ({style}) on {len(data)} POP909 {args.split} songs ({n4} in 4/4), "
-             f"first {args.bars} bars, {mode}; song draws {kit.song_draws}, hold {kit.hold}. "
+             f"first {args.bars} bars, {mode}; song draws {kit.song_draws}, hold {kit.hold}, "
+             f"groove temperature {kit.groove_temperature}. "
              f"Real Groove beat takes: pop kick on 1 {real['pop'][0]:.2f}, backbeat "
              f"{real['pop'][1]:.2f}; rock {real['rock'][0]:.2f} / {real['rock'][1]:.2f}.", "",
              "| seed | kick on 1 (>= 0.65) | backbeat 2+4 (>= 0.50) | distinct parts | "

@@ -1,7 +1,8 @@
 """Drum styles of the band GAN (issue 13): the generated drums beside Groove's test split.
 
     python benchmarks/drum_styles.py [--seeds 32] [--bars 16] [--weights DIR | --run RUN_DIR]
-                                     [--hold H] [--raw-velocity] [--json J] [--md MD]
+                                     [--hold H] [--groove-temperature G] [--raw-velocity]
+                                     [--json J] [--md MD]
     python benchmarks/drum_styles.py --tune-hold   # choose DrumKit.hold on the valid split
 
 Per style (every style the drum kit offers): ``--seeds`` pieces of ``--bars`` bars of 4/4
@@ -211,6 +212,8 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default=None, help="a training run folder instead")
     ap.add_argument("--hold", type=float, default=None,
                     help="override DrumKit.hold (0 = independent draws per bar)")
+    ap.add_argument("--groove-temperature", type=float, default=None,
+                    help="override DrumKit.groove_temperature (1 = the generator's own)")
     ap.add_argument("--raw-velocity", action="store_true",
                     help="skip the velocity calibration (the ablation)")
     ap.add_argument("--tune-hold", action="store_true",
@@ -227,6 +230,8 @@ def main(argv=None) -> int:
         return 0
     if args.hold is not None:
         kit.hold = args.hold
+    if args.groove_temperature is not None:
+        kit.groove_temperature = args.groove_temperature
     if args.raw_velocity:
         kit.velocity_map = None
     test = [p for p in load_groove("test") if p.time_signature == (4, 4)]
@@ -247,7 +252,8 @@ def main(argv=None) -> int:
 
     vmap = "on" if kit.velocity_map is not None else "off"
     lines = [f"Drum styles: {args.seeds} seeds x {args.bars} bars of 4/4 per style (hold "
-             f"{kit.hold}, velocity map {vmap}); real = Groove test split (4/4 takes); "
+             f"{kit.hold}, groove temperature {kit.groove_temperature}, velocity map {vmap}, "
+             f"no melody: median song conditions); real = Groove test split (4/4 takes); "
              "overlap 'real' = train-split profile vs test; bar similarity = Jaccard of "
              "consecutive groove bars.",
              "",

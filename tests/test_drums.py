@@ -257,3 +257,67 @@ def test_unknown_style_names_the_styles(kit):
     for bad in ((float("inf"), 4, 0), (16, 0, 0), (16, 4, float("nan"))):
         with pytest.raises(DeepcomposeError):
             kit.play(*bad, (4, 4), "rock")
+
+
+# ------------------------------------------------- drums under a song (issue 21)
+
+
+def test_kick_on_one_backbeat_and_distinct_parts_known_answers():
+    bar0 = [(36, 0.0, 0.1, 90), (38, 1.0, 1.1, 90), (38, 3.02, 3.1, 90), (42, 0.5, 0.6, 60)]
+    bar1 = [(36, 4.25, 4.3, 90), (38, 5.0, 5.1, 90), (40, 6.0, 6.1, 90)]  # no 1, no beat 4
+    bar2 = [(35, 7.92, 8.0, 90), (37, 9.0, 9.1, 90), (38, 11.0, 11.1, 90)]  # early kick: 1
+    notes = bar0 + bar1 + bar2
+    assert M.kick_on_one_counts(notes, 12) == (2, 3)
+    assert M.backbeat_counts(notes, 12) == (2, 3)
+    assert M.kick_on_one_counts(notes, 12, skip={2}) == (1, 2)  # bar 2 a fill: left out
+    assert M.backbeat_counts(notes, 12, skip={0}) == (1, 2)
+    assert M.backbeat_counts(notes, 12, first_bar_beat=1.0) == (0, 2)  # bars from beat 1
+    assert M.kick_on_one_counts(notes, 11.5) == (1, 2)  # the cut last bar is not whole
+    assert M.backbeat_counts(notes, 12, beats_per_bar=3) == (0, 0)  # 3/4: no backbeat
+    assert M.share([(2, 3), (1, 1)]) == pytest.approx(0.75) and math.isnan(M.share((0, 0)))
+    louder = [(p, s + 0.03, e, 127) for p, s, e, _ in notes]  # velocity, microtiming
+    other = notes[:-1]
+    assert M.distinct_parts([notes, louder, other, list(reversed(notes))]) == 2
+
+
+def test_song_features_from_their_definitions():
+    from deepcompose.models.gan_drums import song_features as F
+
+    assert F.ranks([3, 1, 2]).tolist() == [1.0, 0.0, 0.5]
+    assert F.ranks([1, 1, 2]).tolist() == [0.25, 0.25, 1.0] and F.ranks([5]).tolist() == [0.5]
+    # windows of 2 bars: 2, 9, 16 and (the last, one bar left) 8 per bar x 2 = 16
+    assert F.window_energy([1, 1, 8, 8], 2) == pytest.approx([-1, -1 / 3, 2 / 3, 2 / 3])
+    assert F.tempo_feature(110) == 0 and F.tempo_feature(220) == 1 and F.tempo_feature(20) == -1
+    assert F.tempo_feature(None) == 0
+    assert F.odd_share([0, 1, 2, 3]) == 0.5 and F.quantile_of(1.123, F.POP909_DENSITY) == \
+        pytest.approx(0.4)
+    bars = [(16 * i, 16, 16) for i in range(8)]
+    # a melody that sings 16ths through every bar but rests in the second half of bars 2, 6
+    steps = np.array([s for i in range(8) for s in range(16 * i, 16 * i + (6 if i in (2, 6)
+                                                                          else 16))])
+    fills = F.phrase_plan(bars, steps, 4)
+    assert fills == [False, False, True, False, False, False, True, True]  # grid moved by 3
+    assert F.phrase_plan(bars, np.array([], np.int64), 4) == [False, False, False, True] * 2
+    melody = [(60, s / 4, s / 4 + 0.25, 90) for s in steps if s < 48 or s % 2 == 0]
+    cond = F.song_conditions(bars, fills, melody, 55.0)
+    e = cond[:, F.COND.index("energy")]
+    assert e[:3].tolist() == [1.0] * 3 and e[3:7].tolist() == [-1.0] * 4  # sparser later
+    assert (cond[:, F.COND.index("tempo")] == -1).all()
+    assert (F.song_conditions(bars, fills, None, None) == 0).all()
+
+
+def test_drums_listen_to_the_song(kit):
+    from deepcompose.models.gan_drums import song_features as F
+
+    busy = [(60 + i % 5, i / 4, i / 4 + 0.25, 90) for i in range(0, 128, 2)]
+    sparse = [(62, float(b), b + 1.5, 90) for b in range(0, 32, 2)]
+    pieces = {name: kit.play(32, 4, 0, (4, 4), "pop", seed=1, melody=mel, tempo=bpm)
+              for name, mel, bpm in (("busy", busy, 96), ("sparse", sparse, 96),
+                                     ("busy fast", busy, 140))}
+    assert M.distinct_parts(pieces.values()) == 3  # one seed, three songs, three parts
+    assert pieces["busy"] == kit.play(32, 4, 0, (4, 4), "pop", seed=1, melody=busy, tempo=96)
+    for notes in pieces.values():
+        assert M.bar_coverage(notes, 32)[1] == []
+    plan = kit.plan(32, 4, 0, (4, 4), "pop", melody=sparse, tempo=96)
+    assert plan["bar_fills"][-1] and sum(plan["bar_fills"]) >= 2
+    assert plan["cond"].shape == (8, F.N_COND)

@@ -98,6 +98,7 @@ class DrumKit:
 
     hold = 0.8
     song_draws = True  # a song's draws are seeded by the seed and the song (see render)
+    groove_temperature = 1.0  # divides the groove bars' logits (fills: 1); see the card
     ceiling = 119 / 127  # Groove deciles at or above this are clipped: see ``unclip``
     velocity_map = None  # (generated deciles, data deciles) [S, C, 11]; see load()
 
@@ -259,7 +260,9 @@ class DrumKit:
                     ..., None, None]
                 u = torch.where(keep, groove_u, u)
             logits, vel, off = self.generator(z_s, z_b, style, fill, meter, song)
-            new = (u < torch.sigmoid(logits / (1.0 if det else temperature))).float()
+            tau = temperature * torch.where(fill > 0, 1.0, self.groove_temperature)[..., None,
+                                                                                      None]
+            new = (u < torch.sigmoid(logits / (1.0 if det else tau))).float()
             if hits is None:
                 hits, v_all, o_all, l_all = new, vel, off, logits
             else:
