@@ -385,6 +385,59 @@ def table(pools, n, load_s, arrange_s, ref_s) -> tuple[str, bool]:
     return "\n".join(rows), ok_all and fast
 
 
+COLORS = {"melody": "#ffffff", "bass": "#1f77b4", "keys": "#2ca02c", "counter": "#d62728"}
+
+
+def roll(band, sid: int, seed: int, png: Path, midi: Path | None = None, bars: int = BARS):
+    """Two piano rolls of song ``sid``'s first ``bars`` bars, one above the other: POP909's
+    own arrangement and the band's (melody alone in, no chords, ``seed``), with the chords
+    each plays written over its bars; ``midi``: the band's result through the full
+    ``compose`` pipeline (drums included), for rendering."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    song = load_song(sid)
+    melody, parts, chords, bpb, length = role_window(song, bars)
+    res = band.arrange(request(melody, length, bpb, None, seed), score=False)
+    fig = Figure(figsize=(16, 8.5), dpi=110)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(2, 1, sharex=True)
+    for ax, (name, tracks, chs) in zip(axes, (
+            (f"POP909 song {sid}: the real arrangement", parts, chords),
+            (f"the band (--model gan --style pop, seed {seed}), melody alone in",
+             {p.role: p.notes for p in res.parts}, res.chords)), strict=True):
+        for role in ("bass", "keys", "counter", "melody"):
+            notes = melody if role == "melody" else tracks[role]
+            for p, a, b, v in notes:
+                ax.add_patch(Rectangle((a, p - 0.4), b - a, 0.8, facecolor=COLORS[role],
+                                       edgecolor="black" if role == "melody" else "none",
+                                       linewidth=1.2, alpha=0.35 + 0.65 * v / 127))
+            ax.add_patch(Rectangle((0, 0), 0, 0, facecolor=COLORS[role], label=role,
+                                   edgecolor="black"))
+        for b in np.arange(0, length + 1e-9, bpb):
+            ax.axvline(b, color="#999999", linewidth=0.8 if b % (4 * bpb) else 1.6, zorder=0)
+        for a, _, label in chs:
+            ax.text(a + 0.05, 98, label.replace(":maj", "").replace(":min", "m")
+                    .replace(":", ""), fontsize=6.5, rotation=60, va="bottom")
+        ax.set_ylim(26, 106)
+        ax.set_xlim(0, length)
+        ax.set_ylabel("MIDI pitch")
+        ax.set_title(name, loc="left", fontsize=10)
+        ax.grid(axis="y", color="#eeeeee", linewidth=0.5)
+    axes[0].legend(loc="upper right", fontsize=8, ncol=4)
+    axes[1].set_xlabel("beats; thin lines bars, thick lines every 4 bars; shade = velocity")
+    fig.tight_layout()
+    fig.savefig(png, format="png")
+    if midi:
+        import deepcompose
+
+        out = deepcompose.compose([(p, a, b - a, v) for p, a, b, v in melody], model="gan",
+                                  style="pop", seed=seed)
+        out.write(str(midi))
+    return res
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, help="only the first N validation songs")
@@ -399,9 +452,15 @@ def main(argv=None) -> int:
                     help="with --ablation: weights of the same training with adv=0")
     ap.add_argument("--arrangement-only", action="store_true",
                     help="only the arrangement table (issue 21)")
+    ap.add_argument("--roll", type=Path, help="write the real-vs-band roll (PNG) and stop")
+    ap.add_argument("--roll-song", type=int, default=10, help="validation song id for --roll")
+    ap.add_argument("--roll-midi", type=Path, help="with --roll: the band's MIDI (with drums)")
     args = ap.parse_args(argv)
     band = PopBand.load(args.weights)
     band.weights_dir = args.weights
+    if args.roll:
+        roll(band, args.roll_song, 1, args.roll, args.roll_midi)
+        return 0
     ids = song_ids("valid")[:args.limit] if args.limit else song_ids("valid")
     t = time.perf_counter()
     arr_songs = [(sid, w) for sid in ids if (w := role_window(load_song(sid))) is not None]

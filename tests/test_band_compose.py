@@ -14,6 +14,7 @@ import pretty_midi
 import pytest
 
 import deepcompose
+from deepcompose.chords import parse_chord
 from deepcompose.melodies import path as example_path
 
 WEIGHTS = Path(deepcompose.__file__).parent / "weights"
@@ -101,6 +102,22 @@ def test_chords_given_are_played_and_carried_out(hook):
     assert not any(t.is_drum for t in song.tracks)
     assert [c[2] for c in song.chords[:4]] == ["A:min", "F:maj", "C:maj", "G:maj"]
     assert song.to_notes()["chords"][0][:2] == [0.0, 4.0]
+
+
+def test_chords_shorter_than_the_song_repeat_to_the_end(hook):
+    """README's example: four bars of chords on the 8-bar hook. The progression repeats, so
+    bass and keys play in bars 5-8 too (they were silent there), on those chords."""
+    song = deepcompose.compose(hook, model="gan", style="pop", seed=1, drums="none",
+                               chords="Am | F | C | G")
+    assert [c[2] for c in song.chords] == ["A:min", "F:maj", "C:maj", "G:maj"] * 2
+    assert song.chords[-1][:2] == (28.0, 32.0)
+    for name in ("Bass", "Keys"):
+        track = next(t for t in song.tracks if t.name == name)
+        for bar in range(4, 8):
+            notes = [n for n in track.notes if bar * 4 <= n.start < (bar + 1) * 4]
+            assert notes, f"{name} silent in bar {bar + 1}"
+            pcs = {("A:min", "F:maj", "C:maj", "G:maj")[bar % 4]: None}
+            assert all(n.pitch % 12 in parse_chord(next(iter(pcs)))[1] for n in notes)
 
 
 def test_drums_on_channel_10_and_chords_in_midi(tmp_path, band):

@@ -13,9 +13,12 @@ torch = pytest.importorskip("torch")
 from deepcompose.chords import parse_chord  # noqa: E402
 from deepcompose.data.pop909 import load_song  # noqa: E402
 from deepcompose.errors import DeepcomposeError  # noqa: E402
+from deepcompose.metrics import arrangement as AR  # noqa: E402
 from deepcompose.metrics import band as M  # noqa: E402
 from deepcompose.models.gan_pop import PopBand  # noqa: E402
+from deepcompose.models.gan_pop.form import melody_form  # noqa: E402
 from deepcompose.models.gan_pop.net import RANGES, TINY_CONFIG  # noqa: E402
+from deepcompose.models.gan_pop.sample import RULES, piece_rows, repeat_chords  # noqa: E402
 from deepcompose.models.registry import WEIGHTS_DIR  # noqa: E402
 from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 
@@ -158,6 +161,43 @@ def test_given_chords_are_played_and_returned(band, songs):
         for pitch, start, _, _ in part.notes:
             pcs = parse_chord(chords[int(start // 4)][2])[1]
             assert pitch % 12 in pcs
+
+
+def test_repeat_chords_fills_the_song_with_the_progression():
+    two = [(0.0, 4.0, "A:min"), (4.0, 8.0, "F:maj")]
+    assert repeat_chords(two, 20.0) == [*two, (8.0, 12.0, "A:min"), (12.0, 16.0, "F:maj"),
+                                        (16.0, 20.0, "A:min")]
+    assert repeat_chords(two, 6.0) == two                      # already to the end
+    assert repeat_chords([(4.0, 6.0, "C")], 9.0) == [(4.0, 6.0, "C"), (6.0, 8.0, "C"),
+                                                     (8.0, 9.0, "C")]
+
+
+def test_where_the_melody_repeats_the_band_repeats(band, songs):
+    """Bars 5-8 repeat bars 1-4 of the melody: the form takes the earlier bars' draws, so the
+    band plays them (nearly) again; per-step draws (the ablation) do not."""
+    melody, _, _, _ = songs[VALID_SONGS[0]]
+    four = [n for n in melody if n[1] < 16]
+    tune = four + [(p, a + 16, b + 16, v) for p, a, b, v in four]
+    form = melody_form(*[np.asarray(x) for x in piece_rows(request(tune, 32.0))[:3]], 4)
+    assert form.source[4:8] == [0, 1, 2, 3]
+
+    def similarity(b):
+        res = b.arrange(request(tune, 32.0, seed=3), score=False)
+        return AR.repeat_similarity(tune, [p.notes for p in res.parts], 8, 4)
+
+    shared = similarity(band)
+    per_step = PopBand(dict(band.cfg, share_noise=False), band.generator, {})
+    assert shared >= 0.6 and shared > similarity(per_step) + 0.3
+
+
+def test_rules_by_name(band, songs):
+    melody, _, _, length = songs[VALID_SONGS[0]]
+    req = request(melody, length, seed=2)
+    some = band.arrange(req, rules=["chord_tones"])
+    assert some.parts and band.arrange(req, rules=RULES).parts[0].notes == \
+        band.arrange(req).parts[0].notes
+    with pytest.raises(ValueError, match="unknown band rules"):
+        band.arrange(req, rules=["louder"])
 
 
 def test_three_four_six_eight_and_pickups_follow_the_bar(band):

@@ -106,10 +106,12 @@ register(Family(
         Control("drums", "choice", "Drum feel, learned from Groove (default: the model's "
                 "pop feel), or none.", None, choices=drum_feels),
         Control("chords", "chords", "Chords to play: 'C | G/B | Am7 | F C' (bars split by |) "
-                "or a JSON file [[start_beat, end_beat, label], ...]; default: the model "
-                "infers them.", None),
+                "or a JSON file [[start_beat, end_beat, label], ...]; a progression shorter "
+                "than the song repeats to its end; default: the model infers them.", None),
         Control("rules", "bool", "The band's decoding rules (bass and keys on chord tones, "
-                "notes end at chord changes; see the gan_pop card).", True),
+                "notes end at chord changes, keys in one register per phrase, the "
+                "counter-melody answers in the melody's rests below it, phrase dynamics; "
+                "see the gan_pop card).", True),
     )))
 register(Family(
     "gan_drums", "gan", ("pop",), "drums in Groove's feels, the band's drummer",

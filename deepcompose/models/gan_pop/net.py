@@ -74,18 +74,19 @@ DEFAULT_CONFIG = {
     # Viterbi: nats added per chord quality (VOCAB_QUALITIES order), fitted on 150 training
     # songs so that the decoded qualities occur as often as POP909's annotated ones (the
     # head's likeliest path is 99 percent major and minor); see the card.
-    "quality_bonus": [0.0, -0.019, 2.035, 2.39, 2.612, 1.978, 1.296, 3.223, 3.234, 3.877,
-                      1.763, 2.675, 2.872, 0.895, 3.109],
+    "quality_bonus": [0.0, -0.05, 1.99, 2.249, 2.579, 1.851, 1.264, 3.273, 3.204, 3.866,
+                      1.752, 2.664, 2.861, 0.884, 2.94],
     "chord_tta": False,   # generation: average the chord head over the 12 transpositions
     "chunk": 4096,        # generation: steps per pass (longer pieces go in chunks)
     "attack_scale": 0.7,  # generation: attack temperature = this x the request's temperature
     "pitch_scale": 0.8,   # generation: pitch and duration temperature, likewise
+    "pitch_scale_keys": 1.0,  # ... for the keys' pitches (fuller voicings than at 0.8)
     # generation, issue 21 (see ``sample`` and ``form``):
     "share_noise": True,  # draw along the form (phrases, repeats) instead of per step
     "phrase_bars": 4,     # bars that share one noise bar (a figure held through a phrase)
     "vary": 0.25,         # share of a bar's steps drawn afresh (variation inside a phrase)
     "repeat_similarity": 0.8,  # melody onset+pitch Jaccard for a bar to repeat an earlier one
-    "keys_span": 14,      # rule "register": keys within this many semitones per phrase
+    "keys_span": 19,      # rule "register": keys within this many semitones per phrase
     "counter_rest": 0.7,  # rule "counter": attack logit added where the melody rests
     "counter_above": 1.5,  # rule "counter": nats off pitches above the melody's sounding pitch
     "vel_noise": 7.0,     # velocity: SD of the per-note draw (velocity units, shared on the form)

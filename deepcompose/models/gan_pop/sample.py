@@ -153,6 +153,12 @@ def chord_posterior(band, mel: np.ndarray, onset: np.ndarray, meter: np.ndarray)
     return np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts, strict=True)], 0)
 
 
+# Pitch classes a semitone above a chord tone that are not tones themselves (a melody note
+# there rubs against the chord: a minor ninth, the "avoid note" of jazz theory).
+CLASH = np.roll(CHROMA, 1, axis=1) * (1 - CHROMA)
+CLASH[0] = 0
+
+
 def melody_chroma(mel: np.ndarray) -> np.ndarray:
     """The melody's note time per beat and pitch class ``[beats, 12]`` (16th steps) from its
     per-step pitch row ``[T]`` (-1 rest; ``T`` a multiple of 4)."""
@@ -179,8 +185,9 @@ def change_costs(cfg, beat_in_bar: np.ndarray, bpb: np.ndarray) -> np.ndarray:
 def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
                mel: np.ndarray | None = None) -> np.ndarray:
     """The best chord class per beat ``[beats]``: Viterbi over the head's log-probabilities
-    ``probs [beats, K]`` plus ``chord_fit`` nats x the share of the beat's melody note time
-    on the chord's tones (``mel [T]``, when given), with ``change_costs``. ``beat_in_bar``
+    ``probs [beats, K]`` plus ``quality_bonus`` nats per quality, plus ``chord_fit`` nats x
+    (the share of the beat's melody note time on the chord's tones minus the share a
+    semitone above one, ``CLASH``; ``mel [T]``, when given), with ``change_costs``. ``beat_in_bar``
     and ``bpb`` per 16th step ``[T]``."""
     score = np.log(probs)
     bonus = band.cfg.get("quality_bonus")
@@ -189,7 +196,8 @@ def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
     lam = float(band.cfg.get("chord_fit", 0.0))
     if mel is not None and lam:
         m = melody_chroma(mel)[:len(score)]
-        score = score + lam * (m @ CHROMA.T) / np.maximum(m.sum(1, keepdims=True), 1)
+        fit = m @ (CHROMA - CLASH).T
+        score = score + lam * fit / np.maximum(m.sum(1, keepdims=True), 1)
     return viterbi(score, change_costs(band.cfg, beat_in_bar, bpb)[:len(score)])
 
 
@@ -325,7 +333,8 @@ def _sample_track(track, out, ctx):
     if track == "keys" and "register" in on and int(cfg["keys_span"]) > 0:
         pitch = _register(pitch, torch.sigmoid(attack), form, int(cfg["keys_span"]))
     t = max(tau, 1e-4)
-    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
+    scales = (float(cfg.get(f"attack_scale_{track}") or cfg["attack_scale"]),
+              float(cfg.get(f"pitch_scale_{track}") or cfg["pitch_scale"]))
     p_att = torch.sigmoid(attack / (t * scales[0]))
     greedy = tau <= 0
     hits = (p_att > 0.5) if greedy else (noise.uniform(1)[0] < p_att)
