@@ -321,3 +321,18 @@ def test_drums_listen_to_the_song(kit):
     plan = kit.plan(32, 4, 0, (4, 4), "pop", melody=sparse, tempo=96)
     assert plan["bar_fills"][-1] and sum(plan["bar_fills"]) >= 2
     assert plan["cond"].shape == (8, F.N_COND)
+
+
+def test_the_band_plan_lets_the_drums_hear_the_melody():
+    import deepcompose
+
+    def drums(melody, bpm):
+        song = deepcompose.Song.from_tuples(melody, tempo=bpm)
+        out = deepcompose.compose(song, model="gan", style="pop", seed=1)
+        return [(n.pitch, n.start, n.end, n.velocity) for n in out.tracks[-1].notes]
+
+    calm = [(67, float(b), 2.0, 90) for b in range(0, 16, 2)]  # (pitch, start, length, vel)
+    busy = [(67 + b % 3, b / 2, 0.5, 90) for b in range(32)]
+    a, b, c = drums(calm, 90), drums(busy, 90), drums(calm, 140)
+    assert M.distinct_parts([a, b, c]) == 3  # melody and tempo both reach the drums
+    assert M.onsets_per_beat(b, 16) > M.onsets_per_beat(a, 16)  # a busier song, busier drums
