@@ -112,10 +112,10 @@ def phrase_plan(bars, onsets: np.ndarray, phrase_bars: int, ends=None) -> list[b
     *breath* is the share of its second half after its last melody onset (1 when the
     melody rests or holds there, 0 when it sings to the bar line); the phrase grid is put
     at the offset (0 .. phrase_bars - 1) whose phrase-end bars breathe most (ties: 0; a
-    first phrase is at least phrase_bars - 1 bars), and
-    a phrase end whose breath is under a quarter (the melody sings through it) gets no
-    fill, unless it ends an 8-bar pair of phrases. The last bar always ends a phrase
-    (``ends`` adds the planner's own end rule)."""
+    first phrase is at least phrase_bars - 1 bars), and a phrase end whose breath is
+    under a quarter (the melody sings through it) gets no fill, unless it ends a pair of
+    phrases. The last bar always ends a phrase (``ends`` adds the planner's own end
+    rule: a short last bar passes its fill to the bar before)."""
     n = len(bars)
     P = max(int(phrase_bars), 1)
     if not n:
@@ -154,7 +154,8 @@ def song_conditions(bars, fills, melody=None, bpm: float | None = None,
     ``[(start_step, length, full_bar_steps), ...]`` and phrase ends ``fills``.
 
     ``energy`` is constant over a phrase (the bars up to and including a phrase end, at
-    most ``phrase_bars``... as planned); ``level`` and ``sync`` are the melody's against
+    most ``2 * phrase_bars``): the rank of its melody onsets per beat among the song's
+    phrases (0 for a song of one phrase); ``level`` and ``sync`` are the melody's against
     POP909's; ``tempo`` from ``bpm``. Without melody notes all but ``tempo`` are 0."""
     n = len(bars)
     cond = np.zeros((n, N_COND), np.float32)
