@@ -5,16 +5,20 @@ grid with velocity and microtiming (``representations/drums.py``).
 
 Generator (MuseGAN's "hybrid" latents, Dong et al. 2018): one latent ``z_shared`` per
 phrase (per song at play time: one groove) plus one ``z_bar`` per bar; each bar is an MLP
-of ``[z_shared, z_bar, style embedding, meter one-hot, fill flag]`` that writes, per step
-and class, a hit logit, a velocity and a microtiming offset.
+of ``[z_shared, z_bar, style embedding, meter one-hot, fill flag, song conditions]`` that
+writes, per step and class, a hit logit, a velocity and a microtiming offset. The song
+conditions (``song_features.COND``: phrase energy, density level, syncopation, tempo) are
+what the drummer hears: from the Groove take when training, from the song when playing.
 
-Critic: reads each bar (hits, hits*velocity, hits*offset, its fill flag and meter), then
+Critic: reads each bar (hits, hits*velocity, hits*offset, its fill flag, meter and song
+conditions), then
 the four bars together; the style enters by projection (Miyato & Koyama 2018). Training
 is WGAN-GP (Gulrajani et al. 2017) on *binary* hits: the generator samples Bernoulli hits
 with a straight-through gradient (BinaryMuseGAN, Dong & Yang 2018), so the critic never
 sees soft probabilities it could tell from real 0/1 rolls.
 
-Supervised term (``fm``): a feature-matching loss that pins, per (style, meter, fill),
+Supervised term (``fm``): a feature-matching loss that pins, per (style, meter, fill,
+condition bin: energy tercile x tempo band),
 the generator's mean hit rate and mean hit*velocity at each of the 16 positions and 9
 classes to the training data's. It is computed on the sampled (straight-through) hits,
 not on the probabilities: the variance of a batch mean of Bernoulli hits depends only on
