@@ -92,6 +92,10 @@ class DrumKit:
     bar-to-bar similarity matches the real takes' (``benchmarks/drum_styles.py
     --tune-hold``).
 
+    Under a song (``play(..., melody=, tempo=)``) the random stream is seeded by the seed
+    and the song's conditions (``song_draws``): two songs at one seed are two takes, one
+    song at one seed is always the same part.
+
     Velocities go through ``velocity_map`` when the weights carry one (see
     ``train.DrumTrainer.velocity_quantiles``); set it to None for the raw ones.
     """
