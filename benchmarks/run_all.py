@@ -134,6 +134,12 @@ def main(argv=None) -> int:
     sections.append(("Drum styles (gan --style pop drums, Groove test split)", run(
         "drum styles", ["benchmarks/drum_styles.py",
                         *(["--seeds", "8"] if args.quick else [])], log)[0]))
+    sections.append(("Drums under songs (gan --style pop drums, POP909 validation songs)", run(
+        "band drums", ["benchmarks/band_drums.py",
+                       *(["--limit", "20"] if args.quick else [])], log)[0]))
+    sections.append(("String quartet quality (gan --style strings, OpenScore valid works)", run(
+        "strings quality", ["benchmarks/strings_quality.py", "--model",
+                            *(["--limit", "10"] if args.quick else [])], log)[0]))
     t = time.perf_counter()
     nll_md, nll = nll_table(args.quick)
     print(f"[{time.perf_counter() - t:6.0f} s] likelihood", file=log, flush=True)
