@@ -63,8 +63,8 @@ DEFAULT_CONFIG = {
     "gp": 10.0,           # WGAN-GP lambda
     "adv": 0.1,           # adversarial weight (the supervised weight is 1)
     "chunk": 4096,        # generation: steps per pass (longer pieces go in chunks)
-    "attack_scale": 0.8,  # generation: attack temperature = this x the request's temperature
-    "pitch_scale": 0.7,   # generation: pitch and duration temperature, likewise
+    "attack_scale": 1.0,  # generation: attack temperature = this x the request's temperature
+    "pitch_scale": 0.5,   # generation: pitch and duration temperature, likewise
     "repeat_similarity": 0.8,  # melody Jaccard for a bar to count as a repeat (gan_pop.form)
     "share_noise": True,  # generation: draw the noise along the form (phrases, repeats)
     "vary": 0.25,         # generation: share of a bar's steps drawn afresh (gan_pop.form)
