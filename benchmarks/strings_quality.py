@@ -1,6 +1,7 @@
 """String quartet quality on the OpenScore String Quartets validation split (issue 22).
 
     python benchmarks/strings_quality.py [--limit N] [--bars 16] [--out FILE.md] [--json FILE]
+                                         [--model [--weights DIR]] [--latency RUNS]
 
 Excerpts (``Movement.excerpts``): for every movement of the valid works
 (``deepcompose.data.quartets``), ``--bars`` bars from the first full bar and as many around
@@ -19,7 +20,9 @@ notes}`` for the three accompaniment roles. Every measure is ``deepcompose.metri
 (see its docstrings for units); the key of an excerpt (for key fit and the baselines) is
 ``keys.estimate_key`` over its four real parts. Figures are means over excerpts, except the
 form rows, which pool the bar pairs of all excerpts; ``real p10-p90`` is the spread of the
-real parts over excerpts. No PASS/FAIL yet: this is the reference the model will be held to.
+real parts over excerpts. ``--model`` adds the string quartet GAN (seeds 1 and 2 and its
+ablation) and checks it against issue 22's targets, PASS/FAIL (``verdicts``); ``--latency N``
+times the 8-bar ``compose --style strings`` against the import floor.
 """
 
 from __future__ import annotations
