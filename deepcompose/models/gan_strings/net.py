@@ -17,7 +17,7 @@ and cello. What differs from the band:
 - meter: beat in bar, 16th in beat, bar phase, a compound-meter flag (6/8, 9/8, 12/8) and
   the bar's place in a 4-bar phrase; bars follow every change of meter and the pickup;
 - the critic looks at beats and, through dilated convolutions over beats, at whole
-  phrases (about 8 bars of 4/4 either side).
+  phrases (about 16 beats, 4 bars of 4/4, either side).
 
 Units: 16th-note steps (``STEPS_PER_BEAT`` = 4 per quarter-note beat); a piece of ``T``
 steps gives features ``[N_COND, T]``. The trunk is the band's residual dilated conv
@@ -49,7 +49,7 @@ DEFAULT_CONFIG = {
     "channels": 64,       # generator trunk width
     "dilations": [1, 2, 4, 8, 16, 32, 1, 2, 4, 8],  # residual blocks (receptive field +-158)
     "critic_channels": 48,
-    "critic_dilations": [2, 4, 8],  # over beats: +-28 beats (a phrase)
+    "critic_dilations": [2, 4, 8],  # over beats: +-16 beats with the strided layers
     "z_shared": 8,        # per piece, all parts
     "z_phrase": 8,        # per phrase of phrase_bars bars, all parts
     "z_bar": 8,           # per bar (shared by bars with the same melody), all parts
