@@ -3,7 +3,8 @@
 One update = one generator pass over ``batch`` windows of ``window`` 16th steps, each
 starting on a bar line of a random training movement and transposed by a random shift of
 -5..+6 semitones among those that keep every part inside its range (all 12 keys where the
-music allows; no shift is drawn that would fold a note by an octave):
+music allows; where no shift fits, the window keeps its key and a note outside its part's
+range is folded by octaves):
 
 - critic: WGAN-GP (Gulrajani et al. 2017) on the attack rolls of violin II, viola and
   cello, real vs the generator's *sampled* rolls (Bernoulli attacks, Gumbel-max pitches,
