@@ -14,7 +14,7 @@ from deepcompose import compose  # noqa: E402
 from deepcompose.data.quartets import read_score, score_files  # noqa: E402
 from deepcompose.models.gan_strings import StringQuartet  # noqa: E402
 from deepcompose.models.gan_strings.net import RANGES  # noqa: E402
-from deepcompose.models.registry import WEIGHTS_DIR, player  # noqa: E402
+from deepcompose.models.registry import player  # noqa: E402
 from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 from deepcompose.song import Note, Song, Track  # noqa: E402
 
@@ -78,8 +78,6 @@ WALTZ = [(67, 1.0), (72, 2.0), (74, 1.0), (76, 1.0), (74, 1.0), (72, 2.0), (71, 
          (69, 1.5), (71, 0.5), (72, 1.0), (67, 3.0)]
 JIG = [(74, 0.5), (76, 0.5), (78, 0.5), (79, 1.0), (78, 0.5), (76, 0.5), (74, 0.5),
        (73, 0.5), (71, 1.5)]
-need_weights = pytest.mark.skipif(not (WEIGHTS_DIR / "gan_strings.safetensors").exists(),
-                                  reason="no shipped gan_strings weights")
 
 
 def check_quartet(song, out, length):
@@ -95,7 +93,6 @@ def check_quartet(song, out, length):
         assert all(16 <= n.velocity <= 127 for n in t.notes)
 
 
-@need_weights
 @pytest.mark.parametrize("ts,pickup,pattern", [((3, 4), 1.0, WALTZ), ((6, 8), 0.5, JIG)])
 def test_shipped_weights_write_a_quartet_in_any_meter(ts, pickup, pattern):
     song = melody_song(ts, pickup, 8, pattern)
@@ -109,7 +106,6 @@ def test_shipped_weights_write_a_quartet_in_any_meter(ts, pickup, pattern):
     assert [t.notes for t in other.tracks[1:]] != [t.notes for t in out.tracks[1:]]
 
 
-@need_weights
 def test_meter_change_and_other_ensembles():
     song = melody_song((4, 4), 0.0, 8, WALTZ)
     song.time_signatures = [(0.0, 4, 4), (16.0, 3, 4)]
@@ -118,7 +114,6 @@ def test_meter_change_and_other_ensembles():
     assert out.time_signatures == song.time_signatures
 
 
-@need_weights
 def test_musicxml_is_a_quartet_score(tmp_path):
     song = melody_song((3, 4), 1.0, 8, WALTZ)
     out = compose(song, model="gan", style="strings", seed=1)
