@@ -124,6 +124,7 @@ class ArrPool:
     def __init__(self):
         self.sums = {k: [0.0, 0] for k in ("repeat", "b2b", "reuse", "fill", "above")}
         self.ct = np.zeros(3)
+        self.same = [0, 0]  # notes (role, pitch, start) also in the first band column
         self.per_song = {k: [] for k in ("rhythms", "chords", "entropy", "changes",
                                          *(f"sd_{r}" for r in ROLES))}
 
@@ -181,15 +182,19 @@ def arrangement(band, songs, seeds=(1, 2), columns=None) -> dict:
     ``{name: (band, seed, rules)}`` (ablations)."""
     cols = {"real": None, **{f"seed {s}": (band, s, True) for s in seeds}, **(columns or {})}
     pools = {c: ArrPool() for c in cols}
-    for sid, (melody, parts, chords, bpb, length) in songs:
+    for _, (melody, parts, chords, bpb, length) in songs:
         pools["real"].add(melody, parts, chords, bpb)
+        first = None
         for col, spec in cols.items():
             if spec is None:
                 continue
             b, seed, rules = spec
             res = b.arrange(request(melody, length, bpb, None, seed), rules=rules, score=False)
             pools[col].add(melody, {p.role: p.notes for p in res.parts}, res.chords, bpb)
-        del sid
+            notes = {(p.role, n[0], n[1]) for p in res.parts for n in p.notes}
+            first = notes if first is None else first
+            pools[col].same[0] += len(notes & first)
+            pools[col].same[1] += len(first)
     return pools
 
 
@@ -234,6 +239,10 @@ def arrangement_table(pools) -> tuple[str, bool]:
         digits = 1 if key in ("rhythms", "chords") else 2
         rows.append(f"| {label} | " + " | ".join(f"{vals[c][key]:.{digits}f}" for c in cols)
                     + f" | {thr} | " + " / ".join("PASS" if r else "FAIL" for r in res) + " |")
+    if len(cols) > 4:
+        rows.append("| notes as at seed 1 (role, pitch, onset) | - | " + " | ".join(
+            f"{pools[c].same[0] / max(pools[c].same[1], 1):.2f}" for c in cols[1:])
+            + " | - | - |")
     return "\n".join(rows), ok_all
 
 

@@ -390,8 +390,9 @@ def _velocity(head, hits, form, noise, cfg, on, greedy):
     mean = float(h.mean())
     v = mean + float(cfg["vel_contrast"]) * (head - mean)
     v = v + float(cfg["vel_noise"]) * noise.normal(1)[0]
+    level = noise.per_key(1)[0]  # drawn either way: the rule does not move later draws
     if "dynamics" in on:
-        v = v + float(cfg["vel_phrase"]) * noise.per_key(1)[0]
+        v = v + float(cfg["vel_phrase"]) * level
         x = (torch.from_numpy(form.bar_in_phrase * form.width + form.pos).float()
              / torch.from_numpy(form.phrase_len * form.width).float())
         v = v + float(cfg["vel_swell"]) * (torch.sin(torch.pi * x) - 2 / torch.pi)
