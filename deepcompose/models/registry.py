@@ -87,6 +87,13 @@ VOICE_LEADING = Control(
     "voice_leading", "bool", "Forbid new parallel fifths and octaves while sampling.", True)
 
 
+DECODING_RULES = Control(
+    "rules", "bool", "The style's decoding rules; off: every note as sampled (the ablation). "
+    "pop: bass and keys on chord tones, notes end at chord changes, keys in one register per "
+    "phrase, the counter-melody answers in the melody's rests below it, phrase dynamics "
+    "(gan_pop card); strings: the cello holds the bass (gan_strings card).", True)
+
+
 def drum_feels() -> tuple[str, ...]:
     """``--drums`` values: ``none`` plus the feels in the drum family's weights JSON."""
     drums = FAMILIES.get("gan_drums")
@@ -108,10 +115,7 @@ register(Family(
         Control("chords", "chords", "Chords to play: 'C | G/B | Am7 | F C' (bars split by |) "
                 "or a JSON file [[start_beat, end_beat, label], ...]; a progression shorter "
                 "than the song repeats to its end; default: the model infers them.", None),
-        Control("rules", "bool", "The band's decoding rules (bass and keys on chord tones, "
-                "notes end at chord changes, keys in one register per phrase, the "
-                "counter-melody answers in the melody's rests below it, phrase dynamics; "
-                "see the gan_pop card).", True),
+        DECODING_RULES,
     )))
 register(Family(
     "gan_drums", "gan", ("pop",), "drums in Groove's feels, the band's drummer",
@@ -122,7 +126,8 @@ register(Family(
     "a string quartet (violin II, viola, cello under violin I) learned from the OpenScore "
     "String Quartets",
     "deepcompose.models.gan_strings.quartet:StringQuartet", "band",
-    "deepcompose.models.gan_strings.train", ("quartets",), ensemble="quartet"))
+    "deepcompose.models.gan_strings.train", ("quartets",), ensemble="quartet",
+    controls=(DECODING_RULES,)))
 register(Family(
     "arcnn", "arcnn", ("chorale",), "Coconet-style AR-CNN: harmonize, continue, infill, "
     "edit the melody; learned from JSB",
