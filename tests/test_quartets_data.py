@@ -6,6 +6,7 @@ import time
 import numpy as np
 import pytest
 
+from deepcompose.data import quartet_score as S
 from deepcompose.data import quartets as Q
 from deepcompose.errors import DeepcomposeError
 
@@ -62,8 +63,8 @@ def test_a_meter_change_and_a_pickup_survive(movements):
 def test_dynamics_reach_the_velocities(movements):
     vel = np.concatenate([m.parts[r][:, 3] for m in movements for r in Q.PARTS])
     values = set(np.unique(vel).astype(int))
-    assert {Q.LEVELS["pp"], Q.LEVELS["p"], Q.LEVELS["f"], Q.LEVELS["ff"]} <= values
-    assert (vel == Q.DEFAULT_LEVEL).mean() < 0.5
+    assert {S.LEVELS["pp"], S.LEVELS["p"], S.LEVELS["f"], S.LEVELS["ff"]} <= values
+    assert (vel == S.DEFAULT_LEVEL).mean() < 0.5
 
 
 def test_split_is_by_work_and_about_ten_percent(movements):
@@ -81,7 +82,7 @@ def test_split_is_by_work_and_about_ten_percent(movements):
 
 def test_the_cache_matches_a_fresh_parse(movements):
     work, sid, path = next(f for f in Q.score_files() if f[1] == 8438915)
-    fresh = Q.read_score(path, work, sid)
+    fresh = S.read_score(path, work, sid)
     cached = [m for m in movements if m.score_id == sid]
     assert len(fresh) == len(cached) == 2
     for a, b in zip(fresh, cached, strict=True):
@@ -144,7 +145,7 @@ def _write_score(path):
 def test_read_score_merges_ties_drops_grace_notes_keeps_double_stops(tmp_path):
     path = tmp_path / "tiny.musicxml"
     _write_score(path)
-    (m,) = Q.read_score(path)
+    (m,) = S.read_score(path)
     assert m.pickup == 1.0 and m.length == 8.0
     assert m.time_signatures == [(0.0, 4, 4), (5.0, 3, 4)]
     assert m.key_signatures == [(0.0, 2, "")]
@@ -155,22 +156,22 @@ def test_read_score_merges_ties_drops_grace_notes_keeps_double_stops(tmp_path):
 
 
 def test_part_roles_by_name():
-    assert Q.part_roles(["Violin 1", "Violin 2", "Viola", "Violoncello"]) == list(Q.PARTS)
-    assert Q.part_roles(["Vl. II", "Vl. I", "Vla.", "Vc."]) == [
+    assert S.part_roles(["Violin 1", "Violin 2", "Viola", "Violoncello"]) == list(Q.PARTS)
+    assert S.part_roles(["Vl. II", "Vl. I", "Vla.", "Vc."]) == [
         "violin2", "violin1", "viola", "cello"]
-    assert Q.part_roles(["Violin", "Violin", "Viola", "Cello", "Cello"])[:2] == [
+    assert S.part_roles(["Violin", "Violin", "Viola", "Cello", "Cello"])[:2] == [
         "violin1", "violin2"]
-    assert Q.part_roles(["Piano"]) == [None]
+    assert S.part_roles(["Piano"]) == [None]
 
 
 def test_velocities_follow_levels_and_accents():
-    ev = Q.velocity_events([(0.0, "p"), (2.0, "sf"), (4.0, "fp"), (6.0, "hairpin?")])
-    vel = Q.apply_velocities([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], ev)
+    ev = S.velocity_events([(0.0, "p"), (2.0, "sf"), (4.0, "fp"), (6.0, "hairpin?")])
+    vel = S.apply_velocities([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], ev)
     assert list(vel) == [49, 49, 112, 49, 96, 49]
-    assert list(Q.apply_velocities([0.0], [])) == [Q.DEFAULT_LEVEL]
+    assert list(S.apply_velocities([0.0], [])) == [S.DEFAULT_LEVEL]
 
 
 def test_merge_ties_extends_only_the_note_that_ends_there():
     events = [(60, 0, 1, "start"), (64, 0, 1, None), (60, 1, 2, "continue"),
               (60, 2, 3, "stop"), (60, 3, 4, "stop")]  # a stray stop starts a new note
-    assert Q.merge_ties(events) == [[60, 0, 3], [64, 0, 1], [60, 3, 4]]
+    assert S.merge_ties(events) == [[60, 0, 3], [64, 0, 1], [60, 3, 4]]

@@ -24,9 +24,9 @@ from pathlib import Path
 from .. import keys, limits
 from ..errors import DeepcomposeError
 from ..song import Note, Song, Track
+from .drum_staff import DRUM_READ
 from .notation_write import (  # noqa: F401
     ADDED,
-    DRUM_READ,
     KINDS,
     song_to_music21,
     write_notation,
@@ -279,7 +279,7 @@ def _part_to_track(part, index: int, program: int | None = None) -> Track:
 
 def _drum_pitch(hit) -> int:
     """GM drum pitch of an unpitched hit from its staff position and notehead (the
-    writer's ``DRUM_DISPLAY`` read back); a snare (38) where the position says nothing."""
+    ``drum_staff.DRUM_DISPLAY`` read back); a snare (38) where the position says nothing."""
     shown = (f"{hit.displayStep}{hit.displayOctave}", hit.notehead)
     return DRUM_READ.get(shown, DRUM_READ.get((shown[0], "normal"), 38))
 

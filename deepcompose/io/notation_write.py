@@ -27,8 +27,10 @@ from pathlib import Path
 
 from .. import keys
 from ..atomic import atomic_path
+from ..dynamics import LEVELS, WRITTEN
 from ..errors import DeepcomposeError
 from ..song import Note, Song
+from .drum_staff import drum_hits, unpitched
 
 GRID = 12  # offsets and durations round to 1/12 beat
 DEFAULT_TITLE = "Untitled"
@@ -236,7 +238,7 @@ def song_to_music21(song: Song, title: str | None = None):
             for b, bpm in song.tempos:
                 mark = tempo.MetronomeMark(number=round(bpm, 3))
                 part.insert(_q(b) + shift if b > 0 else 0, mark)
-        lines = _lines(_drum_hits(t.notes) if t.is_drum else t.notes)
+        lines = _lines(drum_hits(t.notes) if t.is_drum else t.notes)
         if len(lines) == 1:
             _insert_line(part, lines[0], shift, names, t.is_drum)
         else:  # overlapping notes: one music21 Voice per line
@@ -268,7 +270,7 @@ def song_to_music21(song: Song, title: str | None = None):
 
 
 QUARTET = {"Violin I": "Vln. I", "Violin II": "Vln. II", "Viola": "Vla.", "Cello": "Vc."}
-DYNAMICS = {"pp": 33, "p": 49, "mp": 64, "mf": 80, "f": 96, "ff": 112}  # as data.quartets
+DYNAMICS = {mark: LEVELS[mark] for mark in WRITTEN}
 
 
 def is_quartet(song: Song) -> bool:
@@ -310,34 +312,6 @@ def _chord_part(song: Song) -> int | None:
         return pitched[0] if pitched else 0
 
 
-# GM drum pitch -> (display position on the percussion staff, notehead); others: C5, normal
-DRUM_DISPLAY = {35: ("F4", "normal"), 36: ("F4", "normal"), 37: ("C5", "x"),
-                38: ("C5", "normal"), 40: ("C5", "normal"), 39: ("C5", "x"),
-                41: ("A4", "normal"), 43: ("A4", "normal"), 45: ("B4", "normal"),
-                47: ("D5", "normal"), 48: ("E5", "normal"), 50: ("E5", "normal"),
-                42: ("G5", "x"), 44: ("D4", "x"), 46: ("G5", "circle-x"),
-                49: ("A5", "x"), 57: ("A5", "x"), 51: ("F5", "x"), 59: ("F5", "x"),
-                53: ("F5", "diamond"), 52: ("A5", "x"), 55: ("A5", "x")}
-# (display position, notehead) -> the GM pitch a reader takes for it: the drum kit's own
-# pitch where several share a position (36 kick, 38 snare, 43 floor tom, ...), so the
-# band's drums come back as written
-DRUM_READ = {shown: pitch for pitch, shown in sorted(
-    DRUM_DISPLAY.items(), key=lambda item: item[0] in (36, 38, 42, 46, 43, 47, 50, 49, 51))}
-DRUM_GRID = Fraction(1, 4)  # a drum hit is written as a 16th at its nearest 16th
-
-
-def _drum_hits(notes) -> list[Note]:
-    """Drum notes for a score: each hit a 16th on the 16th grid (a score shows no
-    microtiming); a class hit twice in one 16th is written once."""
-    seen, out = set(), []
-    for n in sorted(notes, key=lambda n: n.start):
-        s = round(Fraction(n.start).limit_denominator(1000) / DRUM_GRID) * DRUM_GRID
-        if (s, n.pitch) not in seen:
-            seen.add((s, n.pitch))
-            out.append(Note(n.pitch, float(s), float(s + DRUM_GRID), n.velocity))
-    return out
-
-
 def _lines(notes) -> list[list[tuple[Fraction, Fraction, list[Note]]]]:
     """Notes -> lines of ``(start, end, notes)`` chords (notes sharing a rounded span) that
     do not overlap within a line; each chord goes to the first line free at its start."""
@@ -363,7 +337,7 @@ def _insert_line(container, line, shift: Fraction, names, is_drum: bool) -> None
     for s, e, group in line:
         pitches = sorted({n.pitch for n in group})
         if is_drum:
-            hits = [_unpitched(p) for p in pitches]
+            hits = [unpitched(p) for p in pitches]
             el = hits[0] if len(hits) == 1 else percussion.PercussionChord(hits)
         else:
             spelled = [spelled_pitch(p, names) for p in pitches]
@@ -371,19 +345,6 @@ def _insert_line(container, line, shift: Fraction, names, is_drum: bool) -> None
         el.quarterLength = e - s
         el.volume.velocity = group[0].velocity
         container.insert(s + shift, el)
-
-
-def _unpitched(pitch: int):
-    """A drum hit on the percussion staff (``DRUM_DISPLAY``), keeping its GM pitch."""
-    from music21 import note
-
-    where, head = DRUM_DISPLAY.get(pitch, ("C5", "normal"))
-    hit = note.Unpitched(displayName=where)
-    hit.notehead = head
-    hit.storedInstrument = None
-    hit.editorial.comments = []
-    hit.midiPitch = pitch  # not written; kept for readers of the stream
-    return hit
 
 
 def _show_accidentals(part) -> None:
