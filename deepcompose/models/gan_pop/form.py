@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+MAX_CANDIDATES = 256  # near-identical repeats are looked for among this many earlier bars
+
 
 @dataclass
 class Form:
@@ -67,28 +69,37 @@ def melody_form(mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray, phrase_b
     for t in np.nonzero(onset)[0]:
         events[bar[t]].add((int(pos[t]), int(mel[t])))
     source = list(range(nb))
+    exact: dict = {}   # (length, events) -> the first bar with them
+    firsts: list = []  # bars that repeat no earlier bar (the candidates)
     for j in range(nb):
-        for i in range(j):
-            a, b = events[i], events[j]
-            if a and b and length[i] == length[j] and source[i] == i \
-                    and len(a & b) >= repeat_similarity * len(a | b):
+        b = events[j]
+        key = (int(length[j]), frozenset(b))
+        if b and key in exact:
+            source[j] = exact[key]
+            continue
+        for i in firsts[-MAX_CANDIDATES:]:
+            a = events[i]
+            if b and length[i] == length[j] and len(a & b) >= repeat_similarity * len(a | b):
                 source[j] = i
                 break
+        else:
+            firsts.append(j)
+            if b:
+                exact[key] = j
     first_full = 1 if len(in_bar) and in_bar[0] > 1e-6 else 0  # a pickup joins phrase 0
     phrase = [max(0, b - first_full) // max(1, phrase_bars) for b in range(nb)]
-    n_phrases = phrase[-1] + 1
-    pkey = list(range(n_phrases))
-    for p in range(n_phrases):
-        for b in (b for b in range(nb) if phrase[b] == p):
-            if source[b] != b and phrase[source[b]] < p:
-                pkey[p] = pkey[phrase[source[b]]]
-                break
+    pkey = list(range(phrase[-1] + 1))
+    start = {}
+    for b in range(nb):  # phrases in order: each takes the figure of the first earlier
+        p = phrase[b]    # phrase one of its bars repeats
+        start.setdefault(p, b)
+        if pkey[p] == p and source[b] != b and phrase[source[b]] < p:
+            pkey[p] = pkey[phrase[source[b]]]
     bar_pkey = np.array([pkey[phrase[source[b]]] for b in range(nb)])
-    bar_bkey = np.array([source[b] for b in range(nb)])
-    first_in_phrase = {p: min(b for b in range(nb) if phrase[b] == p) for p in set(phrase)}
-    count = {p: sum(1 for b in range(nb) if phrase[b] == p) for p in set(phrase)}
-    in_phrase = np.array([b - first_in_phrase[phrase[b]] for b in range(nb)])
-    plen = np.array([count[phrase[b]] for b in range(nb)])
+    bar_bkey = np.array(source)
+    count = np.bincount(phrase)
+    in_phrase = np.array([b - start[phrase[b]] for b in range(nb)])
+    plen = count[np.array(phrase)]
     return Form(bar, pos, bar_pkey[bar], bar_bkey[bar], in_phrase[bar], plen[bar], source,
                 phrase, int(length.max()) if nb else 1)
 
