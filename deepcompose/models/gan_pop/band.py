@@ -38,15 +38,16 @@ class PopBand(GanPlayer):
         """The band from ``weights_dir`` (default: the shipped weights)."""
         return load_family("gan_pop", weights_dir)
 
-    def arrange(self, req: BandRequest, rules: bool = True, score: bool = True) -> BandResult:
+    def arrange(self, req: BandRequest, rules=True, score: bool = True) -> BandResult:
         """Bass, keys and counter-melody for ``req`` (see ``BandRequest``).
 
         Deterministic for ``req.seed``. ``rules`` (default on) applies the decoding rules
-        stated in the card: bass and keys pitches limited to the tones of the chord
-        sounding (given or inferred), bass and keys notes end at a chord change, and a
-        bar of the melody's span with no attack at all gets the keys' likeliest attack.
-        ``rules=False`` is the ablation: every note exactly as sampled. ``score=False``
-        skips the critic (``BandResult.score`` is None): a single result needs no ranking.
+        stated in the card (``sample.RULES``): bass and keys on the chord's tones, their
+        notes cut at chord changes, a silent bar of the melody's span filled, the keys in
+        one register per phrase, the counter-melody in the melody's rests and below it,
+        phrase dynamics. ``rules=False`` turns them all off (the ablation), a list of names
+        keeps those only. ``score=False`` skips the critic (``BandResult.score`` is None):
+        a single result needs no ranking.
         """
         with single_thread(), torch.no_grad():
             return arrange(self, req, rules, score)

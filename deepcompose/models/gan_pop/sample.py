@@ -1,23 +1,31 @@
-"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``net``).
+"""Sampling of the pop band GAN: ``PopBand.arrange`` (networks in ``net``, form in ``form``).
 
 1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
    ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
-2. Chords: the given ones, or the chord head's best path over beats (``viterbi``); the
-   head's probabilities are averaged over the melody in all 12 transpositions (moved
-   back) when ``chord_tta`` is set (a test-time ensemble; off: no gain measured).
-3. Latents from the seed (zero at temperature 0), one generator pass (overlapping chunks
-   of ``chunk`` steps for long pieces).
+2. Chords: the given ones (repeated as a progression to the end when they stop early,
+   ``repeat_chords``), or a Viterbi path over beats through the chord head's
+   log-probabilities + ``quality_bonus`` per quality + ``chord_fit`` x the melody's note
+   time on the chord's tones (less its time a semitone above one), with change costs at
+   POP909's harmonic rhythm (``chord_path``); the head is averaged over the 12
+   transpositions when ``chord_tta`` is set (off: no gain measured).
+3. The form (``form.melody_form``): phrases and the bars that repeat earlier melody bars.
+   Every random draw below comes from a ``form.NoiseBank``: shared by the bars of a
+   phrase, copied where the melody repeats (``share_noise``; off = per-step draws).
+   Latents from the seed, the per-bar ones per phrase figure (zero at temperature 0); one
+   generator pass (overlapping chunks of ``chunk`` steps for long pieces).
 4. Per track and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))); its
-   pitch(es) sampled from the pitch logits at temperature T * pitch_scale (one pitch for
-   bass and counter, by ``decoding.perturb``'s Gumbel-max; each keys pitch its own
-   Bernoulli, the likeliest one if none came up); its duration class likewise. The
-   scales (0.7, 0.8) sharpen what independent per-step sampling spreads out: at 1.0 the
-   bars fill with too many off-beat attacks.
-   Velocity = the velocity head + a little noise. A single-line track's note ends at the
-   track's next attack, a keys note at the next attack of the same pitch.
-5. Decoding rules (``rules=True``; off for the card's ablation): bass and keys pitches
-   limited to the chord's tones, bass and keys notes cut at the next chord change, and a
-   silent bar inside the melody's span gets the keys' likeliest attack of that bar.
+   pitch(es) at temperature T * pitch_scale (one pitch for bass and counter, Gumbel-max;
+   each keys pitch its own Bernoulli at ``pitch_scale_keys``, the likeliest one if none
+   came up); its duration class likewise. Velocity = the head's accents scaled by
+   ``vel_contrast`` + a shared draw. A single-line track's note ends at the track's next
+   attack, a keys note at the next attack of the same pitch.
+5. Decoding rules (``RULES``; ``rules=True`` all, ``False`` none, or a list of names):
+   ``chord_tones`` (bass and keys pitches on the chord's tones), ``chord_cut`` (their notes
+   end at the next chord change), ``fill_bars`` (a silent bar inside the melody's span gets
+   the keys' likeliest attack), ``register`` (keys within ``keys_span`` semitones per
+   phrase), ``counter`` (its attacks favoured in the melody's rests, its pitches above the
+   melody disfavoured), ``dynamics`` (phrase levels and swells).
+6. The chords played come back labelled with the bass the band played (inversions).
 """
 
 from __future__ import annotations
