@@ -116,8 +116,8 @@ def test_chords_shorter_than_the_song_repeat_to_the_end(hook):
         for bar in range(4, 8):
             notes = [n for n in track.notes if bar * 4 <= n.start < (bar + 1) * 4]
             assert notes, f"{name} silent in bar {bar + 1}"
-            pcs = {("A:min", "F:maj", "C:maj", "G:maj")[bar % 4]: None}
-            assert all(n.pitch % 12 in parse_chord(next(iter(pcs)))[1] for n in notes)
+            tones = parse_chord(("A:min", "F:maj", "C:maj", "G:maj")[bar % 4])[1]
+            assert all(n.pitch % 12 in tones for n in notes)
 
 
 def test_drums_on_channel_10_and_chords_in_midi(tmp_path, band):
