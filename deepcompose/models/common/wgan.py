@@ -24,3 +24,25 @@ def gradient_penalty(score, real: torch.Tensor, fake: torch.Tensor) -> torch.Ten
     mid = (eps * real + (1 - eps) * fake).requires_grad_(True)
     grad, = torch.autograd.grad(score(mid).sum(), mid, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def wgan_update(score, real: torch.Tensor, fake: torch.Tensor, sup: torch.Tensor,
+                optimizers: dict, cfg: dict) -> dict:
+    """One round: the critic on ``real`` vs ``fake`` (detached) with the gradient penalty
+    (``cfg["gp"]``), then the generator on ``sup + cfg["adv"] * -score(fake)``. ``score``
+    maps a batch of rolls to critic scores (the conditioning bound in). Returns the
+    adversarial term, the Wasserstein estimate and the penalty as floats."""
+    d_real, d_fake = score(real).mean(), score(fake.detach()).mean()
+    gp = gradient_penalty(score, real, fake.detach())
+    loss_d = d_fake - d_real + cfg["gp"] * gp
+    optimizers["critic"].zero_grad()
+    loss_d.backward()
+    optimizers["critic"].step()
+
+    adv = -score(fake).mean()
+    loss_g = sup + cfg["adv"] * adv
+    optimizers["generator"].zero_grad()
+    loss_g.backward()
+    optimizers["generator"].step()
+    return {"adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
+            "gp": float(gp.detach())}

@@ -30,13 +30,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..common.parts import module_tensors, part_losses, real_roll, sampled_roll
 from ..common.schedules import cosine_scheduler, current_lr
-from ..common.wgan import gradient_penalty, wgan_optimizers
+from ..common.wgan import wgan_optimizers, wgan_update
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     DURS,
     N_MEL,
     N_METER,
+    POLY,
     RANGES,
     TINY_CONFIG,
     TRACKS,
@@ -153,51 +155,20 @@ def supervised(outs, batch, chord_logits) -> dict:
     """Per-term losses (nats or squared error), each averaged over its own cells."""
     losses = {"chord": F.cross_entropy(chord_logits.transpose(1, 2), batch["chord"])}
     for track, out in zip(TRACKS, outs, strict=True):
-        attack, pitch, dur, vel = split_head(out, track)
-        t_att, t_pitch, t_dur, t_vel = batch[track]
-        losses[f"{track}_attack"] = F.binary_cross_entropy_with_logits(attack, t_att)
-        on = t_att > 0
-        if not on.any():
-            continue
-        if track == "keys":
-            bce = F.binary_cross_entropy_with_logits(pitch, t_pitch, reduction="none").sum(1)
-            losses[f"{track}_pitch"] = bce[on].mean()
-        else:
-            losses[f"{track}_pitch"] = F.cross_entropy(pitch, t_pitch, ignore_index=-100)
-        losses[f"{track}_dur"] = F.cross_entropy(dur.transpose(1, 2)[on], t_dur[on])
-        losses[f"{track}_vel"] = 10 * F.mse_loss(torch.sigmoid(vel)[on], t_vel[on])
+        terms = part_losses(split_head(out, track), batch[track], POLY[track])
+        losses.update({f"{track}_{k}": v for k, v in terms.items()})
     return losses
 
 
 def real_rolls(batch) -> torch.Tensor:
     """Attack rolls of the real tracks ``[B, sum P, T]``."""
-    rolls = []
-    for track in TRACKS:
-        t_att, t_pitch, _, _ = batch[track]
-        if track == "keys":
-            rolls.append(t_pitch * t_att[:, None])
-        else:
-            onehot = F.one_hot(t_pitch.clamp(min=0), P[track]).transpose(1, 2).float()
-            rolls.append(onehot * t_att[:, None])
-    return torch.cat(rolls, 1)
+    return torch.cat([real_roll(batch[t], P[t], POLY[t]) for t in TRACKS], 1)
 
 
 def sampled_rolls(outs) -> torch.Tensor:
-    """The generator's attack rolls as the sampler plays them, with straight-through
-    gradients ``[B, sum P, T]``: Bernoulli attacks; Gumbel-max pitch for bass and counter,
-    Bernoulli per pitch for keys."""
-    rolls = []
-    for track, out in zip(TRACKS, outs, strict=True):
-        attack, pitch, _, _ = split_head(out, track)
-        pa = torch.sigmoid(attack)
-        a = torch.bernoulli(pa.detach()) + pa - pa.detach()
-        if track == "keys":
-            pp = torch.sigmoid(pitch)
-            notes = torch.bernoulli(pp.detach()) + pp - pp.detach()
-        else:
-            notes = F.gumbel_softmax(pitch, tau=1.0, hard=True, dim=1)
-        rolls.append(notes * a[:, None])
-    return torch.cat(rolls, 1)
+    """The generator's attack rolls as the sampler plays them ``[B, sum P, T]``."""
+    return torch.cat([sampled_roll(split_head(out, t), POLY[t])
+                      for t, out in zip(TRACKS, outs, strict=True)], 1)
 
 
 class PopTrainer:
@@ -258,22 +229,10 @@ class PopTrainer:
         outs, chord_logits = self._forward(G, batch)
         real, fake = real_rolls(batch), sampled_rolls(outs)
 
-        # critic: WGAN-GP on real vs sampled rolls
-        d_real, d_fake = D(cond, real).mean(), D(cond, fake.detach()).mean()
-        gp = gradient_penalty(lambda x: D(cond, x), real, fake.detach())
-        loss_d = d_fake - d_real + cfg["gp"] * gp
-        self.optimizers["critic"].zero_grad()
-        loss_d.backward()
-        self.optimizers["critic"].step()
-
-        # generator: supervised likelihood + adversarial term
+        # the critic on real vs sampled rolls, then supervised likelihood + adversarial term
         losses = supervised(outs, batch, chord_logits)
         sup = sum(losses.values())
-        adv = -D(cond, fake).mean()
-        loss_g = sup + cfg["adv"] * adv
-        self.optimizers["generator"].zero_grad()
-        loss_g.backward()
-        self.optimizers["generator"].step()
+        adversarial = wgan_update(lambda x: D(cond, x), real, fake, sup, self.optimizers, cfg)
         chord_extra = []
         for _ in range(cfg["chord_updates"]):
             mm, target = self._chord_batch(rng, cfg["chord_batch"])
@@ -287,9 +246,7 @@ class PopTrainer:
         for scheduler in self.schedulers.values():
             scheduler.step()
         return {"lr": lr, "sup": float(sup.detach()),
-                "chord": float(losses["chord"].detach()),
-                "adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
-                "gp": float(gp.detach())}
+                "chord": float(losses["chord"].detach()), **adversarial}
 
     @torch.no_grad()
     def validate(self) -> dict:
@@ -314,8 +271,7 @@ class PopTrainer:
         band = SimpleNamespace(cfg=self.cfg, generator=getattr(G, "module", G))
         self.cfg["quality_bonus"] = fit_quality_bonus(band, self.bonus_songs)
         G.train()
-        tensors = {f"{name}.{k}": v for name, m in self.modules.items()
-                   for k, v in getattr(m, "module", m).state_dict().items()}
+        tensors = module_tensors(self.modules)
         n = sum(p.numel() for p in self.modules["generator"].parameters())
         return tensors, {"generator_params": n, "durations_steps": list(DURS),
                          "ranges": RANGES}

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..common.parts import module_tensors, part_losses, real_roll, sampled_roll
 from ..common.schedules import cosine_scheduler, current_lr
-from ..common.wgan import gradient_penalty, wgan_optimizers
+from ..common.wgan import wgan_optimizers, wgan_update
 from ..gan_pop.form import melody_form
 from ..gan_pop.net import DURS, duration_class, fold, melody_rows
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
@@ -178,38 +178,20 @@ def supervised(outs, batch) -> dict:
     """Per-term losses (nats or squared error), each averaged over its own cells."""
     losses = {}
     for track, out in zip(TRACKS, outs, strict=True):
-        attack, pitch, dur, vel = split_head(out, track)
-        t_att, t_pitch, t_dur, t_vel = batch[track]
-        losses[f"{track}_attack"] = F.binary_cross_entropy_with_logits(attack, t_att)
-        on = t_att > 0
-        if not on.any():
-            continue
-        losses[f"{track}_pitch"] = F.cross_entropy(pitch, t_pitch, ignore_index=-100)
-        losses[f"{track}_dur"] = F.cross_entropy(dur.transpose(1, 2)[on], t_dur[on])
-        losses[f"{track}_vel"] = 10 * F.mse_loss(torch.sigmoid(vel)[on], t_vel[on])
+        terms = part_losses(split_head(out, track), batch[track])
+        losses.update({f"{track}_{k}": v for k, v in terms.items()})
     return losses
 
 
 def real_rolls(batch) -> torch.Tensor:
     """Attack rolls of the real parts ``[B, sum P, T]``."""
-    rolls = []
-    for track in TRACKS:
-        t_att, t_pitch, _, _ = batch[track]
-        onehot = F.one_hot(t_pitch.clamp(min=0), P[track]).transpose(1, 2).float()
-        rolls.append(onehot * t_att[:, None])
-    return torch.cat(rolls, 1)
+    return torch.cat([real_roll(batch[t], P[t]) for t in TRACKS], 1)
 
 
 def sampled_rolls(outs) -> torch.Tensor:
-    """The generator's attack rolls as the sampler plays them, straight-through gradients
-    ``[B, sum P, T]``: Bernoulli attacks, Gumbel-max pitches."""
-    rolls = []
-    for track, out in zip(TRACKS, outs, strict=True):
-        attack, pitch, _, _ = split_head(out, track)
-        pa = torch.sigmoid(attack)
-        a = torch.bernoulli(pa.detach()) + pa - pa.detach()
-        rolls.append(F.gumbel_softmax(pitch, tau=1.0, hard=True, dim=1) * a[:, None])
-    return torch.cat(rolls, 1)
+    """The generator's attack rolls as the sampler plays them ``[B, sum P, T]``."""
+    return torch.cat([sampled_roll(split_head(out, t))
+                      for t, out in zip(TRACKS, outs, strict=True)], 1)
 
 
 class QuartetTrainer:
@@ -248,24 +230,11 @@ class QuartetTrainer:
         outs = G(cond, *latents(cfg, batch))
         real, fake = real_rolls(batch), sampled_rolls(outs)
 
-        d_real, d_fake = D(cond, real).mean(), D(cond, fake.detach()).mean()
-        gp = gradient_penalty(lambda x: D(cond, x), real, fake.detach())
-        loss_d = d_fake - d_real + cfg["gp"] * gp
-        self.optimizers["critic"].zero_grad()
-        loss_d.backward()
-        self.optimizers["critic"].step()
-
-        losses = supervised(outs, batch)
-        sup = sum(losses.values())
-        adv = -D(cond, fake).mean()
-        loss_g = sup + cfg["adv"] * adv
-        self.optimizers["generator"].zero_grad()
-        loss_g.backward()
-        self.optimizers["generator"].step()
+        sup = sum(supervised(outs, batch).values())
+        adversarial = wgan_update(lambda x: D(cond, x), real, fake, sup, self.optimizers, cfg)
         for scheduler in self.schedulers.values():
             scheduler.step()
-        return {"lr": lr, "sup": float(sup.detach()), "adv": float(adv.detach()),
-                "wdist": float((d_real - d_fake).detach()), "gp": float(gp.detach())}
+        return {"lr": lr, "sup": float(sup.detach()), **adversarial}
 
     @torch.no_grad()
     def validate(self) -> dict:
@@ -286,8 +255,7 @@ class QuartetTrainer:
         return out
 
     def export(self):
-        tensors = {f"{name}.{k}": v for name, m in self.modules.items()
-                   for k, v in getattr(m, "module", m).state_dict().items()}
+        tensors = module_tensors(self.modules)
         n = sum(p.numel() for p in self.modules["generator"].parameters())
         return tensors, {"generator_params": n, "durations_steps": list(DURS),
                          "ranges": RANGES}
