@@ -61,3 +61,25 @@ def module_tensors(modules: dict) -> dict:
     (unwrapped from DistributedDataParallel) for ``save_weights``."""
     return {f"{name}.{k}": v for name, m in modules.items()
             for k, v in getattr(m, "module", m).state_dict().items()}
+
+
+def parts_losses(heads: dict, batch: dict, poly: dict) -> dict:
+    """``{"<track>_<term>": loss}`` over tracks: ``heads`` track -> head, ``batch`` track ->
+    targets, ``poly`` track -> polyphonic or not."""
+    out = {}
+    for track, head in heads.items():
+        out.update({f"{track}_{k}": v for k, v in
+                    part_losses(head, batch[track], poly.get(track, False)).items()})
+    return out
+
+
+def real_rolls(batch: dict, pitches: dict, poly: dict) -> torch.Tensor:
+    """The real tracks' attack rolls stacked on the pitch axis ``[B, sum P, T]`` (tracks in
+    ``pitches`` order)."""
+    return torch.cat([real_roll(batch[t], p, poly.get(t, False)) for t, p in pitches.items()],
+                     1)
+
+
+def sampled_rolls(heads: dict, poly: dict) -> torch.Tensor:
+    """The generator's attack rolls stacked as ``real_rolls`` stacks the real ones."""
+    return torch.cat([sampled_roll(h, poly.get(t, False)) for t, h in heads.items()], 1)

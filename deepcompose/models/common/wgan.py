@@ -46,3 +46,15 @@ def wgan_update(score, real: torch.Tensor, fake: torch.Tensor, sup: torch.Tensor
     optimizers["generator"].step()
     return {"adv": float(adv.detach()), "wdist": float((d_real - d_fake).detach()),
             "gp": float(gp.detach())}
+
+
+def wgan_setup(cfg: dict, generator, critic, floor: float):
+    """``(modules, optimizers, schedulers)`` of a new GAN trainer: Adam pairs as above and
+    both learning rates on a cosine to ``floor`` over ``cfg["decay_steps"]``."""
+    from .schedules import cosine_scheduler
+
+    modules = {"generator": generator, "critic": critic}
+    optimizers = wgan_optimizers(modules, cfg)
+    schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], floor)
+                  for name, opt in optimizers.items()}
+    return modules, optimizers, schedulers

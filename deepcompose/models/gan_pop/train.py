@@ -30,9 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..common.parts import module_tensors, part_losses, real_roll, sampled_roll
-from ..common.schedules import cosine_scheduler, current_lr
-from ..common.wgan import wgan_optimizers, wgan_update
+from ..common.parts import module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.schedules import current_lr
+from ..common.wgan import wgan_setup, wgan_update
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     DURS,
@@ -151,24 +151,15 @@ def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bo
     return zs, zb, draw(B, len(TRACKS), cfg["z_track"])
 
 
+def heads(outs) -> dict:
+    """Track -> its head ``(attack, pitch, dur, vel)`` logits."""
+    return {t: split_head(out, t) for t, out in zip(TRACKS, outs, strict=True)}
+
+
 def supervised(outs, batch, chord_logits) -> dict:
     """Per-term losses (nats or squared error), each averaged over its own cells."""
     losses = {"chord": F.cross_entropy(chord_logits.transpose(1, 2), batch["chord"])}
-    for track, out in zip(TRACKS, outs, strict=True):
-        terms = part_losses(split_head(out, track), batch[track], POLY[track])
-        losses.update({f"{track}_{k}": v for k, v in terms.items()})
-    return losses
-
-
-def real_rolls(batch) -> torch.Tensor:
-    """Attack rolls of the real tracks ``[B, sum P, T]``."""
-    return torch.cat([real_roll(batch[t], P[t], POLY[t]) for t in TRACKS], 1)
-
-
-def sampled_rolls(outs) -> torch.Tensor:
-    """The generator's attack rolls as the sampler plays them ``[B, sum P, T]``."""
-    return torch.cat([sampled_roll(split_head(out, t), POLY[t])
-                      for t, out in zip(TRACKS, outs, strict=True)], 1)
+    return {**losses, **parts_losses(heads(outs), batch, POLY)}
 
 
 class PopTrainer:
@@ -177,10 +168,8 @@ class PopTrainer:
     def __init__(self, cfg: dict, train, valid):
         self.cfg = cfg
         W = cfg["window"]
-        self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
-        self.optimizers = wgan_optimizers(self.modules, cfg)
-        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
-                           for name, opt in self.optimizers.items()}
+        self.modules, self.optimizers, self.schedulers = wgan_setup(
+            cfg, Generator(cfg), Critic(cfg), FLOOR)
         self.train = [SongArrays(s, W) for s in train]  # windows of W steps fit in every song
         self.bonus_songs = list(train)[::5][:150]  # for fit_quality_bonus at export
         self.valid = [SongArrays(s, W) for s in valid]
@@ -227,7 +216,8 @@ class PopTrainer:
         batch = self._batch(self.train, rng, cfg["batch"])
         cond = batch["cond"]
         outs, chord_logits = self._forward(G, batch)
-        real, fake = real_rolls(batch), sampled_rolls(outs)
+        real = real_rolls(batch, {t: P[t] for t in TRACKS}, POLY)
+        fake = sampled_rolls(heads(outs), POLY)
 
         # the critic on real vs sampled rolls, then supervised likelihood + adversarial term
         losses = supervised(outs, batch, chord_logits)

@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..common.parts import module_tensors, part_losses, real_roll, sampled_roll
-from ..common.schedules import cosine_scheduler, current_lr
-from ..common.wgan import wgan_optimizers, wgan_update
+from ..common.parts import module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.schedules import current_lr
+from ..common.wgan import wgan_setup, wgan_update
 from ..gan_pop.form import melody_form
 from ..gan_pop.net import DURS, duration_class, fold, melody_rows
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
@@ -174,24 +174,9 @@ def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bo
     return draw(B, cfg["z_shared"]), torch.cat([zp, zb], 1), draw(B, len(TRACKS), cfg["z_track"])
 
 
-def supervised(outs, batch) -> dict:
-    """Per-term losses (nats or squared error), each averaged over its own cells."""
-    losses = {}
-    for track, out in zip(TRACKS, outs, strict=True):
-        terms = part_losses(split_head(out, track), batch[track])
-        losses.update({f"{track}_{k}": v for k, v in terms.items()})
-    return losses
-
-
-def real_rolls(batch) -> torch.Tensor:
-    """Attack rolls of the real parts ``[B, sum P, T]``."""
-    return torch.cat([real_roll(batch[t], P[t]) for t in TRACKS], 1)
-
-
-def sampled_rolls(outs) -> torch.Tensor:
-    """The generator's attack rolls as the sampler plays them ``[B, sum P, T]``."""
-    return torch.cat([sampled_roll(split_head(out, t))
-                      for t, out in zip(TRACKS, outs, strict=True)], 1)
+def heads(outs) -> dict:
+    """Part -> its head ``(attack, pitch, dur, vel)`` logits."""
+    return {t: split_head(out, t) for t, out in zip(TRACKS, outs, strict=True)}
 
 
 class QuartetTrainer:
@@ -200,10 +185,8 @@ class QuartetTrainer:
     def __init__(self, cfg: dict, train, valid):
         self.cfg = cfg
         W = cfg["window"]
-        self.modules = {"generator": Generator(cfg), "critic": Critic(cfg)}
-        self.optimizers = wgan_optimizers(self.modules, cfg)
-        self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
-                           for name, opt in self.optimizers.items()}
+        self.modules, self.optimizers, self.schedulers = wgan_setup(
+            cfg, Generator(cfg), Critic(cfg), FLOOR)
         self.train = [MovementArrays(m, W) for m in train]
         self.valid = [MovementArrays(m, W) for m in valid]
         weights = np.array([len(s.starts) for s in self.train], dtype=np.float64)
@@ -228,9 +211,10 @@ class QuartetTrainer:
         batch = self._batch(self.train, rng, cfg["batch"], p=self.p_train)
         cond = batch["cond"]
         outs = G(cond, *latents(cfg, batch))
-        real, fake = real_rolls(batch), sampled_rolls(outs)
+        real = real_rolls(batch, {t: P[t] for t in TRACKS}, {})
+        fake = sampled_rolls(heads(outs), {})
 
-        sup = sum(supervised(outs, batch).values())
+        sup = sum(parts_losses(heads(outs), batch, {}).values())
         adversarial = wgan_update(lambda x: D(cond, x), real, fake, sup, self.optimizers, cfg)
         for scheduler in self.schedulers.values():
             scheduler.step()
@@ -243,7 +227,7 @@ class QuartetTrainer:
         batch = self.valid_batch
         outs = G(batch["cond"], *latents(self.cfg, batch, zero=True))
         G.train()
-        out = {k: float(v) for k, v in supervised(outs, batch).items()}
+        out = {k: float(v) for k, v in parts_losses(heads(outs), batch, {}).items()}
         out["sup"] = sum(out.values())
         for track, o in zip(TRACKS, outs, strict=True):
             attack, pitch, _, _ = split_head(o, track)
