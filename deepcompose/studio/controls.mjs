@@ -17,7 +17,7 @@ export async function loadModels() {
     o.textContent = m.weights ? m.name : `${m.name} (no weights)`;
     sel.appendChild(o);
   }
-  if (state.models.some((m) => m.name === "gan")) sel.value = "gan";  // the quickest
+  // the family table's first model is selected: the server lists them in table order
   fillTasks();
 }
 
