@@ -132,3 +132,18 @@ def test_musicxml_is_a_quartet_score(tmp_path):
     back = Song.read(path)
     assert [(n.pitch, n.start) for n in back.tracks[3].notes] == [
         (n.pitch, n.start) for n in out.tracks[3].notes]
+
+
+def test_a_high_cello_still_reads_bass_clef(tmp_path):
+    """A cello line in the tenor range (the pop hook's, seed 1) is written in bass clef, as
+    a cellist reads it, not in the treble-8vb clef a tenor voice would get."""
+    from deepcompose.melodies import path as example
+
+    out = compose(str(example("pop-hook")), model="gan", style="strings", seed=1)
+    cello = out.tracks[3]
+    assert sum(n.pitch for n in cello.notes) / len(cello.notes) >= 52  # tenor range
+    path = tmp_path / "hook.musicxml"
+    out.write(path)
+    part = re.findall(r"<part id=.*?</part>", path.read_text(), re.S)[3]
+    assert re.search(r"<clef[^>]*>\s*<sign>(\w)</sign>\s*<line>(\d)</line>", part).groups() \
+        == ("F", "4")

@@ -6,7 +6,7 @@
   chromatic notes as sharps in sharp keys, flats in flat keys; raised 6th and 7th in
   minor), and accidentals are shown only where the key signature and the bar need them.
 - Clef by each part's range: treble; treble-8vb for tenor-range parts; bass for low parts;
-  percussion for drums; alto for the string quartet's viola.
+  percussion for drums; alto for the string quartet's viola, bass for its cello.
 - A string quartet (the melody, then Violin II, Viola, Cello: ``--style strings``): the
   melody is Violin I, and each part gets dynamics (pp..ff) where its velocities do.
 - Title: ``song.title``, else the ``title`` given (the writer passes the file's stem); no
@@ -126,13 +126,16 @@ def spelled_pitch(midi: int, names: dict[int, str]):
 
 def clef_for(track):
     """Treble, treble-8vb (tenor range) or bass from the duration-weighted mean pitch and
-    the lowest note; percussion for drums; alto for a viola (program 41) named Viola."""
+    the lowest note; percussion for drums; a quartet's instruments read their own clefs:
+    alto for a viola (program 41) named Viola, bass for a cello (42) named Cello."""
     from music21 import clef
 
     if track.is_drum:
         return clef.PercussionClef()
     if track.program == 41 and track.name == "Viola":
         return clef.AltoClef()
+    if track.program == 42 and track.name == "Cello":
+        return clef.BassClef()
     notes = track.notes
     if not notes:
         return clef.TrebleClef()
