@@ -49,6 +49,7 @@ from .net import (
     DURS,
     N_MEL,
     N_METER,
+    POLY,
     RANGES,
     TRACKS,
     Q,
@@ -291,7 +292,7 @@ def arrange(band, req, rules=True, score: bool = True) -> BandResult:
     parts = []
     for track in TRACKS:
         cut = change if "chord_cut" in on and track != "counter" else None
-        notes = _ends(sampled[track][0], track, cut, T)
+        notes = note_ends(sampled[track][0], T, cut, POLY[track])
         notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
                  if a / 4 < req.length_beats]
         parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
@@ -407,10 +408,10 @@ def _velocity(head, hits, form, noise, cfg, on, greedy):
     return v
 
 
-def _ends(notes, track, change, T):
-    """Start/duration notes -> ``(pitch, start, end, vel)`` in steps: single lines end at
-    their next attack, keys notes at the next attack of their pitch, all at ``change``
-    (the next chord change) when given, and at the piece's end."""
+def note_ends(notes, T: int, change=None, poly: bool = False):
+    """Start/duration notes -> ``(pitch, start, end, vel)`` in steps: a line's notes end at
+    its next attack, a polyphonic track's (the keys) at the next attack of their pitch, all
+    at ``change`` (``[T]`` bool: the next chord change) when given, and at step ``T``."""
     notes = sorted(notes, key=lambda n: (n[1], n[0]))
     starts = sorted({n[1] for n in notes})
     next_change = np.full(T + 1, T)
@@ -422,7 +423,7 @@ def _ends(notes, track, change, T):
     out = []
     for p, s, d, v in reversed(notes):
         end = min(s + d, T, int(next_change[s]))
-        if track == "keys":
+        if poly:
             end = min(end, nxt_by_pitch.get(p, T))
             nxt_by_pitch[p] = s
         else:

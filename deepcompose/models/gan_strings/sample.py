@@ -32,7 +32,7 @@ from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
 from ..gan_pop.form import NoiseBank, melody_form
 from ..gan_pop.net import DURS, check_request
-from ..gan_pop.sample import _ends, piece_rows, run_generator
+from ..gan_pop.sample import note_ends, piece_rows, run_generator
 from .net import (
     NAMES,
     PROGRAMS,
@@ -107,7 +107,7 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
         sampled[track] = sample_part(track, out, tau, draws, scales)
     n = steps_for(req.length_beats)
-    ended = {track: _ends(sampled[track][0], track, None, T) for track in TRACKS}
+    ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
         ended["cello"] = cello_bass(ended["cello"], [ended["violin2"], ended["viola"]], T)
     parts = []
