@@ -140,6 +140,24 @@ def test_empty_page_loads_models_and_examples(page):
     assert page.console_errors == []
 
 
+def test_a_style_from_the_family_table_composes_in_the_studio(page, tune_mid):
+    """The string quartet is offered with no studio code of its own: its style, its rules
+    control and its family come from GET /models, and it composes three named parts."""
+    if _weights("gan"):
+        pytest.skip("no shipped gan weights")
+    load_midi(page, tune_mid)
+    page.select_option("#model", "gan")
+    page.select_option("#ctl-style", "strings")
+    assert page.inner_text("#family").startswith("gan_strings: a string quartet")
+    assert page.is_visible("#ctl-rules") and not page.is_visible("#ctl-drums")
+    generate(page, "gan")
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    assert roll(page)["tracks"] == "4"
+    names = page.text_content("#tracks")
+    assert all(part in names for part in ("Violin II", "Viola", "Cello"))
+    shot(page, "strings")
+
+
 @pytest.mark.parametrize("model, controls", [
     ("gan", {}), ("arcnn", {"iterations": 8}), ("transformer", {}),
 ])
