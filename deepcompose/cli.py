@@ -125,8 +125,8 @@ def with_options(options):
 def parse_controls(raw: dict) -> dict:
     """Command-line strings of the controls the user gave -> typed values (``compose`` and
     ``run_batch`` check them against the model and task before reading any file)."""
-    given = {name: registry.all_controls()[name].parse(text)
-             for name, text in raw.items() if text is not None}
+    known = registry.all_controls()
+    given = {name: known[name].parse(text) for name, text in raw.items() if text is not None}
     if isinstance(given.get("chords"), str) and Path(given["chords"]).is_file():
         given["chords"] = _chords_file(Path(given["chords"]))
     return given

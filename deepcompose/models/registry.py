@@ -339,15 +339,14 @@ def describe(loaded=frozenset()) -> list[dict]:
 
 
 def describe_models(loaded=frozenset()) -> list[dict]:
-    """One row per ``--model``: its tasks, styles and controls, and whether every family
-    it plays has weights (the studio's model list)."""
+    """One row per ``--model`` (the studio's model list): its tasks, styles, families and
+    controls, and the weights and loaded state of its default family."""
     rows = []
     for m in models():
         fams = players(m)
-        weights = [f.stem.with_suffix(".safetensors") for f in fams]
+        weights = fams[0].stem.with_suffix(".safetensors")
         rows.append({"name": m, "tasks": list(tasks_of(m)), "styles": list(styles_of(m)),
                      "families": [f.name for f in fams],
-                     "weights": str(weights[0]) if weights[0].exists() else None,
-                     "controls": describe_controls(m),
-                     "loaded": all(f.name in loaded for f in fams[:1])})
+                     "weights": str(weights) if weights.exists() else None,
+                     "controls": describe_controls(m), "loaded": fams[0].name in loaded})
     return rows

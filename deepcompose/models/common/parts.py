@@ -9,6 +9,7 @@ and ``[B, P, T]`` 0/1 for a polyphonic track (the band's keys).
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -83,3 +84,13 @@ def real_rolls(batch: dict, pitches: dict, poly: dict) -> torch.Tensor:
 def sampled_rolls(heads: dict, poly: dict) -> torch.Tensor:
     """The generator's attack rolls stacked as ``real_rolls`` stacks the real ones."""
     return torch.cat([sampled_roll(h, poly.get(t, False)) for t, h in heads.items()], 1)
+
+
+def collate(items: list[dict], keys: tuple[str, ...], tracks: tuple[str, ...]) -> dict:
+    """Training windows -> a batch: each of ``keys`` stacked ``[B, ...]``; each track's
+    four targets (``attack, pitch, dur, vel``) stacked one by one."""
+    out = {k: torch.from_numpy(np.stack([it[k] for it in items])) for k in keys}
+    for track in tracks:
+        out[track] = tuple(torch.from_numpy(np.stack([it[track][i] for it in items]))
+                           for i in range(4))
+    return out

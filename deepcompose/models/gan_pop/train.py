@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..common.parts import module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
 from ..common.schedules import current_lr
 from ..common.wgan import wgan_setup, wgan_update
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
@@ -123,15 +123,6 @@ def render(song: SongArrays, s: int, W: int, k: int) -> dict:
     return out
 
 
-def collate(items: list[dict]) -> dict:
-    out = {k: torch.from_numpy(np.stack([it[k] for it in items]))
-           for k in ("cond", "chord", "beat_in_bar")}
-    for track in TRACKS:
-        out[track] = tuple(torch.from_numpy(np.stack([it[track][i] for it in items]))
-                           for i in range(4))
-    return out
-
-
 def bar_latents(beat_in_bar: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """Spread per-bar latents ``z [B, zb, bars]`` over steps -> ``[B, zb, T]``.
     ``beat_in_bar [B, T]``: a new bar starts where it is 0."""
@@ -184,7 +175,7 @@ class PopTrainer:
             s = int(rng.integers(0, (song.T - W) // STEPS_PER_BEAT + 1)) * STEPS_PER_BEAT
             k = int(rng.integers(-6, 6)) if transpose else 0
             items.append(render(song, s, W, k))
-        return collate(items)
+        return collate(items, ("cond", "chord", "beat_in_bar"), TRACKS)
 
     def _chord_batch(self, rng, size):
         """Melody + meter ``[B, N_MEL + N_METER, W]`` and chord classes per beat ``[B, W / 4]``

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..common.parts import module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
 from ..common.schedules import current_lr
 from ..common.wgan import wgan_setup, wgan_update
 from ..gan_pop.form import melody_form
@@ -148,15 +148,6 @@ def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
     return out
 
 
-def collate(items: list[dict]) -> dict:
-    out = {k: torch.from_numpy(np.stack([it[k] for it in items]))
-           for k in ("cond", "bar_z", "phrase_z")}
-    for track in TRACKS:
-        out[track] = tuple(torch.from_numpy(np.stack([it[track][i] for it in items]))
-                           for i in range(4))
-    return out
-
-
 def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bool = False):
     """``(z_shared [B, zs], z_time [B, zp + zb, T], z_track [B, 3, zt])`` for a batch: the
     phrase and bar latents read by each step's ``phrase_z`` / ``bar_z`` index."""
@@ -202,7 +193,7 @@ class QuartetTrainer:
             s = int(rng.choice(song.starts[song.starts <= song.T - W]))
             k = shift_for(song, s, W, rng) if transpose else 0
             items.append(render(song, s, W, k, self.cfg))
-        return collate(items)
+        return collate(items, ("cond", "bar_z", "phrase_z"), TRACKS)
 
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
