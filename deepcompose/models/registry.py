@@ -94,6 +94,12 @@ DECODING_RULES = Control(
     "(gan_pop card); strings: the cello holds the bass (gan_strings card).", True)
 
 
+CHORDS = Control(
+    "chords", "chords", "Chords to play: 'C | G/B | Am7 | F C' (bars split by |) or a JSON file "
+    "[[start_beat, end_beat, label], ...]; a progression shorter than the song repeats to its "
+    "end; default: the model infers them (the melody transformer: none).", None)
+
+
 def drum_feels() -> tuple[str, ...]:
     """``--drums`` values: ``none`` plus the feels in the drum family's weights JSON."""
     drums = FAMILIES.get("gan_drums")
@@ -112,9 +118,7 @@ register(Family(
     ("pop909",), ensemble="band", parts=(("drums", "gan_drums"),), controls=(
         Control("drums", "choice", "Drum feel, learned from Groove (default: the model's "
                 "pop feel), or none.", None, choices=drum_feels),
-        Control("chords", "chords", "Chords to play: 'C | G/B | Am7 | F C' (bars split by |) "
-                "or a JSON file [[start_beat, end_beat, label], ...]; a progression shorter "
-                "than the song repeats to its end; default: the model infers them.", None),
+        CHORDS,
         DECODING_RULES,
     )))
 register(Family(
@@ -142,18 +146,24 @@ register(Family(
                 tasks=("enhance",)),
         VOICE_LEADING,
     )))
+TOP_K = Control("top_k", "int", "Sample among the k likeliest tokens (default: all).", None,
+                1, 1000)
+TOP_P = Control("top_p", "float", "Nucleus sampling: the smallest set of tokens with this "
+                "much probability (default 0.9).", None, 0.0, 1.0, open_low=True)
 register(Family(
     "transformer", "transformer", ("chorale",), "music transformer: harmonize or continue "
     "all four voices; learned from JSB",
     "deepcompose.models.transformer.composer:TransformerComposer", "voices",
     "deepcompose.models.transformer.train", ("jsb",), tasks=("accompany", "continue"),
-    controls=(
-        Control("top_k", "int", "Sample among the k likeliest tokens (default: all).", None,
-                1, 1000),
-        Control("top_p", "float", "Nucleus sampling: the smallest set of tokens with this "
-                "much probability (default 0.9).", None, 0.0, 1.0, open_low=True),
-        VOICE_LEADING,
-    )))
+    controls=(TOP_K, TOP_P, VOICE_LEADING)))
+register(Family(
+    "melody", "transformer", ("pop", "folk", "classical"),
+    "melody transformer: continue or infill one melodic line in its style, over chords if "
+    "given; learned from POP909 melodies, music21's public-domain folk tunes and violin I of "
+    "the OpenScore String Quartets",
+    "deepcompose.models.melody.player:MelodyPlayer", "melody",
+    "deepcompose.models.melody.train", ("melodies", "pop909", "folk", "quartets"),
+    tasks=("continue", "infill"), controls=(TOP_K, TOP_P, CHORDS)))
 
 
 # ---------------------------------------------------------------- look-ups

@@ -1,0 +1,159 @@
+"""Training the melody transformer: windows of melody lines, continuation and infill mixed.
+
+Each batch row draws a style (``style_weights``), a piece of that style, a transposition
+(``transpose`` semitones either way, kept inside the token range) and a window of whole
+bars that fits ``window`` tokens. A share ``fim`` of the windows are fill-in-the-middle
+(``BOS STYLE prefix HOLE_n suffix MID middle EOS``, a hole of 1-8 bars), the rest plain
+continuation; pop windows carry their chords in a share ``chords`` of rows, so the model
+both follows given chords and writes without them. A window that reaches the piece's end
+ends with ``EOS``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ...representations.melody_tokens import (
+    PITCH_HIGH,
+    PITCH_LOW,
+    STYLES,
+    Vocab,
+    bar_tokens,
+    head,
+    infill_tokens,
+    transpose,
+)
+from ..common.schedules import cosine_scheduler, current_lr
+from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
+    DEFAULT_CONFIG,
+    TINY_CONFIG,
+    MelodyTransformer,
+    bar_state,
+)
+from .scoring import mean_nll_per_note
+
+
+def pitch_span(line) -> tuple[int, int]:
+    pitches = [p for b in line.bars for _, p, _ in b.notes]
+    return (min(pitches), max(pitches)) if pitches else (60, 60)
+
+
+def draw_window(line, rng: np.random.Generator, cfg: dict, span=None) -> list[int]:
+    """One training sequence (at most ``window + 1`` tokens) from ``line``."""
+    W = cfg["window"]
+    lo, hi = span or pitch_span(line)
+    r = cfg["transpose"]
+    shift = int(rng.integers(max(-r, PITCH_LOW - lo), min(r, PITCH_HIGH - hi) + 1))
+    chords = line.style == "pop" and rng.random() < cfg["chords"]
+    k = int(rng.integers(len(line.bars)))
+    toks, budget = [], W - 4  # head, HOLE, MID, EOS
+    for bar in line.bars[k:]:
+        t = bar_tokens(transpose([bar], shift)[0], chords)
+        if toks and sum(map(len, toks)) + len(t) > budget:
+            break
+        toks.append(t[:budget])
+    at_end = k + len(toks) == len(line.bars)
+    if len(toks) >= 2 and rng.random() < cfg["fim"]:
+        h = int(rng.integers(1, min(8, len(toks) - 1) + 1))
+        a = int(rng.integers(0, len(toks) - h + 1))
+        return (head(line.style) + sum(toks[:a], [])
+                + [Vocab.HOLE + h - 1] + sum(toks[a + h:], []) + [Vocab.MID]
+                + sum(toks[a:a + h], []) + [Vocab.EOS])
+    seq = head(line.style) + sum(toks, []) + ([Vocab.EOS] if at_end else [])
+    return seq[:W + 1]
+
+
+class MelodyTrainer:
+    """deepcompose.train's protocol: random windows of augmented lines, AdamW, cosine lr."""
+
+    def __init__(self, cfg: dict, train: list, valid: list):
+        self.cfg = cfg
+        model = MelodyTransformer(cfg)
+        decay = [p for p in model.parameters() if p.dim() >= 2]
+        no_decay = [p for p in model.parameters() if p.dim() < 2]
+        opt = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": cfg["weight_decay"]},
+             {"params": no_decay, "weight_decay": 0.0}], lr=cfg["lr"], betas=(0.9, 0.98))
+        self.modules = {"model": model}
+        self.optimizers = {"adamw": opt}
+        self.schedulers = {"adamw": cosine_scheduler(
+            opt, cfg["schedule_steps"], cfg["min_lr"] / cfg["lr"], warmup=cfg["warmup"],
+            start=cfg["warmup"])}
+        self.by_style = {s: [x for x in train if x.style == s and x.bars] for s in STYLES}
+        self.styles = [s for s in STYLES if self.by_style[s]]
+        w = np.array([cfg["style_weights"][STYLES.index(s)] for s in self.styles], float)
+        self.style_p = w / w.sum()
+        self.spans = {id(x): pitch_span(x) for s in self.styles for x in self.by_style[s]}
+        self.valid = valid
+
+    def batch(self, rng: np.random.Generator):
+        """ids, ticks, meters ``[B, W]`` and targets ``[B, W]`` (-1 = padding)."""
+        W, B = self.cfg["window"], self.cfg["batch"]
+        ids = np.full((B, W), Vocab.PAD, dtype=np.int64)
+        tgt = np.full((B, W), -1, dtype=np.int64)
+        for b in range(B):
+            style = self.styles[int(rng.choice(len(self.styles), p=self.style_p))]
+            pool = self.by_style[style]
+            line = pool[int(rng.integers(len(pool)))]
+            seq = np.asarray(draw_window(line, rng, self.cfg, self.spans[id(line)]))
+            ids[b, :len(seq) - 1] = seq[:-1]
+            tgt[b, :len(seq) - 1] = seq[1:]
+        ticks = np.zeros_like(ids)
+        meters = np.zeros_like(ids)
+        for b in range(B):
+            ticks[b], meters[b] = bar_state(ids[b])
+        return tuple(torch.as_tensor(a) for a in (ids, ticks, meters, tgt))
+
+    def train_step(self, rng: np.random.Generator) -> dict:
+        model, opt = self.modules["model"], self.optimizers["adamw"]
+        lr = current_lr(opt)
+        ids, ticks, meters, tgt = self.batch(rng)
+        model.train()
+        logits = model(ids, ticks, meters)  # [B, W, SIZE]
+        loss = F.cross_entropy(logits.reshape(-1, Vocab.SIZE), tgt.reshape(-1),
+                               ignore_index=-1)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg["grad_clip"])
+        opt.step()
+        self.schedulers["adamw"].step()
+        return {"loss": float(loss.detach()), "lr": lr}
+
+    def _model(self) -> MelodyTransformer:
+        return getattr(self.modules["model"], "module", self.modules["model"])
+
+    def validate(self) -> dict:
+        out = {}
+        for style in STYLES:
+            lines = [x for x in self.valid if x.style == style][: self.cfg["valid_pieces"]]
+            if lines:
+                out[f"nll_{style}"] = mean_nll_per_note(self._model(), lines)["nll_per_note"]
+        if out:
+            out["nll"] = float(np.mean(list(out.values())))
+        return out
+
+    def export(self):
+        model = self._model()
+        tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        n = sum(p.numel() for p in model.parameters())
+        return tensors, {"params": n, "styles": list(self.styles), "vocab": Vocab.SIZE,
+                         "tokens": "melody_tokens: BAR_meter POS_t [CHORD_c] PITCH_p DUR_d; "
+                                   "BOS STYLE; infill: prefix HOLE_n suffix MID middle EOS"}
+
+
+def make_trainer(config: dict, train: list, valid: list):
+    return MelodyTrainer(config, train, valid)
+
+
+def augment_train(lines: list) -> list:
+    """Transposition happens per window (``draw_window``); the lines pass as they are."""
+    return lines
+
+
+def load_split(data: str, split: str) -> list:
+    """The lines of ``data`` (``melodies``: every style) in ``split``."""
+    from ...data.melody_lines import load_split as lines
+
+    return lines(data, split)
