@@ -283,3 +283,21 @@ def chords_per_step(chords, steps: int, steps_per_beat: int = 4) -> list[str]:
         for t in range(a, b):
             out[t] = label
     return out
+
+
+def repeat_chords(chords, length_beats: float):
+    """Given chords that stop before ``length_beats``: the progression (from its first chord's
+    start to its last chord's end) played again and again to the end, so the band never
+    falls silent under the melody. ``(start_beat, end_beat, label)`` in and out, sorted;
+    chords that reach the end come back as given."""
+    chords = sorted((float(a), float(b), lab) for a, b, lab in chords)
+    if not chords:
+        return chords
+    first, last = chords[0][0], max(b for _, b, _ in chords)
+    period = last - first
+    out, k = list(chords), 1
+    while period > 0 and first + k * period < length_beats - 1e-9:
+        out += [(a + k * period, min(b + k * period, length_beats), lab)
+                for a, b, lab in chords if a + k * period < length_beats - 1e-9]
+        k += 1
+    return out

@@ -82,5 +82,21 @@ def compose(melody, model: str = "gan", task: str = "accompany", *,
         tracks = list(song.tracks)
         tracks[melody_index] = replace(tracks[melody_index], name="Melody")
         song = replace(song, tracks=tracks)
+    if task == "continue" and family.melody:  # a hook into a song: the melody first
+        song, melody_index, task = continue_first(song, melody_index, family, c), 0, "accompany"
     plan = importlib.import_module(f"deepcompose.plans.{family.plan}")
     return plan.run(song, melody_index, family, task, c)
+
+
+def continue_first(song, melody_index: int, family, c: dict):
+    """The song with its melody continued by the melody family the row names
+    (``Family.melody``, ``"model:style"``) for ``c["bars"]`` bars, on the same seed,
+    temperature and chords; the arrangement family then plays the whole song."""
+    model, _, style = family.melody.partition(":")
+    given = {"style": style, "bars": c.get("bars"), "seed": c["seed"],
+             "temperature": c["temperature"], "chords": c.get("chords")}
+    controls = registry.resolve(model, "continue", {k: v for k, v in given.items()
+                                                    if v is not None})
+    melodist = registry.player(model, style)
+    plan = importlib.import_module(f"deepcompose.plans.{melodist.plan}")
+    return plan.run(song, melody_index, melodist, "continue", controls)

@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from deepcompose.chords import parse_chord  # noqa: E402
+from deepcompose.chords import parse_chord, repeat_chords  # noqa: E402
 from deepcompose.data.pop909 import load_song  # noqa: E402
 from deepcompose.errors import DeepcomposeError  # noqa: E402
 from deepcompose.metrics import arrangement as AR  # noqa: E402
@@ -18,7 +18,7 @@ from deepcompose.metrics import band as M  # noqa: E402
 from deepcompose.models.gan_pop import PopBand  # noqa: E402
 from deepcompose.models.gan_pop.form import melody_form  # noqa: E402
 from deepcompose.models.gan_pop.net import RANGES, TINY_CONFIG  # noqa: E402
-from deepcompose.models.gan_pop.sample import RULES, piece_rows, repeat_chords  # noqa: E402
+from deepcompose.models.gan_pop.sample import RULES, piece_rows  # noqa: E402
 from deepcompose.models.registry import WEIGHTS_DIR  # noqa: E402
 from deepcompose.representations.multitrack import BandRequest  # noqa: E402
 

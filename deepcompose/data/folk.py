@@ -127,7 +127,7 @@ def rebuild(out: Path | str = FOLK_DIR / CACHE_NAME, workers: int = 2, log=print
         seen[t.name] = seen.get(t.name, 0) + 1
         names.append(t.name if seen[t.name] == 1 else f"{t.name}~{seen[t.name]}")
     meta = [{"name": n, "pickup": t.pickup, "length": t.length,
-             "time_signatures": t.time_signatures} for n, t in zip(names, tunes)]
+             "time_signatures": t.time_signatures} for n, t in zip(names, tunes, strict=True)]
     allnotes = np.concatenate([t.notes for t in tunes])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

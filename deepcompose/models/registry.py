@@ -54,6 +54,7 @@ class Family:
     parts: tuple[tuple[str, str], ...] = ()  # (role, family) its plan plays too
     ensemble: str = "piano"  # default --ensemble
     weights_dir: Path = WEIGHTS_DIR
+    melody: str = ""  # "model:style" that writes the melody's new bars first (task continue)
 
     @property
     def stem(self) -> Path:
@@ -115,7 +116,8 @@ register(Family(
     "gan_pop", "gan", ("pop",),
     "a band (bass, keys, counter-melody, drums) learned from POP909 and Groove",
     "deepcompose.models.gan_pop.band:PopBand", "band", "deepcompose.models.gan_pop.train",
-    ("pop909",), ensemble="band", parts=(("drums", "gan_drums"),), controls=(
+    ("pop909",), tasks=("accompany", "continue"), melody="transformer:pop", ensemble="band",
+    parts=(("drums", "gan_drums"),), controls=(
         Control("drums", "choice", "Drum feel, learned from Groove (default: the model's "
                 "pop feel), or none.", None, choices=drum_feels),
         CHORDS,
@@ -130,8 +132,8 @@ register(Family(
     "a string quartet (violin II, viola, cello under violin I) learned from the OpenScore "
     "String Quartets",
     "deepcompose.models.gan_strings.quartet:StringQuartet", "band",
-    "deepcompose.models.gan_strings.train", ("quartets",), ensemble="quartet",
-    controls=(DECODING_RULES,)))
+    "deepcompose.models.gan_strings.train", ("quartets",), tasks=("accompany", "continue"),
+    melody="transformer:classical", ensemble="quartet", controls=(DECODING_RULES,)))
 register(Family(
     "arcnn", "arcnn", ("chorale",), "Coconet-style AR-CNN: harmonize, continue, infill, "
     "edit the melody; learned from JSB",
@@ -276,11 +278,18 @@ def controls_of(model: str) -> tuple[Control, ...]:
 
 
 def all_controls() -> dict[str, Control]:
-    """Every control by name, each once (the CLI makes one option per entry)."""
+    """Every control by name, each once (the CLI makes one option per entry); a choice that
+    several models offer (``--style``) takes the union of their choices, and each model
+    checks its own (``resolve``)."""
     out: dict[str, Control] = {}
     for m in models():
         for c in controls_of(m):
-            out.setdefault(c.name, c)
+            prev = out.get(c.name)
+            if prev is None:
+                out[c.name] = c
+            elif c.kind == "choice" and c.options() != prev.options():
+                merged = tuple(dict.fromkeys(prev.options() + c.options()))
+                out[c.name] = replace(prev, choices=merged, help=f"{prev.help} {m}: {c.help}")
     return out
 
 

@@ -3,7 +3,7 @@
 1. Features per 16th step from the request: melody, meter (bars from ``beats_per_bar`` and
    ``first_bar_beat``; 6/8 is played as three quarter beats per bar, see the card).
 2. Chords: the given ones (repeated as a progression to the end when they stop early,
-   ``repeat_chords``), or a Viterbi path over beats through the chord head's
+   ``chords.repeat_chords``), or a Viterbi path over beats through the chord head's
    log-probabilities + ``quality_bonus`` per quality + ``chord_fit`` x the melody's note
    time on the chord's tones (less its time a semitone above one), with change costs at
    POP909's harmonic rhythm (``chord_path``); the head is averaged over the 12
@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...chords import N_CLASSES, chord_class, class_label, harte, parse_chord
+from ...chords import N_CLASSES, chord_class, class_label, harte, parse_chord, repeat_chords
 from ...representations.bars import beat_in_bar, melody_bars, meter_stretches
 from ...representations.multitrack import (
     NAMES,
@@ -208,24 +208,6 @@ def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
         fit = m @ (CHROMA - CLASH).T
         score = score + lam * fit / np.maximum(m.sum(1, keepdims=True), 1)
     return viterbi(score, change_costs(band.cfg, beat_in_bar, bpb)[:len(score)])
-
-
-def repeat_chords(chords, length_beats: float):
-    """Given chords that stop before ``length_beats``: the progression (from its first chord's
-    start to its last chord's end) played again and again to the end, so the band never
-    falls silent under the melody. ``(start_beat, end_beat, label)`` in and out, sorted;
-    chords that reach the end come back as given."""
-    chords = sorted((float(a), float(b), lab) for a, b, lab in chords)
-    if not chords:
-        return chords
-    first, last = chords[0][0], max(b for _, b, _ in chords)
-    period = last - first
-    out, k = list(chords), 1
-    while period > 0 and first + k * period < length_beats - 1e-9:
-        out += [(a + k * period, min(b + k * period, length_beats), lab)
-                for a, b, lab in chords if a + k * period < length_beats - 1e-9]
-        k += 1
-    return out
 
 
 RULES = ("chord_tones", "chord_cut", "fill_bars", "register", "counter", "dynamics")

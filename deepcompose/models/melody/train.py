@@ -22,7 +22,6 @@ from ...representations.melody_tokens import (
     Vocab,
     bar_tokens,
     head,
-    infill_tokens,
     transpose,
 )
 from ..common.schedules import cosine_scheduler, current_lr

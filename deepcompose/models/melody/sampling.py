@@ -1,0 +1,209 @@
+"""Sampling the melody transformer: bar templates in, notes per bar out, tokens kept legal.
+
+The caller gives the bars to write as ``MelodyBar`` templates (meter, length, offset and,
+when chords are given, the chords that must sound in them; no notes). ``decode`` writes
+them one token at a time after a prompt, with a KV cache, under a small grammar that
+keeps every sequence well formed: each bar opens with its template's bar token; positions
+rise inside the bar and stay within it; a position is followed by the chord due there
+(forced) and/or a pitch, a pitch by a duration; no chord tokens unless chords are given.
+A bar ends when the model opens the next one (or says ``EOS``); the last bar ends the
+same way. ``temperature``, ``top_k``, ``top_p`` shape each draw (``decoding.perturb``);
+the returned score is the mean log-probability of the drawn tokens (``--candidates``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...decoding import perturb
+from ...representations.melody_tokens import (
+    MelodyBar,
+    Vocab,
+    bar_tokens,
+    head,
+    meter_index,
+    tokens_to_notes,
+)
+from ..transformer.net import KVCache
+from .net import MelodyTransformer, bar_state
+
+MAX_TOKENS_PER_BAR = 96  # a bar that runs longer is closed (a third of a small window)
+
+
+@dataclass
+class Draw:
+    """What one decode wrote: notes per bar ``[(pos, pitch, dur ticks)]`` and its score."""
+
+    bars: list
+    score: float
+
+
+class Grammar:
+    """Which tokens may come next while writing ``templates`` (see the module docstring)."""
+
+    def __init__(self, templates: list[MelodyBar], chords: bool, max_tokens: int):
+        self.templates, self.chords, self.max_tokens = templates, chords, max_tokens
+        self.bar, self.pos, self.last = -1, -1, "start"  # last: start|bar|pos|chord|pitch|dur
+        self.count = 0
+
+    def pending_chord(self):
+        """(pos, class) of the next forced chord in the current bar, or None."""
+        if not self.chords or self.bar < 0:
+            return None
+        return next(((p, c) for p, c in self.templates[self.bar].chords if p > self.pos
+                     or (p == self.pos and self.last == "pos")), None)
+
+    def allowed(self) -> tuple[np.ndarray, int | None]:
+        """Boolean mask ``[SIZE]`` of legal next tokens, or a forced token id."""
+        mask = np.zeros(Vocab.SIZE, dtype=bool)
+        if self.last == "start":
+            return mask, self._bar_token(0)
+        if self.last == "pitch":
+            mask[Vocab.DUR:Vocab.CHORD] = True
+            return mask, None
+        chord = self.pending_chord()
+        if self.last == "pos":
+            if chord is not None and chord[0] == self.pos:
+                return mask, Vocab.CHORD + chord[1]
+            mask[Vocab.PITCH:Vocab.DUR] = True
+            return mask, None
+        # after a bar token, a chord or a duration: a later position, or the next bar
+        bar = self.templates[self.bar]
+        lo, hi = max(self.pos + 1, bar.offset), bar.offset + bar.length
+        if chord is not None:
+            hi = min(hi, chord[0] + 1)  # nothing may skip the chord due next
+        if self.count >= self.max_tokens or lo >= hi:
+            if chord is None:
+                return mask, self._bar_token(self.bar + 1)
+            return mask, Vocab.POS + chord[0]
+        mask[Vocab.POS + lo:Vocab.POS + max(lo, hi)] = True
+        if chord is None:
+            mask[Vocab.BAR:Vocab.POS] = True  # the model may close the bar (meter fixed)
+            mask[Vocab.EOS] = True
+        return mask, None
+
+    def _bar_token(self, k: int) -> int:
+        if k >= len(self.templates):
+            return Vocab.EOS
+        return Vocab.BAR + meter_index(*self.templates[k].meter)
+
+    def push(self, tok: int) -> bool:
+        """Take token ``tok``; True when the last bar is finished (``tok`` not part of it)."""
+        kind = Vocab.kind(tok)
+        if tok == Vocab.EOS or kind == "bar":
+            if self.bar + 1 >= len(self.templates):
+                return True
+            self.bar, self.pos, self.last, self.count = self.bar + 1, -1, "bar", 0
+            return False
+        self.count += 1
+        if kind == "pos":
+            self.pos, self.last = tok - Vocab.POS, "pos"
+        else:
+            self.last = kind
+        return False
+
+    def fix(self, tok: int) -> int:
+        """A bar token drawn by the model becomes the template's (the meter is given)."""
+        return self._bar_token(self.bar + 1) if Vocab.kind(tok) == "bar" else tok
+
+
+class Session:
+    """A KV-cached pass over one growing sequence; ``feed`` returns the next logits."""
+
+    def __init__(self, model: MelodyTransformer, prompt: list[int]):
+        self.model, self.W = model, model.cfg["window"]
+        self.cache = KVCache(model.cfg, 1, self.W)
+        self.state = (0, 0)
+        self.logits = self.feed(prompt)
+
+    def feed(self, toks: list[int]) -> torch.Tensor:
+        ids = np.asarray(toks, dtype=np.int64)
+        ticks, meters = bar_state(ids, self.state)
+        self.state = (int(ticks[-1]), int(meters[-1]))
+        as_t = (torch.as_tensor(a)[None] for a in (ids, ticks, meters))
+        self.logits = self.model(*as_t, cache=self.cache)[0, -1]
+        return self.logits
+
+    @property
+    def room(self) -> int:
+        return self.W - self.cache.length
+
+
+def fit_bars(bar_toks: list[list[int]], budget: int, keep_end: bool = True) -> list[int]:
+    """The bars (token lists) from the end (or the start) that fit ``budget`` tokens."""
+    out, used = [], 0
+    for t in (reversed(bar_toks) if keep_end else bar_toks):
+        if used + len(t) > budget:
+            break
+        out.append(t)
+        used += len(t)
+    return sum(reversed(out) if keep_end else out, [])
+
+
+@torch.no_grad()
+def decode(model: MelodyTransformer, before: list[list[int]], templates: list[MelodyBar],
+           style: str, seed: int, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float | None = None, chords: bool = False,
+           after: list[list[int]] | None = None) -> Draw:
+    """Write ``templates`` after the bars ``before`` (token lists per bar). With ``after``
+    (token lists of the bars that follow), it is an infill: ``prefix HOLE_n suffix MID``.
+    The context keeps as many whole bars as fit; when the window fills up, it is rebuilt
+    from the head and the latest whole bars."""
+    model.eval()
+    gen = torch.Generator().manual_seed(int(seed))
+    W, n = model.cfg["window"], len(templates)
+    per_bar = min(MAX_TOKENS_PER_BAR, W // 3)
+    # room kept after the prompt: the bars to write, and always more than one open bar
+    reserve = min(W // 2, max(per_bar + 8, 24 * n + 8))
+    hole = [] if after is None else [Vocab.HOLE + min(n, 16) - 1]
+
+    def prompt(written: list[list[int]]) -> list[int]:
+        if after is None:
+            return head(style) + fit_bars(before + written, W - reserve - 4)
+        mid = fit_bars(written, W - reserve - 4)  # the hole's bars so far, latest first
+        budget = max(0, W - reserve - 4 - len(mid))
+        suffix = fit_bars(after, budget // 2, keep_end=False)
+        prefix = fit_bars(before, budget - len(suffix))
+        return head(style) + prefix + hole + suffix + [Vocab.MID] + mid
+
+    grammar = Grammar(templates, chords, per_bar)
+    written: list[list[int]] = []  # tokens of finished bars, then the current bar's
+    current: list[int] = []
+    session = Session(model, prompt([]))
+    logp_sum, drawn = 0.0, 0
+    while True:
+        mask, forced = grammar.allowed()
+        logits = session.logits
+        if forced is None:
+            masked = logits.float().masked_fill(~torch.as_tensor(mask), -torch.inf)
+            tok = int(perturb(masked, temperature, gen, top_k, top_p).argmax())
+            logp_sum += float(torch.log_softmax(masked, -1)[tok])
+            drawn += 1
+            tok = grammar.fix(tok)
+        else:
+            tok = forced
+        if grammar.push(tok):
+            break
+        if Vocab.kind(tok) == "bar" and current:
+            written.append(current)
+            current = []
+        current.append(tok)
+        if session.room < 1:  # rebuild from whole bars, the open bar replayed after them
+            session = Session(model, prompt(written) + current)
+        else:
+            session.feed([tok])
+    written.append(current)
+    return Draw(tokens_to_notes(sum(written, [])), logp_sum / max(drawn, 1))
+
+
+def template(bar: MelodyBar) -> MelodyBar:
+    """The bar without its notes (its meter, length, offset and chords)."""
+    return MelodyBar(bar.meter, bar.length, bar.offset, [], list(bar.chords))
+
+
+def tokens_of(bars: list[MelodyBar], chords: bool) -> list[list[int]]:
+    return [bar_tokens(b, chords) for b in bars]
+
