@@ -11,6 +11,8 @@ start-up, imports, weight loading, generation and writing are all counted):
     transformer: compose --melody M --model transformer --task continue --bars 4 (limit 3x)
     gan-pop:     compose --example pop-hook --model gan --style pop (8 bars, the band with
                  drums; limit 2x, issue 13)
+    melody:      compose --example pop-hook --model transformer --style pop --task continue
+                 --bars 8 (the melody transformer, 8 new bars; limit 2x, issue 25)
 
 Medians of ``--runs`` runs after one warm-up run (OS file cache).
 """
@@ -34,8 +36,10 @@ CASES = {
     "arcnn": (["--model", "arcnn", "--task", "accompany"], 3.0),
     "transformer": (["--model", "transformer", "--task", "continue", "--bars", "4"], 3.0),
     "gan-pop": (["--model", "gan", "--style", "pop"], 2.0),
+    "melody": (["--model", "transformer", "--style", "pop", "--task", "continue", "--bars",
+                "8"], 2.0),
 }
-SOURCE = {"gan-pop": ["--example", "pop-hook"]}  # default: --melody MELODY
+SOURCE = {"gan-pop": ["--example", "pop-hook"], "melody": ["--example", "pop-hook"]}  # default: --melody MELODY
 
 
 def median_seconds(cmd: list[str], runs: int) -> float:
@@ -51,7 +55,7 @@ def median_seconds(cmd: list[str], runs: int) -> float:
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--models", default="gan,arcnn,transformer,gan-pop")
+    ap.add_argument("--models", default="gan,arcnn,transformer,gan-pop,melody")
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args(argv)
     floor = median_seconds([sys.executable, "-c", "import torch, pretty_midi, mido, click"],

@@ -370,10 +370,11 @@ def batch_command(in_dir, out_dir, model, task, workers, engine, address, seed, 
 @main.command("evaluate")
 @click.option("--model", required=True, type=click.Choice(registry.models()))
 @click.option("--style", default=None, help="The style to evaluate (default: the model's "
-              "first); voice-grid families only.")
-@click.option("--data", default="jsb", show_default=True, help="'jsb' or a folder of MIDI files.")
-@click.option("--split", default="test", show_default=True,
-              type=click.Choice(["train", "valid", "test"]))
+              "first).")
+@click.option("--data", default=None, help="'jsb' (default) or a folder of MIDI files; the "
+              "melody transformer scores its style's own validation lines.")
+@click.option("--split", default=None, type=click.Choice(["train", "valid", "test"]),
+              help="Default: test (JSB), valid (the melody transformer).")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--limit", type=int, help="Only the first N pieces.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")

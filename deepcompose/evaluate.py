@@ -6,6 +6,10 @@ same metrics (``deepcompose.metrics``) are computed for the model's parts (block
 ``"model"``) and for the piece's own parts (block ``"data"``), averaged over pieces.
 Models with a likelihood also report ``nll`` (nats per token, whole pieces) at the top
 level. JSB pieces carry no meter; they are scored with 4/4 bars (16 steps).
+
+The melody transformer (plan ``melody``) is scored by likelihood alone: valid NLL in nats
+per note over the style's validation lines (``models/melody/scoring.py``); its
+continuations are measured by ``benchmarks/melody_quality.py``.
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ def harmonize(composer, piece: np.ndarray, seed: int) -> np.ndarray:
     return np.asarray(composer.generate("accompany", grid, known, METER, seed=seed))
 
 
-def evaluate(model: str, data: str = "jsb", split: str = "test", seed: int = 1,
+def evaluate(model: str, data: str | None = "jsb", split: str | None = "test", seed: int = 1,
              limit: int | None = None, progress: bool = True, style: str | None = None) -> dict:
     """Metrics of ``model`` (in ``style``) vs the data on ``split``; see the module docstring
     for the keys. Voice-grid families only (the band has ``benchmarks/band_quality.py``)."""
     from tqdm import tqdm
 
     family = player(model, style)
+    if family.plan == "melody":
+        return evaluate_melody(family, style or family.styles[0], split, limit)
+    data, split = data or "jsb", split or "test"
     if family.plan != "voices":
         raise DeepcomposeError(f"evaluate scores the voice-grid families; {family.name} plays "
                                f"the {family.plan} plan (see benchmarks/)")
@@ -58,8 +65,22 @@ def evaluate(model: str, data: str = "jsb", split: str = "test", seed: int = 1,
     return json_ready(report)
 
 
+def evaluate_melody(family, style: str, split: str | None, limit: int | None) -> dict:
+    """Valid NLL per note of the melody family on ``style``'s lines (split ``valid``)."""
+    from .data.melody_lines import load_lines
+
+    lines = list(load_lines(style, split or "valid"))[:limit]
+    report = get_model(family.name).nll(lines)
+    return json_ready({"model_name": family.model, "style": style, "dataset":
+                       family.data[0], "split": split or "valid", **report})
+
+
 def format_report(report: dict) -> str:
     """A table for humans: metric, model, data."""
+    if "model" not in report:  # likelihood only (the melody transformer)
+        return (f"{report['model_name']} --style {report['style']} on {report['split']} "
+                f"({report['pieces']} pieces, {report['notes']} notes)\n"
+                f"nll_per_note {report['nll_per_note']:.3f} nats")
     lines = [f"{report['model_name']} on {report['dataset']} {report['split']} "
              f"({report['pieces']} pieces, seed {report['seed']})",
              f"{'metric':20s} {'model':>8s} {'data':>8s}"]

@@ -25,6 +25,8 @@ Modules:
   ``grid_metrics``, ``average`` over pieces, ``json_ready``.
 - ``grid``: the 16th-grid and nan helpers they share.
 - ``band`` and ``drums``: the band's and the drum kit's own metrics (import those modules).
+- ``melody``: a melody continuation against the real one (notes per bar, off-beat share,
+  duration and interval histograms, pitch-class similarity, motif reuse; import it).
 """
 
 from .accompaniment import CONSONANT, FOURTH, TINY_BEATS, harmony, on_beat_consonance

@@ -26,6 +26,13 @@ class MelodyPlayer:
         model.load_state_dict(tensors, strict=True)
         return cls(model, tuple(meta.get("styles", ())))
 
+    def nll(self, lines) -> dict:
+        """Nats per note over melody lines (``data.melody_lines.Line``), no chords."""
+        from .scoring import mean_nll_per_note
+
+        with single_thread():
+            return mean_nll_per_note(self.model, lines)
+
     def _best(self, run, seed: int, candidates: int) -> Draw:
         draws = [run(seed + i) for i in range(max(1, candidates))]
         return max(draws, key=lambda d: d.score)
