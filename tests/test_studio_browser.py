@@ -228,6 +228,41 @@ def test_generate_again_infill_bars_chosen_on_the_roll(page, tune_mid):
     assert page.console_errors == []
 
 
+def test_melody_continue_and_infill_in_the_studio(page, tune_mid):
+    """The melody transformer from the family table: a melody style offers its own tasks,
+    Continue adds bars to the one melody track, Infill rewrites bars chosen on the ruler."""
+    if _weights("melody"):
+        pytest.skip("no shipped melody weights")
+    load_midi(page, tune_mid)
+    page.select_option("#model", "transformer")
+    assert page.eval_on_selector_all("#task option", "os => os.map(o => o.value)") == [
+        "accompany", "continue"]  # the chorale transformer
+    page.select_option("#ctl-style", "folk")
+    assert page.eval_on_selector_all("#task option", "os => os.map(o => o.value)") == [
+        "continue", "infill"]
+    assert page.inner_text("#family").startswith("melody: melody transformer")
+    page.select_option("#task", "continue")
+    generate(page, "transformer", {"bars": 2})
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    r = roll(page)
+    assert r["tracks"] == "1" and int(r["notes"]) > len(MELODY)
+    continued = int(r["notes"])
+    page.select_option("#task", "infill")
+    box = page.query_selector("#roll").bounding_box()
+    ppb = int(page.input_value("#zoom"))  # pixels per beat
+    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
+    page.mouse.up()
+    assert "2:3" in page.get_attribute("#ctl-bars", "placeholder")
+    generate(page, "transformer")
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    r = roll(page)
+    assert r["tracks"] == "1" and int(r["notes"]) > continued - 8
+    shot(page, "melody-infill")
+    assert page.console_errors == []
+
+
 def test_mute_solo_and_edit(page, tune_mid):
     load_midi(page, tune_mid)
     box = page.query_selector("#roll").bounding_box()

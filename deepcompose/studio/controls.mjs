@@ -2,6 +2,7 @@
  * each model's controls (GET /models); and the values the user set, for POST /compose. */
 
 import {fetchModels} from "./api.mjs";
+import {familyText, tasksFor} from "./families.mjs";
 import {$, state} from "./state.mjs";
 import {barsText, noteCount} from "./song.mjs";
 
@@ -23,15 +24,23 @@ export async function loadModels() {
 
 export function currentModel() { return state.models.find((m) => m.name === $("model").value); }
 
+/** The style chosen for the current model (its default when the value is not one of its). */
+function currentStyle(m) {
+  const ctl = m && (m.controls || []).find((c) => c.name === "style");
+  if (!ctl) return null;
+  return ctl.choices.includes(state.values.style) ? state.values.style : ctl.default;
+}
+
+/** The task list: what the family playing the chosen model and style does. */
 export function fillTasks() {
   const m = currentModel(), sel = $("task"), old = sel.value;
   sel.innerHTML = "";
-  for (const t of (m ? m.tasks : [])) {
+  for (const t of (m ? tasksFor(state.families, m, currentStyle(m)) : [])) {
     const o = document.createElement("option");
     o.value = t; o.textContent = t;
     sel.appendChild(o);
   }
-  if (m && m.tasks.includes(old)) sel.value = old;
+  if ([...sel.options].some((o) => o.value === old)) sel.value = old;
   renderControls();
 }
 
@@ -41,23 +50,13 @@ function controlApplies(c, task, style) {
   return true;
 }
 
-/** One line: the families (trained networks) that play ``model`` in ``style``. */
-export function familyText(families, model, style) {
-  const playing = families.filter((f) => f.model === model && f.plan &&
-    (!style || f.styles.includes(style)));
-  const parts = (f) => families.filter((p) => p.part_of === f.family);
-  return playing.slice(0, 1).map((f) => [f, ...parts(f)].map((x) =>
-    `${x.family}${x.weights ? "" : " (no weights)"}: ${x.summary}`).join("; ")).join("");
-}
-
 export function renderControls() {
   const box = $("controls"), m = currentModel(), task = $("task").value;
   box.innerHTML = "";
   $("family").textContent = "";
   if (!m) return;
   const controls = m.controls || [];
-  const styleCtl = controls.find((c) => c.name === "style");
-  const style = state.values.style || (styleCtl ? styleCtl.default : null);
+  const style = currentStyle(m);
   $("family").textContent = familyText(state.families, m.name, style);
   for (const c of controls) {
     if (!controlApplies(c, task, style)) continue;
@@ -92,7 +91,7 @@ export function renderControls() {
       input.value = state.values[c.name] || "";
       input.addEventListener("change", () => {
         state.values[c.name] = input.value;
-        if (c.name === "style") renderControls();
+        if (c.name === "style") fillTasks();  // the style's family may do other tasks
       });
     } else {
       input = document.createElement("input");

@@ -106,8 +106,11 @@ class Grammar:
         return False
 
     def fix(self, tok: int) -> int:
-        """A bar token drawn by the model becomes the template's (the meter is given)."""
-        return self._bar_token(self.bar + 1) if Vocab.kind(tok) == "bar" else tok
+        """A bar token (or ``EOS``: the bar is over) drawn by the model becomes the next
+        template's bar token (the meter is given), or ``EOS`` after the last bar."""
+        if tok == Vocab.EOS or Vocab.kind(tok) == "bar":
+            return self._bar_token(self.bar + 1)
+        return tok
 
 
 class Session:
