@@ -39,7 +39,8 @@ CASES = {
     "melody": (["--model", "transformer", "--style", "pop", "--task", "continue", "--bars",
                 "8"], 2.0),
 }
-SOURCE = {"gan-pop": ["--example", "pop-hook"], "melody": ["--example", "pop-hook"]}  # default: --melody MELODY
+# default: --melody MELODY
+SOURCE = {"gan-pop": ["--example", "pop-hook"], "melody": ["--example", "pop-hook"]}
 
 
 def median_seconds(cmd: list[str], runs: int) -> float:

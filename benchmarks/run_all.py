@@ -140,6 +140,11 @@ def main(argv=None) -> int:
     sections.append(("String quartet quality (gan --style strings, OpenScore valid works)", run(
         "strings quality", ["benchmarks/strings_quality.py", "--model",
                             *(["--limit", "10"] if args.quick else [])], log)[0]))
+    sections.append(("Melody continuation (transformer --style pop, folk, classical)", run(
+        "melody quality", ["benchmarks/melody_quality.py",
+                           *(["--pieces", "8", "--seeds", "1"] if args.quick else [])], log)[0]))
+    sections.append(("Melody likelihood against an order-3 n-gram", run(
+        "melody nll", ["benchmarks/melody_ngram.py"], log)[0]))
     t = time.perf_counter()
     nll_md, nll = nll_table(args.quick)
     print(f"[{time.perf_counter() - t:6.0f} s] likelihood", file=log, flush=True)

@@ -220,3 +220,38 @@ def test_cli_melody_errors_are_one_line(tmp_path):
         assert res.returncode == 2, res.stderr
         assert words in res.stderr and res.stderr.startswith("error:"), res.stderr
         assert res.stderr.count("\n") == 1 and not out.exists()
+
+
+def test_server_and_batch_continue_a_melody(tmp_path):
+    """The server takes task, style and chords for the melody transformer; batch too."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from http_client import call, running_server
+
+    from deepcompose.batch import run_batch
+
+    notes = folk_song(4).to_notes()
+    body = {**notes, "model": "transformer", "style": "pop", "task": "continue", "bars": 2,
+            "chords": "C | G | Am | F", "seed": 5}
+    with running_server() as s:
+        status, _, data = call(s, "POST", "/compose", body, timeout=120)
+        assert status == 200, data
+        answer = json.loads(data)
+        assert len(answer["tracks"]) == 1
+        assert len(answer["tracks"][0]["notes"]) > len(notes["tracks"][0]["notes"])
+        assert answer["chords"]
+        status, _, data = call(s, "POST", "/compose", {**body, "task": "accompany"})
+        assert status == 400 and "continue or infill" in json.loads(data)["error"]
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    (src / "a.json").write_text(json.dumps(notes))
+    summary = run_batch(src, out, model="transformer", task="continue", workers=1,
+                        progress=False, style="folk", bars=2)
+    assert summary["ok"] == 1, summary
+    from deepcompose.song import Song
+
+    got = Song.read(next(out.rglob("a*.mid")))
+    assert len(got.tracks) == 1
+    assert max(n.end for n in got.tracks[0].notes) > 16.0  # two more bars of 4/4
