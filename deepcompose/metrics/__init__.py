@@ -25,6 +25,9 @@ Modules:
   ``grid_metrics``, ``average`` over pieces, ``json_ready``.
 - ``grid``: the 16th-grid and nan helpers they share.
 - ``band`` and ``drums``: the band's and the drum kit's own metrics (import those modules).
+- ``cadence``: does the harmony land (the bass home under the last melody note, the final
+  sonority's clash, phrase ends on I or V, full-harmony / semitone / tritone shares of
+  the sounding beats; import it).
 - ``melody``: a melody continuation against the real one (notes per bar, off-beat share,
   duration and interval histograms, pitch-class similarity, motif reuse; import it).
 """

@@ -1,0 +1,43 @@
+"""Issue 26's measures of endings and chord fullness, on hand-made cases."""
+
+from __future__ import annotations
+
+import math
+
+from deepcompose.metrics import cadence as cad
+
+# C major: melody E-D-C over a I-V-I bass with full chords
+MELODY = [(64, 0, 1), (62, 1, 2), (60, 2, 4)]
+BASS = [(48, 0, 1), (43, 1, 2), (48, 2, 4)]
+CHORDS = [(55, 0, 1), (59, 1, 2), (55, 2, 4), (52, 0, 1), (53, 1, 2), (52, 2, 4)]
+
+
+def test_an_authentic_cadence_lands_home():
+    assert cad.final_bass_home(MELODY, [BASS, CHORDS]) is True
+    assert cad.final_clash(MELODY, [BASS, CHORDS]) is False
+    shares = cad.harmony_shares(MELODY, [BASS, CHORDS])
+    assert shares["full"] == 1.0 and shares["beats"] == 4
+    assert shares["tritone"] == 0.25  # the V7 beat: B and F
+    assert shares["semitone"] == 0.0  # no minor 2nd or major 7th anywhere
+
+
+def test_an_ending_on_the_fifth_with_a_cluster_does_not():
+    bass = [(48, 0, 1), (43, 1, 4)]
+    cluster = [(61, 2, 4)]  # C# against the melody's C
+    assert cad.final_bass_home(MELODY, [bass]) is False
+    assert cad.final_clash(MELODY, [bass, cluster]) is True
+    assert cad.final_bass_home(MELODY, []) is None  # no bass, no verdict
+
+
+def test_phrase_ends_count_the_bass_under_the_last_note_of_each_phrase():
+    bar_lines = [float(4 * k) for k in range(17)]  # 16 bars of 4/4
+    melody = [(60, 4 * k, 4 * k + 2) for k in range(16)] + [(67, 30, 32), (72, 62, 64)]
+    home = [(48, 0, 64)]
+    assert cad.phrase_end_bass(melody, [home], 0, bar_lines) == 1.0
+    split = [(48, 0, 30), (50, 30, 32), (43, 32, 64)]  # bar 8 ends on D, bar 16 on G
+    assert cad.phrase_end_bass(melody, [split], 0, bar_lines) == 0.5
+
+
+def test_thin_texture_is_not_full_harmony():
+    shares = cad.harmony_shares(MELODY, [BASS])
+    assert shares["full"] == 0.0 and math.isnan(shares["semitone"])
