@@ -16,8 +16,9 @@ polyphonic_rate
     ``polyphonicity_union`` (a chorale's three written voices all sounding count).
 in_scale_rate
     Share of sounding note-steps whose pitch class is on the best-fitting scale: the
-    largest share over the 24 major and minor scales (``keys.scale_pitch_classes``), so a
-    sample in any key scores as in C (muspy's "scale consistency"). Per sample.
+    largest share over the 24 major and minor scales (``keys.scale_pitch_classes``: minor
+    is natural minor plus the raised 7th), so a sample in any key scores as in C (muspy's
+    "scale consistency"). Per sample.
 
 Each is the mean over the ``n`` samples (nans skipped); a drum roll's pitches are General
 MIDI drum notes, so its ``pitch_classes`` and ``in_scale_rate`` read drum kinds, not keys.

@@ -77,6 +77,17 @@ def part_rolls(parts: dict, ranges: dict, durs, poly: dict) -> np.ndarray:
     return rolls
 
 
+def drawn_rolls(batch: dict, heads: dict | None, tracks, ranges: dict, durs,
+                poly: dict) -> np.ndarray:
+    """The rolls ``[B, tracks, T, 128]`` of a part-writing GAN's batch: its real parts
+    (``heads`` None) or parts sampled from the generator's ``heads`` (track -> head)."""
+    if heads is None:
+        parts = {t: batch[t] for t in tracks}
+    else:
+        parts = {t: sample_head(heads[t], poly.get(t, False)) for t in tracks}
+    return part_rolls(parts, ranges, durs, poly)
+
+
 def unwrap(module):
     """A module out of DistributedDataParallel (itself otherwise)."""
     return getattr(module, "module", module)
