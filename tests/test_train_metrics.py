@@ -189,7 +189,8 @@ def test_curves_draws_a_png_of_a_run(tmp_path, capsys):
     run = _run(tmp_path / "run", model="gan")
     out = tmp_path / "curves.png"
     code, _, err = cli(capsys, "curves", run, "-o", out)
-    assert code in (0, None) and err[-1] == f"wrote {out} (4 losses, 5 metrics)"  # wdist gp ce adv; four + parallels
+    # losses: wdist, gp, ce, adv; metrics: the four and parallels
+    assert code in (0, None) and err[-1] == f"wrote {out} (4 losses, 5 metrics)"
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
