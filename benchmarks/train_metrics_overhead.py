@@ -6,7 +6,7 @@ interval (``steps // 20``) and without them (``metrics_every=0``), TensorBoard e
 both; and times the probe itself inside the first run (the real values once, then every
 measurement), which is the number that does not depend on the machine's other load.
 
-    python benchmarks/train_metrics_overhead.py [--model gan] [--steps 200]
+    python benchmarks/train_metrics_overhead.py [--model gan] [--steps 200] [--keep DIR]
 
 Prints one table; the numbers in benchmarks/RESULTS.md come from it.
 """
@@ -14,6 +14,7 @@ Prints one table; the numbers in benchmarks/RESULTS.md come from it.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -23,19 +24,21 @@ from deepcompose.train import train
 
 
 def timed_probe():
-    """Wrap MetricsProbe so that every second it spends is added up; returns the total."""
-    spent = [0.0]
+    """Wrap MetricsProbe so that the seconds it spends are added up: ``spent["real"]`` (the
+    real values, once) and ``spent["measure"]`` (every measurement), ``spent["n"]``."""
+    spent = {"real": 0.0, "measure": 0.0, "n": 0}
     orig_init, orig_measure = train_log.MetricsProbe.__init__, train_log.MetricsProbe.measure
 
     def init(self, *a, **k):
         t = time.perf_counter()
         orig_init(self, *a, **k)
-        spent[0] += time.perf_counter() - t
+        spent["real"] += time.perf_counter() - t
 
     def measure(self, *a, **k):
         t = time.perf_counter()
         out = orig_measure(self, *a, **k)
-        spent[0] += time.perf_counter() - t
+        spent["measure"] += time.perf_counter() - t
+        spent["n"] += 1
         return out
 
     train_log.MetricsProbe.__init__, train_log.MetricsProbe.measure = init, measure
@@ -54,23 +57,35 @@ def main() -> None:
     ap.add_argument("--model", default="gan")
     ap.add_argument("--style", default=None)
     ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--keep", help="Keep the run with metrics in this folder (for curves).")
     args = ap.parse_args()
     every = train_log.default_every(args.steps)
     with tempfile.TemporaryDirectory() as tmp:
         spent, orig = timed_probe()
-        with_m = run(args.model, args.steps, None, Path(tmp) / "with", args.style)
+        with_m = run(args.model, args.steps, None, Path(args.keep or Path(tmp) / "with"),
+                     args.style)
         train_log.MetricsProbe.__init__, train_log.MetricsProbe.measure = orig
         without = run(args.model, args.steps, 0, Path(tmp) / "without", args.style)
-    points = -(-args.steps // every)
+        last = (Path(tmp) / "without" / "log.jsonl").read_text().splitlines()[-1]
+        step_s = json.loads(last)["seconds"] / args.steps  # training alone, per step
+    probe = spent["real"] + spent["measure"]
+    per = spent["measure"] / max(spent["n"], 1)
     print(f"model {args.model}, {args.steps} steps, metrics every {every} steps "
-          f"({points} measurements + the real values once), 1 torch thread")
+          f"({spent['n']} measurements + the real values once), 1 torch thread")
     print("| run | wall (s) |")
     print("|---|---|")
     print(f"| with metrics | {with_m:.1f} |")
     print(f"| without metrics | {without:.1f} |")
     print(f"| difference | {with_m - without:+.1f} ({100 * (with_m - without) / without:+.1f}%) |")
-    print(f"| time inside the probe | {spent[0]:.1f} ({100 * spent[0] / (with_m - spent[0]):.1f}% "
-          "of the rest of the run) |")
+    print(f"| inside the probe: real values once / per measurement | {spent['real']:.2f} / "
+          f"{per:.2f} |")
+    print(f"| training step (without metrics) | {step_s:.3f} |")
+    print(f"| probe share of this run | {100 * probe / (step_s * args.steps):.1f}% |")
+    for steps in (1000, 6000):  # the CLI's default --steps; the shipped GAN's 6,000
+        n = steps // train_log.default_every(steps)
+        cost = spent["real"] + n * per
+        print(f"| projected at the default interval, {steps} steps | "
+              f"{100 * cost / (steps * step_s):.1f}% |")
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ def series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
 
 
 def panels(rows: list[dict]) -> tuple[list[str], list[str]]:
-    """(loss keys, sample metric names): losses are the keys every row holds (``lr`` and
-    time excepted); metrics are the ``X`` of the ``sample_X`` keys, in first-seen order."""
-    losses = [k for k in rows[0] if k not in SKIP and all(k in r for r in rows)]
+    """(loss keys, sample metric names): losses are the keys every row holds (``lr``, time
+    and the metrics excepted); metrics are the ``X`` of the ``sample_X`` keys, in first-seen order."""
+    losses = [k for k in rows[0] if k not in SKIP and not k.startswith(("sample_", "real_"))
+              and all(k in r for r in rows)]
     metrics: list[str] = []
     for r in rows:
         metrics += [k[7:] for k in r if k.startswith("sample_") and k[7:] not in metrics]
