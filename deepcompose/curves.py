@@ -60,7 +60,8 @@ def series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
 
 def panels(rows: list[dict]) -> tuple[list[str], list[str]]:
     """(loss keys, sample metric names): losses are the keys every row holds (``lr``, time
-    and the metrics excepted); metrics are the ``X`` of the ``sample_X`` keys, in first-seen order."""
+    and the metrics excepted); metrics are the ``X`` of the ``sample_X`` keys, in
+    first-seen order."""
     losses = [k for k in rows[0] if k not in SKIP and not k.startswith(("sample_", "real_"))
               and all(k in r for r in rows)]
     metrics: list[str] = []
