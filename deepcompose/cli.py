@@ -282,8 +282,10 @@ def inspect_command(file, as_json):
 @click.option("--threads", type=int, help="torch threads per process.")
 @click.option("--checkpoint-every", default=200, show_default=True, type=int)
 @click.option("--validate-every", default=500, show_default=True, type=int)
+@click.option("--metrics-every", type=click.IntRange(min=0),
+              help="Steps between sample metrics (default: steps/20; 0: none).")
 def train_command(model, style, data, steps, out, seed, resume, tiny, overrides, threads,
-                  checkpoint_every, validate_every):
+                  checkpoint_every, validate_every, metrics_every):
     """Train a model; writes OUT/FAMILY.safetensors + .json, a log and checkpoints."""
     from deepcompose.train import parse_overrides, train
 
@@ -292,8 +294,20 @@ def train_command(model, style, data, steps, out, seed, resume, tiny, overrides,
                     out=out or f"runs/{family}", seed=seed,
                     resume=resume, tiny=tiny, overrides=parse_overrides(list(overrides)),
                     checkpoint_every=checkpoint_every, validate_every=validate_every,
-                    threads=threads)
+                    threads=threads, metrics_every=metrics_every)
     click.echo(json.dumps(metrics))
+
+
+@main.command("curves")
+@click.argument("run_dir")
+@click.option("-o", "--output", default="curves.png", show_default=True,
+              help="The PNG to write.")
+def curves_command(run_dir, output):
+    """Draw a training run's losses and sample metrics over steps (real values dashed)."""
+    from deepcompose.curves import draw
+
+    n_losses, n_metrics = draw(run_dir, output)
+    click.echo(f"wrote {output} ({n_losses} losses, {n_metrics} metrics)", err=True)
 
 
 @main.command("models")

@@ -20,7 +20,28 @@ dict[str, float]`` (one update),
 ``validate() -> dict[str, float]`` and ``export() -> (tensors, meta)`` for
 ``save_weights``.
 
-The loop owns seeds, the progress bar, a JSONL log, periodic checkpoints
+Optionally (the *sample hook*; ``train_log.py`` has the details), a trainer shows how the
+music it makes changes while it trains:
+
+- ``sample_rolls(rng, n, real=False) -> np.ndarray`` bool ``[n, tracks, steps, 128]``: ``n``
+  short pieces (a few bars each, step 0 on a bar line, 16th steps, MIDI pitches) sampled
+  from the model as it is now, of the tracks it writes (not its condition); with
+  ``real=True``, ``n`` windows of the training data with the same tracks. ``rng`` is a
+  numpy Generator; torch's random state may be used freely (the loop restores it).
+- ``family_metrics(rolls, real=False) -> dict[str, float]`` (optional): the family's own
+  measures of the rolls ``sample_rolls`` has just returned (it may use that draw's
+  condition, e.g. the chords of the windows).
+- ``steps_per_bar`` (optional attribute, default 16).
+
+Every ``metrics_every`` steps (default: 20 points per run) the loop computes, in one place
+(``metrics/training.py``), DeepComposer's four metrics (empty-bar rate, pitch classes per
+bar, polyphonic rate, in-scale rate) of ``SAMPLES`` sampled rolls plus the family's own,
+and logs them as ``sample_*`` beside ``real_*``, the same metrics of training windows,
+computed once. A trainer without the hook trains as before and logs none.
+
+The loop owns seeds, the progress bar (losses, the latest sample metrics, tqdm's ETA), a
+JSONL log (``OUT/log.jsonl``, one row per step), TensorBoard event files in ``OUT`` when
+``tensorboard`` is installed (the ``train`` extra), periodic checkpoints
 (``OUT/checkpoint.pt``, loaded with ``weights_only=True``), ``--resume`` and
 DDP under ``torchrun`` (gloo on CPU, nccl on GPU; rank 0 writes).
 """
@@ -39,6 +60,7 @@ from .data import augment, load_voices
 from .errors import DeepcomposeError
 from .models.common.weights import save_weights
 from .models.registry import trainee
+from .train_log import EventWriter, MetricsProbe, default_every, short
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -73,12 +95,15 @@ def train(
     progress: bool = True,
     threads: int | None = None,
     style: str | None = None,
+    metrics_every: int | None = None,
+    events: bool = True,
 ) -> dict:
     """Train the family that plays ``model`` (and ``style``) on ``data`` (default: the
     family's own) for ``steps`` updates; write ``OUT/FAMILY.safetensors`` + ``.json``.
 
     Returns the last validation metrics. Resumes from ``OUT/checkpoint.pt`` when
-    ``resume`` is set.
+    ``resume`` is set. ``metrics_every``: steps between sample-metric measurements (None:
+    ``steps // 20``; 0: none); ``events``: TensorBoard event files when installed.
     """
     import torch
 
@@ -132,6 +157,9 @@ def train(
 
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "log.jsonl"
+    every = default_every(steps) if metrics_every is None else metrics_every
+    probe = MetricsProbe(trainer, every if rank == 0 else 0, seed)
+    writer = EventWriter(out, events and rank == 0)
     from tqdm import tqdm
 
     bar = tqdm(range(start, steps), initial=start, total=steps, disable=not progress or rank != 0,
@@ -139,21 +167,29 @@ def train(
     t0 = time.time()
     metrics: dict = {}
     running: dict[str, float] = {}
+    latest: dict[str, str] = {}
     for step in bar:
         losses = trainer.train_step(rng)
         for k, v in losses.items():
             running[k] = 0.98 * running.get(k, v) + 0.02 * v
-        bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()}, refresh=False)
         done = step + 1
         row = {"step": done, "seconds": round(time.time() - t0, 2), **losses}
         if done % validate_every == 0 or done == steps:
             metrics = {f"valid_{k}": v for k, v in trainer.validate().items()}
             row.update(metrics)
+        if probe.due(done, steps):
+            measured = probe.measure(done)
+            row.update(measured)
+            latest = short(measured)
+        bar.set_postfix({**{k: f"{v:.3f}" for k, v in running.items()}, **latest},
+                        refresh=False)
         if rank == 0:
             with open(log_path, "a") as f:
-                f.write(json.dumps(row) + "\n")
+                f.write(json.dumps(_finite(row)) + "\n")
+            writer.row(row)
             if done % checkpoint_every == 0 or done == steps:
                 _checkpoint(trainer, done, ckpt)
+    writer.close()
     if rank == 0:
         tensors, meta = trainer.export()
         meta = {**meta, "family": model, "config": config,
@@ -165,6 +201,11 @@ def train(
 
         dist.destroy_process_group()
     return metrics
+
+
+def _finite(row: dict) -> dict:
+    """nan -> None, so that the JSONL row is strict JSON."""
+    return {k: None if isinstance(v, float) and v != v else v for k, v in row.items()}
 
 
 def _unwrap(m):

@@ -6,7 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...metrics.training import parallels
 from ...representations.voices import REST
+from ..common.samples import SAMPLE_STEPS, grid_windows, unwrap, written
 from ..common.schedules import cosine_scheduler, current_lr
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
@@ -14,11 +16,13 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     VOICES,
     ArcnnNet,
     beat_phase,
+    decode,
     encode,
     receptive_field,
 )
 
 FLOOR = 0.1  # the learning rate falls on a cosine to this share over decay_steps
+SAMPLE_ITERATIONS = 16  # Gibbs iterations of the sample hook (generation uses more)
 
 
 def crop(grid: np.ndarray, steps: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
@@ -90,6 +94,7 @@ class ArcnnTrainer:
     def __init__(self, config: dict, train: list[np.ndarray], valid: list[np.ndarray]):
         self.config = config
         self.train_set = train
+        self.grids = {True: train, False: valid}  # the sample hook's pieces: real or not
         self.net = ArcnnNet(**config)
         self.modules = {"net": self.net}
         self.optimizers = {"adam": torch.optim.AdamW(self.net.parameters(), lr=config["lr"],
@@ -128,6 +133,32 @@ class ArcnnTrainer:
         out = {"loss": float(masked_loss(logits, ids, mask)), "acc": float(acc)}
         self.net.train()
         return out
+
+    @torch.no_grad()
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): alto, tenor and bass ``[n, 3, 64, 128]``
+        of 4-bar windows, harmonized under validation sopranos by ``SAMPLE_ITERATIONS``
+        iterations of blocked Gibbs sampling (no voice-leading rule), or the training
+        windows' own (``real``)."""
+        from .sampling import gibbs
+
+        grids = grid_windows(self.grids[real], rng, n, SAMPLE_STEPS)
+        if not real:
+            net = unwrap(self.net)
+            net.eval()
+            ids = torch.as_tensor(encode(grids))
+            free = torch.zeros(ids.shape, dtype=torch.bool)
+            free[:, 1:] = True
+            gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+            ids = gibbs(net, ids, free, beat_phase(SAMPLE_STEPS), SAMPLE_ITERATIONS, 1.0, gen)
+            net.train()
+            grids = decode(ids.numpy())
+        return written(grids)
+
+    @staticmethod
+    def family_metrics(rolls, real: bool = False) -> dict:
+        """Parallel fifths and octaves per 100 transitions among alto, tenor and bass."""
+        return {"parallels": parallels(rolls)}
 
     def export(self):
         return dict(self.net.state_dict()), {"receptive_field_steps": receptive_field(self.config)}

@@ -6,15 +6,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...metrics.training import parallels
 from ...representations.voices import REST, Meter
+from ..common.samples import grid_windows, unwrap, written
 from ..common.schedules import cosine_scheduler, current_lr
 from ..common.wgan import gradient_penalty, wgan_optimizers
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     PARTS,
+    STEPS_PER_FRAME,
     TINY_CONFIG,
     Critic,
     Generator,
+    from_index,
     guess_meter,
     known_input,
     mix_known,
@@ -35,6 +39,7 @@ class GanTrainer:
         self.schedulers = {name: cosine_scheduler(opt, cfg["decay_steps"], FLOOR)
                            for name, opt in self.optimizers.items()}
         self.train = self._frames(train)
+        self.grids = {True: train, False: valid}  # the sample hook's pieces: real or not
         vrng = np.random.default_rng(0)
         vframes = self._frames(valid)
         self.valid_batch = self._batch(vframes, vrng, 128)
@@ -120,6 +125,30 @@ class GanTrainer:
         unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
         acc = (logits.argmax(-1) == parts)[unknown].float().mean()
         return {"ce": float(self._ce(logits, parts, n_known)), "acc": float(acc)}
+
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): alto, tenor and bass ``[n, 3, steps,
+        128]`` of ``n`` windows of ``window`` frames, sampled under validation sopranos
+        (one generator pass, random latents, each frame's pitch drawn from its softmax),
+        or the training windows' own (``real``)."""
+        grids = grid_windows(self.grids[real], rng, n, self.cfg["window"] * STEPS_PER_FRAME)
+        if not real:
+            G = unwrap(self.modules["generator"])
+            G.eval()
+            frames = [piece_frames(g, Meter()) for g in grids]
+            cond = torch.from_numpy(np.stack([f[0] for f in frames]))
+            parts = torch.from_numpy(np.stack([f[1] for f in frames]))
+            logits = G(cond, known_input(parts, torch.zeros(n, dtype=torch.long)),
+                       *self._latents(n))  # [n, PARTS, frames, V]
+            G.train()
+            ix = torch.distributions.Categorical(logits=logits).sample().numpy()
+            grids[:, 1:] = np.repeat(from_index(ix), STEPS_PER_FRAME, axis=2)
+        return written(grids)
+
+    @staticmethod
+    def family_metrics(rolls, real: bool = False) -> dict:
+        """Parallel fifths and octaves per 100 transitions among alto, tenor and bass."""
+        return {"parallels": parallels(rolls)}
 
     def export(self):
         tensors = {f"{name}.{k}": v for name, m in self.modules.items()

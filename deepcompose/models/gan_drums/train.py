@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ...errors import DeepcomposeError
-from ...representations.drums import CLASSES
+from ...representations.drums import CLASSES, OUT_PITCH
 from ..common.schedules import cosine_scheduler
 from ..common.wgan import gradient_penalty, wgan_optimizers
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
@@ -361,6 +361,27 @@ class DrumTrainer:
                 "onsets_per_beat": float(np.mean(dens_f)),
                 "bar_jaccard": float(np.mean(cons_f)), "real_bar_jaccard": float(np.mean(cons_r)),
                 "real_onsets_per_beat": float(np.mean(dens_r))}
+
+    @torch.no_grad()
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): one drum track ``[n, 1, bars * T, 128]``
+        (a hit sounds its class's General MIDI note for one 16th) of ``n`` 4/4 phrases
+        sampled for validation phrases' styles, fills and song conditions, or training
+        phrases (``real``)."""
+        c = self.cfg
+        bank = self.bank if real or not self.valid_bank.sample_styles.size else self.valid_bank
+        x, style, fill, meter, song = bank.batch(rng, n, c["styles_per_batch"],
+                                                 c["fill_share"], 0.0)
+        hits = x[..., 0]
+        if not real:
+            G = self.modules["generator"]
+            G.eval()
+            hits = self._generate(style, fill, meter, song=song)[2][..., 0]
+            G.train()
+        hits = hits.numpy().reshape(n, -1, CLASSES) > 0  # [n, bars * T, C]
+        rolls = np.zeros((n, 1, hits.shape[1], 128), dtype=bool)
+        rolls[:, 0][..., OUT_PITCH] = hits
+        return rolls
 
     def export(self):
         tensors = {f"gen.{k}": v for k, v in self.modules["generator"].state_dict().items()}

@@ -30,7 +30,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...metrics.training import roll_notes
 from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.samples import drawn_rolls, unwrap
 from ..common.schedules import current_lr
 from ..common.wgan import wgan_setup, wgan_update
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
@@ -246,6 +248,28 @@ class PopTrainer:
             out[f"{track}_rate_real"] = float(batch[track][0].mean())
         return out
 
+    @torch.no_grad()
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): bass, keys and counter ``[n, 3, window,
+        128]`` sampled under validation windows (melody, meter, annotated chords; random
+        latents; Bernoulli attacks, drawn pitches, the likeliest duration), or the real
+        parts of transposed training windows (``real``). Keeps the windows' chords for
+        ``family_metrics``."""
+        batch = self._batch(self.train if real else self.valid, rng, n, transpose=real)
+        hs = None
+        if not real:
+            G = unwrap(self.modules["generator"])
+            G.eval()
+            hs = heads(self._forward(G, batch)[0])
+            G.train()
+        self.drawn_chords = batch["chord"].numpy()  # [n, window / 4] class per beat
+        return drawn_rolls(batch, hs, TRACKS, RANGES, DURS, POLY)
+
+    def family_metrics(self, rolls, real: bool = False) -> dict:
+        """``chord_fit`` (``metrics.band``): the parts' note time on the tones of the
+        windows' annotated chords, pooled over the rolls."""
+        return {"chord_fit": window_chord_fit(rolls, self.drawn_chords)}
+
     def export(self):
         G = self.modules["generator"]
         G.eval()
@@ -256,6 +280,20 @@ class PopTrainer:
         n = sum(p.numel() for p in self.modules["generator"].parameters())
         return tensors, {"generator_params": n, "durations_steps": list(DURS),
                          "ranges": RANGES}
+
+
+def window_chord_fit(rolls, chords) -> float:
+    """``metrics.band.chord_fit`` pooled over windows: rolls ``[n, tracks, steps, 128]``,
+    ``chords [n, beats]`` chord classes per beat (0: none)."""
+    from ...chords import class_label
+    from ...metrics.band import chord_fit_counts
+
+    good = total = 0
+    for roll, row in zip(rolls, chords, strict=True):
+        labels = [(b, b + 1, class_label(int(c))) for b, c in enumerate(row) if c > 0]
+        g, t = chord_fit_counts([n for track in roll for n in roll_notes(track)], labels)
+        good, total = good + g, total + t
+    return good / total if total else math.nan
 
 
 @torch.no_grad()

@@ -23,7 +23,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...metrics.strings import cello_lowest
+from ...metrics.training import roll_notes
 from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
+from ..common.samples import drawn_rolls, unwrap
 from ..common.schedules import current_lr
 from ..common.wgan import wgan_setup, wgan_update
 from ..gan_pop.form import melody_form
@@ -228,6 +231,31 @@ class QuartetTrainer:
             out[f"{track}_rate_real"] = float(t_att.mean())
             out[f"{track}_pitch_acc"] = float((pitch.argmax(1)[on] == t_pitch[on]).float().mean())
         return out
+
+    @torch.no_grad()
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): violin II, viola and cello ``[n, 3,
+        window, 128]`` sampled under validation windows from a bar line (violin I, dynamics,
+        meter; random latents; Bernoulli attacks, drawn pitches, the likeliest duration), or
+        the real parts of transposed training windows (``real``)."""
+        batch = self._batch(self.train if real else self.valid, rng, n, transpose=real,
+                            p=self.p_train if real else None)
+        hs = None
+        if not real:
+            G = unwrap(self.modules["generator"])
+            G.eval()
+            hs = heads(G(batch["cond"], *latents(self.cfg, batch)))
+            G.train()
+        return drawn_rolls(batch, hs, TRACKS, RANGES, DURS, {})
+
+    @staticmethod
+    def family_metrics(rolls, real: bool = False) -> dict:
+        """``cello_lowest`` (``metrics.strings``) against violin II and viola, mean over
+        the rolls (violin I, the condition, is not in them)."""
+        vals = [cello_lowest(roll_notes(r[2]), [roll_notes(r[0]), roll_notes(r[1])])
+                for r in rolls]
+        vals = [v for v in vals if v == v]
+        return {"cello_lowest": float(np.mean(vals)) if vals else float("nan")}
 
     def export(self):
         tensors = module_tensors(self.modules)

@@ -6,7 +6,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...metrics.training import parallels
 from ...representations.voices import STEPS_PER_BEAT
+from ..common.samples import SAMPLE_STEPS, grid_windows, written
 from ..common.schedules import cosine_scheduler, current_lr
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     BOS_ID,
@@ -16,10 +18,14 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     VOCAB,
     VOICES,
     MusicTransformer,
+    fold_into_range,
     grid_to_tokens,
+    tokens_to_grid,
     window_len,
 )
-from .sampling import mean_nll
+from .sampling import mean_nll, sample
+
+NLL_PIECES = 4  # validation pieces behind the sample hook's NLL
 
 
 class TransformerTrainer:
@@ -40,6 +46,7 @@ class TransformerTrainer:
             start=cfg["warmup"])}  # linear warmup, then a cosine from lr to min_lr
         self.train = [grid_to_tokens(g) for g in train]  # [4 * steps] each
         self.valid = valid
+        self.grids = {True: train, False: valid}  # the sample hook's pieces: real or not
 
     def batch(self, rng: np.random.Generator):
         """Random step-aligned windows -> ids [B, W] (BOS first), targets [B, W], phase [B]."""
@@ -77,6 +84,30 @@ class TransformerTrainer:
 
     def validate(self) -> dict:
         return {"nll": mean_nll(self._model(), self.valid)["nll"]}
+
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): alto, tenor and bass ``[n, 3, 64, 128]``
+        of 4-bar windows, sampled token by token under validation sopranos (temperature 1,
+        no top-k/p, no voice-leading rule), or the training windows' own (``real``)."""
+        grids = grid_windows(self.grids[real], rng, n, SAMPLE_STEPS)
+        if not real:
+            model = self._model()
+            for k, grid in enumerate(grids):
+                tokens = grid_to_tokens(fold_into_range(grid))
+                known = np.arange(len(tokens)) % VOICES == 0  # the soprano
+                out = sample(model, tokens, known, 0, int(rng.integers(2**31)),
+                             voice_leading=False)
+                grids[k] = tokens_to_grid(out)
+            model.train()
+        return written(grids)
+
+    def family_metrics(self, rolls, real: bool = False) -> dict:
+        """Parallels per 100 transitions among alto, tenor and bass; for the samples, the
+        NLL (nats per token) of the first ``NLL_PIECES`` validation pieces."""
+        out = {"parallels": parallels(rolls)}
+        if not real:
+            out["nll"] = mean_nll(self._model(), self.valid[:NLL_PIECES])["nll"]
+        return out
 
     def export(self):
         model = self._model()
