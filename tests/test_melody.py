@@ -155,6 +155,23 @@ def test_continue_keeps_the_melody_and_adds_bars_in_its_style():
     assert out.time_signatures == song.time_signatures and out.tempos == song.tempos
 
 
+def test_continue_a_jig_in_six_eight_with_a_pickup():
+    """6/8 with an eighth-note pickup: the new bars follow the meter and the pickup's
+    bar lines, and the tune goes on in eighths."""
+    line = [67, 72, 71, 72, 74, 72, 71, 69, 67, 69, 71, 72, 74, 76, 74, 72, 71, 69]
+    notes = [Note(67, 0.0, 0.5, 90)] + [Note(p, 0.5 + 0.5 * k, 1.0 + 0.5 * k, 90)
+                                        for k, p in enumerate(line * 2)]
+    song = Song(tracks=[Track("Whistle", 78, False, notes)], tempos=[(0.0, 100.0)],
+                time_signatures=[(0.0, 6, 8)], pickup=0.5)
+    out = compose(song, model="transformer", style="folk", task="continue", bars=4, seed=1)
+    end = 0.5 + 3.0 * 6  # the pickup, then 6 bars of 6/8 (3 beats each)
+    new = [n for n in out.tracks[0].notes if n.start >= end - 1e-6]
+    assert new and max(n.end for n in new) <= end + 12.0 + 1e-6
+    assert out.pickup == 0.5 and out.time_signatures == [(0.0, 6, 8)]
+    eighths = [abs(n.start * 2 - round(n.start * 2)) < 1e-6 for n in new]
+    assert np.mean(eighths) >= 0.8  # a jig moves in eighths
+
+
 def test_same_seed_same_continuation_other_seed_other():
     song = folk_song(4)
     a, b, c = (compose(song, model="transformer", style="pop", task="continue", bars=2, seed=s)

@@ -103,6 +103,18 @@ def test_quartet_logs_metrics_cello_lowest_and_events(tmp_path, monkeypatch):
     _check_events(run)
 
 
+def test_melody_transformer_logs_metrics_nll_and_events(tmp_path, monkeypatch):
+    from deepcompose.data.melody_lines import load_lines
+    from deepcompose.models.melody import train as mlt
+
+    folk = {s: list(load_lines("folk", s))[:6] for s in ("train", "valid")}
+    monkeypatch.setattr(mlt, "load_split", lambda data, split: folk[split])
+    run = _run(tmp_path, model="transformer", style="folk", data="folk")
+    rows = _check_metrics(run, "nll")
+    assert rows[-1]["sample_nll"] > 0
+    _check_events(run)
+
+
 def test_drums_log_metrics_and_events(tmp_path, monkeypatch):
     from deepcompose.data.groove import load_groove
     from deepcompose.models.gan_drums import train as gdt

@@ -33,6 +33,9 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
 )
 from .scoring import mean_nll_per_note
 
+SAMPLE_BARS = 4  # the sample hook: 4 bars of 4/4 written after 4 bars of a piece
+NLL_LINES = 4  # validation lines behind the sample hook's NLL
+
 
 def pitch_span(line) -> tuple[int, int]:
     pitches = [p for b in line.bars for _, p, _ in b.notes]
@@ -132,6 +135,43 @@ class MelodyTrainer:
         if out:
             out["nll"] = float(np.mean(list(out.values())))
         return out
+
+    def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
+        """The sample hook (``deepcompose.train``): ``[n, 1, 64, 128]`` bool rolls on the 16th
+        grid of 4 bars of 4/4 the model writes after 4 bars of a validation line (default
+        sampling), or the 4 bars that really follow in training lines (``real``)."""
+        from ...representations.melody_tokens import TICKS, bar_tokens
+        from .sampling import decode, template
+
+        lines = [x for st in self.styles for x in self.by_style[st]] if real else self.valid
+        pool = [x for x in lines if len(x.bars) >= 2 * SAMPLE_BARS]
+        rolls = np.zeros((n, 1, 16 * SAMPLE_BARS, 128), dtype=bool)
+        model = self._model()
+        for k in range(n):
+            line = pool[int(rng.integers(len(pool)))] if pool else None
+            if line is None:
+                continue
+            a = int(rng.integers(0, len(line.bars) - 2 * SAMPLE_BARS + 1))
+            bars = line.bars[a + SAMPLE_BARS:a + 2 * SAMPLE_BARS]
+            if not real:
+                hole = [template(b) for b in bars]
+                before = [bar_tokens(b, False) for b in line.bars[a:a + SAMPLE_BARS]]
+                notes = decode(model, before, hole, line.style, int(rng.integers(2**31))).bars
+            else:
+                notes = [b.notes for b in bars]
+            for j, bar in enumerate(notes):
+                for pos, pitch, dur in bar:
+                    t0 = 16 * j + pos * 4 // TICKS
+                    rolls[k, 0, t0:min(16 * SAMPLE_BARS, t0 + max(1, dur * 4 // TICKS)),
+                          pitch] = True
+        model.train()
+        return rolls
+
+    def family_metrics(self, rolls, real: bool = False) -> dict:
+        """For the samples: NLL per note of the first ``NLL_LINES`` validation lines."""
+        if real or not self.valid:
+            return {}
+        return {"nll": mean_nll_per_note(self._model(), self.valid[:NLL_LINES])["nll_per_note"]}
 
     def export(self):
         model = self._model()
