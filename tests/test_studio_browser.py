@@ -120,6 +120,16 @@ def generate(page, model, controls=None):
     assert page.is_hidden("#progress") and page.is_hidden("#cancel")
 
 
+def choose_bars_2_to_3(page):
+    """Drag along the bar ruler from bar 2 to bar 3 (4/4, the roll at its first beat)."""
+    box = page.query_selector("#roll").bounding_box()
+    ppb = int(page.input_value("#zoom"))  # pixels per beat
+    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
+    page.mouse.up()
+
+
 def test_empty_page_loads_models_and_examples(page):
     models = page.eval_on_selector_all("#model option", "os => os.map(o => o.value)")
     assert {"gan", "arcnn", "transformer"} <= set(models)
@@ -213,12 +223,7 @@ def test_generate_again_infill_bars_chosen_on_the_roll(page, tune_mid):
     generate(page, "arcnn", {"iterations": 4})
     before = page.eval_on_selector("#roll", "e => e.dataset.notes")
     page.select_option("#task", "infill")
-    box = page.query_selector("#roll").bounding_box()
-    ppb = int(page.input_value("#zoom"))  # pixels per beat
-    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
-    page.mouse.down()
-    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
-    page.mouse.up()
+    choose_bars_2_to_3(page)
     assert "Bars 2 to 3" in page.text_content("#status")
     assert "2:3" in page.get_attribute("#ctl-bars", "placeholder")
     generate(page, "arcnn", {"iterations": 4})
@@ -242,12 +247,7 @@ def test_melody_continue_and_infill_in_the_studio(page, tune_mid):
         "continue", "infill"]
     assert page.inner_text("#family").startswith("melody: melody transformer")
     page.select_option("#task", "infill")
-    box = page.query_selector("#roll").bounding_box()
-    ppb = int(page.input_value("#zoom"))  # pixels per beat
-    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
-    page.mouse.down()
-    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
-    page.mouse.up()
+    choose_bars_2_to_3(page)
     assert "2:3" in page.get_attribute("#ctl-bars", "placeholder")
     generate(page, "transformer")
     assert page.is_hidden("#error"), page.text_content("#error-text")

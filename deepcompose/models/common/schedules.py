@@ -36,6 +36,34 @@ def cosine_scheduler(optimizer, horizon: int, floor: float, warmup: int = 0, sta
     return LambdaLR(optimizer, factor)
 
 
+def adamw_cosine(model, cfg: dict):
+    """The transformers' optimiser: AdamW (betas 0.9/0.98; ``weight_decay`` on matrices and
+    embeddings, none on biases and norms) at ``lr``, and its schedule: a linear warm-up over
+    ``warmup`` steps, then a cosine to ``min_lr`` at ``schedule_steps``. Returns
+    ``(optimizer, scheduler)``."""
+    import torch
+
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg["weight_decay"]},
+         {"params": no_decay, "weight_decay": 0.0}], lr=cfg["lr"], betas=(0.9, 0.98))
+    return opt, cosine_scheduler(opt, cfg["schedule_steps"], cfg["min_lr"] / cfg["lr"],
+                                 warmup=cfg["warmup"], start=cfg["warmup"])
+
+
+def optimizer_step(loss, model, optimizer, scheduler, grad_clip: float) -> None:
+    """One update: gradients of ``loss``, clipped to norm ``grad_clip``, then the optimiser's
+    and the scheduler's step."""
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+
+
 def current_lr(optimizer) -> float:
     """The learning rate of the optimizer's first parameter group."""
     return float(optimizer.param_groups[0]["lr"])

@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from ...representations.melody_tokens import MAX_POS, METERS, Vocab
-from ..transformer.net import Block, KVCache, rotary_angles
+from ..transformer.net import Block, KVCache, init_weights, rotary_angles
 
 DEFAULT_CONFIG = {
     # model
@@ -29,7 +29,7 @@ DEFAULT_CONFIG = {
     # share of pop windows with their chords, transposition range (semitones)
     "style_weights": [0.4, 0.3, 0.3], "fim": 0.3, "chords": 0.6, "transpose": 6,
     # optimisation (AdamW, linear warmup then cosine to min_lr at schedule_steps)
-    "batch": 16, "lr": 1e-3, "min_lr": 5e-5, "warmup": 150, "schedule_steps": 2700,
+    "batch": 16, "lr": 1e-3, "min_lr": 5e-5, "warmup": 150, "schedule_steps": 2100,
     "weight_decay": 0.1, "grad_clip": 1.0,
     # validation: pieces per style scored (NLL per note)
     "valid_pieces": 40,
@@ -73,14 +73,7 @@ class MelodyTransformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg["n_layer"]))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, Vocab.SIZE, bias=False)
-        self.apply(self._init)
-
-    @staticmethod
-    def _init(m):
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
-            if getattr(m, "bias", None) is not None:
-                nn.init.zeros_(m.bias)
+        self.apply(init_weights)
 
     def forward(self, ids, ticks, meters, cache: KVCache | None = None):
         """ids, ticks, meters: ``[B, T]`` long (``bar_state`` of ids). With a cache, the T

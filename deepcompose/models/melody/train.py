@@ -24,7 +24,7 @@ from ...representations.melody_tokens import (
     head,
     transpose,
 )
-from ..common.schedules import cosine_scheduler, current_lr
+from ..common.schedules import adamw_cosine, current_lr, optimizer_step
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     TINY_CONFIG,
@@ -73,16 +73,10 @@ class MelodyTrainer:
     def __init__(self, cfg: dict, train: list, valid: list):
         self.cfg = cfg
         model = MelodyTransformer(cfg)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg["weight_decay"]},
-             {"params": no_decay, "weight_decay": 0.0}], lr=cfg["lr"], betas=(0.9, 0.98))
+        opt, sched = adamw_cosine(model, cfg)
         self.modules = {"model": model}
         self.optimizers = {"adamw": opt}
-        self.schedulers = {"adamw": cosine_scheduler(
-            opt, cfg["schedule_steps"], cfg["min_lr"] / cfg["lr"], warmup=cfg["warmup"],
-            start=cfg["warmup"])}
+        self.schedulers = {"adamw": sched}  # linear warm-up, then a cosine to min_lr
         self.by_style = {s: [x for x in train if x.style == s and x.bars] for s in STYLES}
         self.styles = [s for s in STYLES if self.by_style[s]]
         w = np.array([cfg["style_weights"][STYLES.index(s)] for s in self.styles], float)
@@ -116,11 +110,7 @@ class MelodyTrainer:
         logits = model(ids, ticks, meters)  # [B, W, SIZE]
         loss = F.cross_entropy(logits.reshape(-1, Vocab.SIZE), tgt.reshape(-1),
                                ignore_index=-1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg["grad_clip"])
-        opt.step()
-        self.schedulers["adamw"].step()
+        optimizer_step(loss, model, opt, self.schedulers["adamw"], self.cfg["grad_clip"])
         return {"loss": float(loss.detach()), "lr": lr}
 
     def _model(self) -> MelodyTransformer:

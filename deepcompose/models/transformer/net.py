@@ -158,6 +158,15 @@ class Block(nn.Module):
 # ---------------------------------------------------------------- model
 
 
+def init_weights(m):
+    """GPT-2's initialisation: linear and embedding weights N(0, 0.02), biases zero."""
+    if isinstance(m, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(m.weight, std=0.02)
+        if getattr(m, "bias", None) is not None:
+            nn.init.zeros_(m.bias)
+
+
+
 class MusicTransformer(nn.Module):
     """Next-token model over SATB tokens. Window input = BOS + tokens; output = next-token logits.
 
@@ -177,14 +186,7 @@ class MusicTransformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg["n_layer"]))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, VOCAB, bias=False)
-        self.apply(self._init)
-
-    @staticmethod
-    def _init(m):
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
-            if getattr(m, "bias", None) is not None:
-                nn.init.zeros_(m.bias)
+        self.apply(init_weights)
 
     def forward(self, ids, phase, cache: KVCache | None = None):
         """ids: [B, T] window input ids (starting with BOS unless appended to a cache);

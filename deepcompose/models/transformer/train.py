@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from ...metrics.training import parallels
 from ...representations.voices import STEPS_PER_BEAT
 from ..common.samples import SAMPLE_STEPS, grid_windows, written
-from ..common.schedules import cosine_scheduler, current_lr
+from ..common.schedules import adamw_cosine, current_lr, optimizer_step
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     BOS_ID,
     DEFAULT_CONFIG,
@@ -34,16 +34,10 @@ class TransformerTrainer:
     def __init__(self, cfg: dict, train: list[np.ndarray], valid: list[np.ndarray]):
         self.cfg = cfg
         model = MusicTransformer(cfg)
-        decay = [p for p in model.parameters() if p.dim() >= 2]
-        no_decay = [p for p in model.parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": cfg["weight_decay"]},
-             {"params": no_decay, "weight_decay": 0.0}], lr=cfg["lr"], betas=(0.9, 0.98))
+        opt, sched = adamw_cosine(model, cfg)
         self.modules = {"model": model}
         self.optimizers = {"adamw": opt}
-        self.schedulers = {"adamw": cosine_scheduler(
-            opt, cfg["schedule_steps"], cfg["min_lr"] / cfg["lr"], warmup=cfg["warmup"],
-            start=cfg["warmup"])}  # linear warmup, then a cosine from lr to min_lr
+        self.schedulers = {"adamw": sched}  # linear warm-up, then a cosine to min_lr
         self.train = [grid_to_tokens(g) for g in train]  # [4 * steps] each
         self.valid = valid
         self.grids = {True: train, False: valid}  # the sample hook's pieces: real or not
@@ -72,11 +66,7 @@ class TransformerTrainer:
         model.train()
         logits = model(ids, phase)  # [B, W, VOCAB]
         loss = F.cross_entropy(logits.reshape(-1, VOCAB), tgt.reshape(-1), ignore_index=-1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg["grad_clip"])
-        opt.step()
-        self.schedulers["adamw"].step()
+        optimizer_step(loss, model, opt, self.schedulers["adamw"], self.cfg["grad_clip"])
         return {"loss": float(loss.detach()), "lr": lr}
 
     def _model(self) -> MusicTransformer:
