@@ -25,6 +25,7 @@ Modules:
   ``grid_metrics``, ``average`` over pieces, ``json_ready``.
 - ``grid``: the 16th-grid and nan helpers they share.
 - ``band`` and ``drums``: the band's and the drum kit's own metrics (import those modules).
+- ``edit``: what an edit (infill, ``--parts``) kept and changed (import the module).
 """
 
 from .accompaniment import CONSONANT, FOURTH, TINY_BEATS, harmony, on_beat_consonance

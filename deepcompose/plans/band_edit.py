@@ -28,9 +28,11 @@ again by the family under the untouched melody, on the song's recorded chords
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import astuple, replace
 
 from ..errors import DeepcomposeError
+from ..metrics.edit import density_ratio, inside, same_share
 from ..song import Note, Song
 
 EDIT_TRIES = 4
@@ -105,11 +107,6 @@ def hole_of(song: Song, task: str, bars) -> tuple[float, float]:
     return bar_map.span(a, b)
 
 
-def inside(n: Note, hole: tuple[float, float]) -> bool:
-    """Whether note ``n`` starts inside the hole (beats)."""
-    return hole[0] - EPS <= n.start < hole[1] - EPS
-
-
 def splice(old: list[Note], new: list[Note], hole: tuple[float, float]) -> list[Note]:
     """A track's notes after the edit: ``old`` notes starting outside ``hole`` exactly as
     they were, plus ``new`` notes starting inside it (after any kept note held into it)
@@ -150,25 +147,13 @@ def keep_lowest(tracks: list, lowest: int, edited: list[int], bounds: dict[int, 
 
 def miss(old: list[Note], new: list[Note], hole: tuple[float, float], end: float) -> float:
     """How far a take falls short (0: it counts): the share of its notes in the hole that
-    equal old ones above ``MAX_SAME``, plus its notes per beat off the context's (the old
-    notes in as many beats either side of the hole, within ``[0, end)``; the old notes in
-    the hole when the hole is the whole song) by more than ``DENSITY_TOL``."""
-    fresh = [n for n in new if inside(n, hole)]
-    before = {(n.pitch, round(n.start, 4), round(n.end, 4)) for n in old if inside(n, hole)}
-    same = sum((n.pitch, round(n.start, 4), round(n.end, 4)) in before for n in fresh)
-    short = max(0.0, same / max(1, len(fresh)) - MAX_SAME)
-    a, b = max(hole[0], 0.0), min(hole[1], end)
-    width = max(b - a, EPS)
-    around = (max(0.0, a - width), a), (b, min(end, b + width))
-    span = sum(max(0.0, y - x) for x, y in around)
-    if span < 1.0:
-        ref = len([n for n in old if inside(n, hole)]) / width
-    else:
-        ref = sum(x - EPS <= n.start < y - EPS for n in old for x, y in around) / span
-    dens = len(fresh) / width
-    if ref > 0:
-        short += max(0.0, abs(dens - ref) / ref - DENSITY_TOL)
-    return short
+    equal old ones above ``MAX_SAME``, plus its notes per beat off the context's
+    (``metrics.edit.density_ratio``: the old notes around the hole) by more than
+    ``DENSITY_TOL``."""
+    same = same_share(old, new, hole)
+    ratio = density_ratio(old, new, hole, end)
+    return (max(0.0, same - MAX_SAME) if not math.isnan(same) else 0.0) + (
+        max(0.0, abs(ratio - 1.0) - DENSITY_TOL) if not math.isnan(ratio) else 0.0)
 
 
 def edit(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
