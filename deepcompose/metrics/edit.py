@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..chords import parse_chord
 
 EPS = 1e-6  # beats
@@ -81,17 +79,3 @@ def chord_tone_counts(notes, chords, hole=(-math.inf, math.inf)) -> tuple[int, i
             total += 1
             hit += n.pitch % 12 in tones
     return hit, total
-
-
-def lowest_share(song, lowest: int, others) -> float:
-    """Share of 16th steps where track ``lowest`` and any of ``others`` (track indices)
-    sound at which ``lowest``'s lowest pitch is at or below all of theirs; NaN if none."""
-    end = int(math.ceil(song.length_beats * 4)) + 1
-    low = np.full(end, 999)
-    rest = np.full(end, 999)
-    for i, arr in ((lowest, low), *((j, rest) for j in others)):
-        for n in song.tracks[i].notes:
-            a, b = round(n.start * 4), max(round(n.start * 4) + 1, round(n.end * 4))
-            arr[a:b] = np.minimum(arr[a:b], n.pitch)
-    both = (low < 999) & (rest < 999)
-    return float(np.mean(low[both] <= rest[both])) if both.any() else math.nan

@@ -18,9 +18,12 @@ again by the family under the untouched melody, on the song's recorded chords
   held into the hole, and is cut at the hole's end (the kept notes after it start there);
 - with the family's ``lowest`` part (the quartet's cello), a new note of another part
   that would sound under it goes up by octaves, a new note of that part that would sound
-  above another part goes down, within the pitches the family played for that part;
-- a take counts when at most ``MAX_SAME`` of its new notes repeat old ones and its note
-  density in the hole is within ``DENSITY_TOL`` of the old notes' around it; up to
+  above another part goes down, within the pitches the family played for that part; a new
+  note of another part sounds only while the lowest part does, and a new note of the
+  lowest part holds on through a rest while the others sound (``HOLD`` beats at most);
+- a take counts when at most ``MAX_SAME`` of its new notes repeat old ones, its note
+  density in the hole is within ``DENSITY_TOL`` of the old notes' around it, and at least
+  ``MIN_TONES`` of its pitched on-beat notes are on the recorded chords' tones; up to
   ``max(EDIT_TRIES, --candidates)`` takes at successive edit seeds, the first that counts
   (else the closest) is kept. The same seed gives the same edit.
 """
@@ -32,13 +35,15 @@ import math
 from dataclasses import astuple, replace
 
 from ..errors import DeepcomposeError
-from ..metrics.edit import density_ratio, inside, same_share
+from ..metrics.edit import chord_tone_counts, density_ratio, inside, same_share
 from ..song import Note, Song
 
 EDIT_TRIES = 4
 MAX_SAME = 0.5  # most share of a take's new notes that may equal old ones
 DENSITY_TOL = 0.3  # relative difference in notes per beat allowed against the context
 EPS = 1e-6  # beats
+HOLD = 4.0  # beats the lowest part holds on through a rest under the others (gan_strings)
+MIN_TONES = 0.8  # least share of a take's on-beat pitched notes on the recorded chords
 
 
 def edit_seed(seed: int, take: int) -> int:
@@ -142,18 +147,66 @@ def keep_lowest(tracks: list, lowest: int, edited: list[int], bounds: dict[int, 
                         p += 12
             notes.append(n if p == n.pitch else replace(n, pitch=p))
         out[i] = replace(out[i], notes=notes)
+    for i in edited:  # the lowest part sounds under the others, as the family plays it
+        old = bounds[i][0]
+        if i == lowest:
+            uppers = [n for j in bounds if j != lowest and not out[j].is_drum
+                      for n in out[j].notes]
+            out[i] = replace(out[i], notes=held_through(out[i].notes, uppers, old))
+        else:
+            under = sounding(out[lowest].notes)
+            out[i] = replace(out[i], notes=[
+                replace(n, end=min(n.end, end)) for n in out[i].notes
+                if astuple(n) in old or (end := until(under, n.start)) > n.start + EPS])
     return out
 
 
-def miss(old: list[Note], new: list[Note], hole: tuple[float, float], end: float) -> float:
+def sounding(notes) -> list[tuple[float, float]]:
+    """The spans ``[(start, end)]`` (beats) where any of ``notes`` sounds, merged."""
+    spans: list[list[float]] = []
+    for n in sorted(notes, key=lambda n: n.start):
+        if spans and n.start <= spans[-1][1] + EPS:
+            spans[-1][1] = max(spans[-1][1], n.end)
+        else:
+            spans.append([n.start, n.end])
+    return [(a, b) for a, b in spans]
+
+
+def until(spans, beat: float) -> float:
+    """The end of the span of ``spans`` sounding at ``beat``, or ``beat`` when none does."""
+    return next((b for a, b in spans if a - EPS <= beat < b - EPS), beat)
+
+
+def held_through(notes, uppers, old, hold: float = HOLD) -> list:
+    """New notes (tuples not in ``old``) of the lowest part held on through a rest while
+    ``uppers`` sound: at most ``hold`` beats more, never past the part's next note."""
+    spans = sounding(uppers)
+    out = []
+    for k, n in enumerate(notes):
+        if astuple(n) not in old:
+            stop = min(notes[k + 1].start if k + 1 < len(notes) else n.end + hold,
+                       n.end + hold)
+            end = n.end
+            while end < stop - EPS and (reach := until(spans, end)) > end + EPS:
+                end = min(reach, stop)
+            n = replace(n, end=end) if end != n.end else n
+        out.append(n)
+    return out
+
+
+def miss(old: list[Note], new: list[Note], hole: tuple[float, float], end: float,
+         pitched: list[Note], chords) -> float:
     """How far a take falls short (0: it counts): the share of its notes in the hole that
     equal old ones above ``MAX_SAME``, plus its notes per beat off the context's
     (``metrics.edit.density_ratio``: the old notes around the hole) by more than
-    ``DENSITY_TOL``."""
+    ``DENSITY_TOL``, plus the share of ``pitched``'s on-beat notes on the recorded
+    ``chords``' tones below ``MIN_TONES``."""
     same = same_share(old, new, hole)
     ratio = density_ratio(old, new, hole, end)
+    hit, total = chord_tone_counts(pitched, chords, hole)
     return (max(0.0, same - MAX_SAME) if not math.isnan(same) else 0.0) + (
-        max(0.0, abs(ratio - 1.0) - DENSITY_TOL) if not math.isnan(ratio) else 0.0)
+        max(0.0, abs(ratio - 1.0) - DENSITY_TOL) if not math.isnan(ratio) else 0.0) + (
+        max(0.0, MIN_TONES - hit / total) if total else 0.0)
 
 
 def edit(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
@@ -186,7 +239,8 @@ def edit(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
                       for r in roles if r in new}
             tracks = keep_lowest(tracks, lowest, [i for i in edited if i in bounds], bounds)
         short = miss(old, [n for i in edited for n in tracks[i].notes], hole,
-                     song.length_beats)
+                     song.length_beats, [n for i in edited if not tracks[i].is_drum
+                                         for n in tracks[i].notes], song.chords)
         if best is None or short < best[0]:
             best = (short, tracks)
         if short == 0:

@@ -50,6 +50,22 @@ export function familyText(families, model, style) {
     `${x.family}${x.weights ? "" : " (no weights)"}: ${x.summary}`).join("; ")).join("");
 }
 
+/** The part (a role of ``--parts``) a track named ``name`` is in the family that plays
+ *  ``model`` in ``style`` (its ``edit_parts``: role -> track name), or null. */
+export function editRole(families, model, style, name) {
+  const f = families.find((x) => x.model === model && x.plan &&
+    (!style || x.styles.includes(style)));
+  const parts = (f && f.edit_parts) || {};
+  const key = (name || "").trim().toLowerCase();
+  return Object.keys(parts).find((r) => parts[r].toLowerCase() === key) || null;
+}
+
+/** The style chosen in the form (or the model's default). */
+export function currentStyle() {
+  const m = currentModel(), c = m && (m.controls || []).find((x) => x.name === "style");
+  return state.values.style || (c ? c.default : null);
+}
+
 export function renderControls() {
   const box = $("controls"), m = currentModel(), task = $("task").value;
   box.innerHTML = "";
