@@ -414,6 +414,7 @@ def test_regenerate_bars_chosen_on_the_roll_and_reroll_one_track(page, tmp_path)
         assert [n for n in old if not 4 <= n[1] < 12] == [n for n in new if not 4 <= n[1] < 12]
         changed += [n for n in old if 4 <= n[1] < 12] != [n for n in new if 4 <= n[1] < 12]
     assert changed >= 2
+    page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "infill-bars-regenerated")
     bass = page.evaluate("() => window.studio.state.song.tracks.findIndex(t => t.name === "
                          "'Bass')")
@@ -426,5 +427,6 @@ def test_regenerate_bars_chosen_on_the_roll_and_reroll_one_track(page, tmp_path)
     rerolled = _notes_by_track(page)
     for i, (old, new) in enumerate(zip(after, rerolled, strict=True)):
         assert (old == new) == (i != bass)
+    page.evaluate("() => window.scrollTo(0, 0)")
     shot(page, "reroll-bass")
     assert page.console_errors == []

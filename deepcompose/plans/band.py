@@ -59,7 +59,7 @@ def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     if task == "infill" or c.get("parts"):
         from .band_edit import edit
 
-        return edit(song, melody_index, family, task, c)
+        return edit(song, melody_index, family, task, c, arrangement)
     from ..chords import load_chords
 
     beats_per_bar, first_bar, _ = meter_of(song)

@@ -154,10 +154,12 @@ def keep_lowest(tracks: list, lowest: int, edited: list[int], bounds: dict[int, 
                       for n in out[j].notes]
             out[i] = replace(out[i], notes=held_through(out[i].notes, uppers, old))
         else:
-            under = sounding(out[lowest].notes)
-            out[i] = replace(out[i], notes=[
-                replace(n, end=min(n.end, end)) for n in out[i].notes
-                if astuple(n) in old or (end := until(under, n.start)) > n.start + EPS])
+            under, notes = sounding(out[lowest].notes), []
+            for n in out[i].notes:
+                end = n.end if astuple(n) in old else min(n.end, until(under, n.start))
+                if end > n.start + EPS:
+                    notes.append(n if end == n.end else replace(n, end=end))
+            out[i] = replace(out[i], notes=notes)
     return out
 
 
@@ -209,11 +211,10 @@ def miss(old: list[Note], new: list[Note], hole: tuple[float, float], end: float
         max(0.0, MIN_TONES - hit / total) if total else 0.0)
 
 
-def edit(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
+def edit(song: Song, melody_index: int, family, task: str, c: dict, arrangement) -> Song:
     """Redo ``c["parts"]`` (default: every part the song has) of a previous result of
-    ``family`` in bars ``c["bars"]`` (infill) or throughout; everything else is kept."""
-    from .band import arrangement
-
+    ``family`` in bars ``c["bars"]`` (infill) or throughout; everything else is kept.
+    ``arrangement``: the band plan's (``plans.band.arrangement``), which plays the takes."""
     if c.get("chords"):
         raise DeepcomposeError("--chords cannot be given with infill or --parts: an edit "
                                "plays the song's recorded chords")

@@ -179,6 +179,7 @@ async function generate(edit) {
   const ctl = new AbortController();
   state.abort = ctl;
   stopPlayback();
+  drawTracks();  // no re-roll while one is running
   $("generate").disabled = true;
   $("cancel").hidden = false;
   $("progress").hidden = false;
@@ -191,8 +192,10 @@ async function generate(edit) {
   try {
     const song = await compose(body, ctl.signal);
     const melody = !edit && (task === "accompany" || task === "continue") ? 0 : state.melody;
+    const bars = task === "infill" ? state.bars : null;  // stay chosen: redo them again
     setSong(song, `${state.name}-${m.name}`, true);
     state.melody = Math.min(melody, state.song.tracks.length - 1);
+    state.bars = bars;
     songChanged();
     status(`${$("status").textContent} (${m.name}, ` +
       `${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -207,6 +210,7 @@ async function generate(edit) {
     $("progress").hidden = true;
     document.body.dataset.state = "idle";
     updateGenerate();
+    drawTracks();  // the re-roll buttons come back
   }
 }
 
