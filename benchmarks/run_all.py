@@ -140,6 +140,9 @@ def main(argv=None) -> int:
     sections.append(("String quartet quality (gan --style strings, OpenScore valid works)", run(
         "strings quality", ["benchmarks/strings_quality.py", "--model",
                             *(["--limit", "10"] if args.quick else [])], log)[0]))
+    sections.append(("Editing band and quartet results (infill, --parts)", run(
+        "edit quality", ["benchmarks/edit_quality.py",
+                         *(["--songs", "5", "--excerpts", "3"] if args.quick else [])], log)[0]))
     t = time.perf_counter()
     nll_md, nll = nll_table(args.quick)
     print(f"[{time.perf_counter() - t:6.0f} s] likelihood", file=log, flush=True)
