@@ -135,6 +135,16 @@ def test_wrong_edits_exit_2_and_write_nothing(band, tmp_path, args, message):
     assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
+def test_infill_with_drums_none_keeps_the_drums(band):
+    out = deepcompose.compose(band, model="gan", style="pop", task="infill", bars="2:2",
+                              drums="none", seed=6)
+    drums = names(band).index("Drums")
+    assert [E.key(n) for n in out.tracks[drums].notes] == \
+        [E.key(n) for n in band.tracks[drums].notes]
+    with pytest.raises(DeepcomposeError, match="--drums none plays none"):
+        deepcompose.compose(band, model="gan", style="pop", parts="drums", drums="none")
+
+
 def test_parts_need_a_model_and_a_file_that_have_them(tmp_path):
     with pytest.raises(DeepcomposeError, match="model 'arcnn' has no control parts"):
         deepcompose.compose(example_path("pop-hook"), model="arcnn", parts="bass")

@@ -220,6 +220,12 @@ def edit(song: Song, melody_index: int, family, task: str, c: dict, arrangement)
                                "plays the song's recorded chords")
     roles, melody_index = recognised(song, family, melody_index)
     wanted = wanted_parts(song, family, roles, c.get("parts"))
+    if c.get("drums") == "none":  # no drums played: the drums are kept as they are
+        if "drums" in (c.get("parts") or ()):
+            raise DeepcomposeError("--parts drums redoes the drums, and --drums none plays none")
+        wanted = tuple(r for r in wanted if r != "drums")
+        if not wanted:
+            raise DeepcomposeError("--drums none: the input has no other part to redo")
     hole = hole_of(song, task, c.get("bars"))
     chords = list(song.chords) or None
     edited = [roles[r] for r in wanted]
