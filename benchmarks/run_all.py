@@ -145,6 +145,9 @@ def main(argv=None) -> int:
                            *(["--pieces", "8", "--seeds", "1"] if args.quick else [])], log)[0]))
     sections.append(("Melody likelihood against an order-3 n-gram", run(
         "melody nll", ["benchmarks/melody_ngram.py"], log)[0]))
+    sections.append(("Editing band and quartet results (infill, --parts)", run(
+        "edit quality", ["benchmarks/edit_quality.py",
+                         *(["--songs", "5", "--excerpts", "3"] if args.quick else [])], log)[0]))
     t = time.perf_counter()
     nll_md, nll = nll_table(args.quick)
     print(f"[{time.perf_counter() - t:6.0f} s] likelihood", file=log, flush=True)

@@ -329,6 +329,8 @@ def _models_text(rows) -> str:
                   f"{'':12s} tasks: {', '.join(r['tasks'])}; trains on: {', '.join(r['data'])}",
                   f"{'':12s} weights: {r['weights'] or 'missing'}",
                   f"{'':12s} card: {r['card'] or 'missing'}"]
+        if r["edit_parts"]:
+            lines.append(f"{'':12s} parts (--parts): {', '.join(r['edit_parts'])}")
         lines += [f"{'':12s} {c['flag']}: {c['range']}" for c in r["controls"]
                   if c["name"] not in contract.COMMON_NAMES]
     return "\n".join(lines)

@@ -27,7 +27,7 @@ MAX_CHORDS_TEXT = 20_000  # characters of a --chords text
 
 @dataclass(frozen=True)
 class Control:
-    """One control. ``kind``: int | float | bool | choice | bars | chords.
+    """One control. ``kind``: int | float | bool | choice | bars | chords | parts.
 
     ``low``/``high`` bound numbers (``open_low``: the low end is excluded); ``choices``
     is a tuple or a function returning one; ``tasks``/``styles`` restrict where the
@@ -68,6 +68,8 @@ class Control:
             return "one of " + ", ".join(self.options())
         if self.kind == "bars":
             return "N new bars (continue, 1 to 256) or A:B (infill, 1-based bars, inclusive)"
+        if self.kind == "parts":
+            return "part names separated by commas (deepcompose models lists each style's)"
         return ("chord symbols by bar ('C | G/B | Am7 | F C') or "
                 "[[start_beat, end_beat, label], ...]")
 
@@ -98,6 +100,8 @@ class Control:
             return value.lower()
         if self.kind == "bars":
             return self._bars(value)
+        if self.kind == "parts":
+            return self._parts(value)
         return self._chords(value)
 
     def parse(self, text: str):
@@ -164,6 +168,15 @@ class Control:
                 isinstance(c, (list, tuple)) and len(c) == 3 for c in value):
             return [tuple(c) for c in value]
         raise self._bad(value)
+
+    def _parts(self, value) -> tuple[str, ...]:
+        """``"bass,keys"`` or ``["bass", "keys"]`` -> ``("bass", "keys")`` (lower case, each
+        once); which names a style has is checked by the family table."""
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, (list, tuple)) or not names or len(names) > 16 or not all(
+                isinstance(n, str) and n.strip() and len(n) <= 40 for n in names):
+            raise self._bad(value)
+        return tuple(dict.fromkeys(n.strip().lower() for n in names))
 
     def describe(self) -> dict:
         """JSON-ready description (``deepcompose models --json``, ``GET /models``)."""

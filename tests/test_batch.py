@@ -244,7 +244,7 @@ def test_job_level_errors(tmp_path, fake_gan, monkeypatch):
     make_inputs(tmp_path / "in", 1, broken=False)
     with pytest.raises(DeepcomposeError, match="differ"):
         run_batch(tmp_path / "in", tmp_path / "in", model="gan", progress=False)
-    with pytest.raises(DeepcomposeError, match="cannot do task"):
+    with pytest.raises(DeepcomposeError, match="chorale does task accompany only, not infill"):
         run_batch(tmp_path / "in", tmp_path / "out", model="gan", task="infill", progress=False)
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     with pytest.raises(DeepcomposeError, match=r"deepcompose\[ray\]"):

@@ -406,3 +406,62 @@ def test_errors_are_shown(page, tmp_path):
     # the browser logs the 400 replies themselves; nothing else may be in the console
     others = [m for m in page.console_errors if "status of 400" not in m]
     assert others == []
+
+
+def _notes_by_track(page):
+    return page.evaluate("() => window.studio.state.song.tracks.map(t => t.notes.map(n => "
+                         "[n.pitch, n.start, n.duration, n.velocity]))")
+
+
+def test_regenerate_bars_chosen_on_the_roll_and_reroll_one_track(page, tmp_path):
+    """Issue 27: a band result opened in the studio; bars 2 to 3 chosen on the ruler are
+    regenerated (every note outside them stays), then the bass's re-roll button redoes the
+    bass alone (every other track stays)."""
+    missing = _weights("gan_pop", "gan_drums")
+    if missing:
+        pytest.skip(f"no shipped weights for {missing[0]}")
+    import deepcompose
+    from deepcompose.melodies import path as example_path
+
+    path = tmp_path / "band.json"
+    deepcompose.compose(example_path("pop-hook"), model="gan", style="pop", seed=1).write(path)
+    page.set_input_files("#upload", str(path))
+    page.wait_for_function("() => document.getElementById('roll').dataset.tracks === '5'",
+                           timeout=20_000)
+    page.select_option("#model", "gan")
+    page.select_option("#ctl-style", "pop")
+    page.select_option("#task", "infill")
+    before = _notes_by_track(page)
+    box = page.query_selector("#roll").bounding_box()
+    ppb = int(page.input_value("#zoom"))
+    page.mouse.move(box["x"] + 4.5 * ppb, box["y"] + 8)  # bar 2 on the ruler ...
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10.5 * ppb, box["y"] + 8)  # ... to bar 3
+    page.mouse.up()
+    assert "Bars 2 to 3" in page.text_content("#status")
+    shot(page, "infill-bars-chosen")
+    generate(page, "gan")
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    after = _notes_by_track(page)
+    assert len(after) == len(before) and after[0] == before[0]  # the melody untouched
+    changed = 0
+    for old, new in zip(before, after, strict=True):
+        assert [n for n in old if not 4 <= n[1] < 12] == [n for n in new if not 4 <= n[1] < 12]
+        changed += [n for n in old if 4 <= n[1] < 12] != [n for n in new if 4 <= n[1] < 12]
+    assert changed >= 2
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "infill-bars-regenerated")
+    bass = page.evaluate("() => window.studio.state.song.tracks.findIndex(t => t.name === "
+                         "'Bass')")
+    assert page.is_visible(f"#reroll-{bass}") and not page.is_visible("#reroll-0")
+    done = int(page.get_attribute("body", "data-generations") or 0)
+    page.click(f"#reroll-{bass}")
+    page.wait_for_function(f"() => Number(document.body.dataset.generations) > {done}",
+                           timeout=120_000)
+    assert page.is_hidden("#error"), page.text_content("#error-text")
+    rerolled = _notes_by_track(page)
+    for i, (old, new) in enumerate(zip(after, rerolled, strict=True)):
+        assert (old == new) == (i != bass)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    shot(page, "reroll-bass")
+    assert page.console_errors == []

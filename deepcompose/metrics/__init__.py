@@ -30,6 +30,7 @@ Modules:
   the sounding beats; import it).
 - ``melody``: a melody continuation against the real one (notes per bar, off-beat share,
   duration and interval histograms, pitch-class similarity, motif reuse; import it).
+- ``edit``: what an edit (infill, ``--parts``) kept and changed (import the module).
 """
 
 from .accompaniment import CONSONANT, FOURTH, TINY_BEATS, harmony, on_beat_consonance

@@ -52,6 +52,10 @@ class Family:
     tasks: tuple[str, ...] = ("accompany",)
     controls: tuple[Control, ...] = ()  # its own controls, beyond COMMON and style
     parts: tuple[tuple[str, str], ...] = ()  # (role, family) its plan plays too
+    # (role, track name) of the parts --parts and infill redo; a result's tracks are
+    # recognised by these names (docs/DESIGN.md, "Editing a result")
+    edit_parts: tuple[tuple[str, str], ...] = ()
+    lowest: str = ""  # the part an edit keeps lowest (the quartet's cello), or ""
     ensemble: str = "piano"  # default --ensemble
     weights_dir: Path = WEIGHTS_DIR
     melody: str = ""  # "model:style" that writes the melody's new bars first (task continue)
@@ -99,6 +103,12 @@ CHORDS = Control(
     "chords", "chords", "Chords to play: 'C | G/B | Am7 | F C' (bars split by |) or a JSON file "
     "[[start_beat, end_beat, label], ...]; a progression shorter than the song repeats to its "
     "end; default: the model infers them (the melody transformer: none).", None)
+PARTS = Control(
+    "parts", "parts", "Redo only these parts of a previous result, on its recorded chords "
+    "(with --task infill --bars A:B: only those bars); every other part and the melody stay "
+    "exactly as they were. Names: see deepcompose models.", None,
+    tasks=("accompany", "infill"))
+ARRANGER_TASKS = ("accompany", "continue", "infill")  # the band's and the quartet's
 
 
 def drum_feels() -> tuple[str, ...]:
@@ -116,12 +126,13 @@ register(Family(
     "gan_pop", "gan", ("pop",),
     "a band (bass, keys, counter-melody, drums) learned from POP909 and Groove",
     "deepcompose.models.gan_pop.band:PopBand", "band", "deepcompose.models.gan_pop.train",
-    ("pop909",), tasks=("accompany", "continue"), melody="transformer:pop", ensemble="band",
-    parts=(("drums", "gan_drums"),), controls=(
+    ("pop909",), ensemble="band", parts=(("drums", "gan_drums"),), tasks=ARRANGER_TASKS,
+    melody="transformer:pop",
+    edit_parts=(("bass", "Bass"), ("keys", "Keys"), ("counter", "Counter"), ("drums", "Drums")),
+    controls=(
         Control("drums", "choice", "Drum feel, learned from Groove (default: the model's "
                 "pop feel), or none.", None, choices=drum_feels),
-        CHORDS,
-        DECODING_RULES,
+        CHORDS, DECODING_RULES, PARTS,
     )))
 register(Family(
     "gan_drums", "gan", ("pop",), "drums in Groove's feels, the band's drummer",
@@ -132,8 +143,10 @@ register(Family(
     "a string quartet (violin II, viola, cello under violin I) learned from the OpenScore "
     "String Quartets",
     "deepcompose.models.gan_strings.quartet:StringQuartet", "band",
-    "deepcompose.models.gan_strings.train", ("quartets",), tasks=("accompany", "continue"),
-    melody="transformer:classical", ensemble="quartet", controls=(DECODING_RULES,)))
+    "deepcompose.models.gan_strings.train", ("quartets",), ensemble="quartet",
+    tasks=ARRANGER_TASKS, melody="transformer:classical",
+    edit_parts=(("violin2", "Violin II"), ("viola", "Viola"), ("cello", "Cello")),
+    lowest="cello", controls=(DECODING_RULES, PARTS)))
 register(Family(
     "arcnn", "arcnn", ("chorale",), "Coconet-style AR-CNN: harmonize, continue, infill, "
     "edit the melody; learned from JSB",
@@ -303,8 +316,19 @@ def resolve(model: str, task: str, given: dict) -> dict:
     from ..controls import resolve_controls
 
     players(model)  # an unknown model is named before any control
-    return resolve_controls(model, task, given, controls_of(model), all_controls(),
-                            models_with)
+    out = resolve_controls(model, task, given, controls_of(model), all_controls(), models_with)
+    if out.get("parts"):
+        check_parts(player(model, out.get("style")), out["parts"])
+    return out
+
+
+def check_parts(fam: Family, parts) -> None:
+    """Raise the one error for a ``--parts`` name that ``fam``'s style does not have."""
+    roles = [role for role, _ in fam.edit_parts]
+    for name in parts:
+        if name not in roles:
+            raise DeepcomposeError(f"--style {fam.styles[0]} has no part {name!r}; its parts: "
+                                   f"{', '.join(roles)}")
 
 
 def describe_controls(model: str, styles: tuple[str, ...] = ()) -> list[dict]:
@@ -348,6 +372,7 @@ def describe(loaded=frozenset()) -> list[dict]:
             "family": f.name, "name": f.name, "model": f.model, "styles": list(f.styles),
             "summary": f.summary, "tasks": list(f.tasks), "plan": f.plan or None,
             "part_of": host, "parts": dict(f.parts), "data": list(f.data),
+            "edit_parts": dict(f.edit_parts),
             "controls": describe_controls(f.model, f.styles) if f.plan else [],
             "weights": str(weights) if weights.exists() else None,
             "card": str(card) if card.exists() else None,

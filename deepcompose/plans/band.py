@@ -54,8 +54,29 @@ def from_beat(start: float, time_signatures, first_bar: float):
 
 def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     """Arrange the band of ``family`` (its row in ``models.registry``; its ``drums`` part
-    plays the drums) under the melody; ``c["candidates"]`` tries ranked by the critic."""
+    plays the drums) under the melody; ``c["candidates"]`` tries ranked by the critic.
+    ``--task infill`` and ``--parts`` edit a previous result instead (``band_edit``)."""
+    if task == "infill" or c.get("parts"):
+        from .band_edit import edit
+
+        return edit(song, melody_index, family, task, c, arrangement)
     from ..chords import load_chords
+
+    beats_per_bar, first_bar, _ = meter_of(song)
+    chords = load_chords(c["chords"], beats_per_bar, first_bar,
+                         tuple(song.time_signatures[1:])) if c.get("chords") else None
+    parts, played = arrangement(song, melody_index, family, c, chords, c["seed"])
+    return replace(song, tracks=[replace(song.tracks[melody_index],
+                                         notes=list(song.tracks[melody_index].notes)),
+                                 *parts.values()], chords=played)
+
+
+def arrangement(song: Song, melody_index: int, family, c: dict, chords, seed: int,
+                drums: bool = True):
+    """``({role: new Track}, chords played)`` under the melody track: the family's parts,
+    then its drums (unless ``drums`` is False or ``c["drums"]`` is none); the chords as
+    ``[(start_beat, end_beat, Harte label)]``. ``chords``: chords to play, in beats from the
+    song's start (None: the model's own)."""
     from ..models.common.weights import get_model
     from ..models.registry import parts_of
     from ..representations.bars import meter_stretches
@@ -64,8 +85,6 @@ def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     melody = song.tracks[melody_index]
     beats_per_bar, first_bar, ts = meter_of(song)
     changes = tuple(song.time_signatures[1:])
-    chords = load_chords(c["chords"], beats_per_bar, first_bar, changes) if c.get("chords") \
-        else None
     notes = [(n.pitch, n.start, n.end, n.velocity) for n in melody.notes]
     # The models play [0, length); a late entry is arranged from its own bar line, which
     # becomes a first full bar (no pickup), and everything is moved back afterwards.
@@ -82,25 +101,26 @@ def run(song: Song, melody_index: int, family, task: str, c: dict) -> Song:
     best, best_score = None, -math.inf
     for i in range(c["candidates"]):
         req = BandRequest(notes, length, beats_per_bar, first_bar, ts, chords,
-                          seed=c["seed"] + i, temperature=c["temperature"],
+                          seed=seed + i, temperature=c["temperature"],
                           meter_changes=changes)
         result = band.arrange(req, rules=c.get("rules", True), score=ranked)
         score = result.score if result.score is not None else 0.0
         if best is None or score > best_score:
             best, best_score = result, score
     programs = ensemble_programs(c.get("ensemble"), family.ensemble)
-    tracks = [replace(melody, notes=list(melody.notes))]
+    tracks = {}
     for part in best.parts:
-        tracks.append(Track(part.name, programs.get(part.role, part.program), part.is_drum,
-                            [Note(*n) for n in shifted(part.notes, start)]))
+        tracks[part.role] = Track(part.name, programs.get(part.role, part.program),
+                                  part.is_drum, [Note(*n) for n in shifted(part.notes, start)])
     drummer = parts_of(family).get("drums")  # a family without a drums part plays none
-    if drummer is not None and c.get("drums") != "none":
+    if drummer is not None and drums and c.get("drums") != "none":
         kit = get_model(drummer.name)
         style = c.get("drums") or kit.default_style
         bpm = [b for at, b in song.tempos if at <= start + 1e-9][-1]
-        hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=c["seed"],
+        hits = kit.play(length, beats_per_bar, first_bar, ts, style, seed=seed,
                         temperature=c["temperature"], meter_changes=changes,
                         melody=notes, tempo=bpm)  # the drums hear the song (gan_drums card)
-        tracks.append(Track("Drums", DRUM_PROGRAM, True, [Note(*n) for n in shifted(hits, start)]))
+        tracks["drums"] = Track("Drums", DRUM_PROGRAM, True,
+                                [Note(*n) for n in shifted(hits, start)])
     played = [(a + start, b + start, label) for a, b, label in best.chords]
-    return replace(song, tracks=tracks, chords=played)
+    return tracks, played

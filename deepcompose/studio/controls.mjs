@@ -24,8 +24,8 @@ export async function loadModels() {
 
 export function currentModel() { return state.models.find((m) => m.name === $("model").value); }
 
-/** The style chosen for the current model (its default when the value is not one of its). */
-function currentStyle(m) {
+/** The style chosen for model ``m`` (its default when the value is not one of its). */
+export function currentStyle(m = currentModel()) {
   const ctl = m && (m.controls || []).find((c) => c.name === "style");
   if (!ctl) return null;
   return ctl.choices.includes(state.values.style) ? state.values.style : ctl.default;

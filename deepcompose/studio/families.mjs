@@ -21,3 +21,12 @@ export function familyText(families, model, style) {
   return [fam, ...parts].map((x) =>
     `${x.family}${x.weights ? "" : " (no weights)"}: ${x.summary}`).join("; ");
 }
+
+/** The part (a role of ``--parts``) a track named ``name`` is in the family that plays
+ *  ``model`` in ``style`` (its ``edit_parts``: role -> track name), or null. */
+export function editRole(families, model, style, name) {
+  const fam = playing(families, model, style);
+  const parts = (fam && fam.edit_parts) || {};
+  const key = (name || "").trim().toLowerCase();
+  return Object.keys(parts).find((r) => parts[r].toLowerCase() === key) || null;
+}

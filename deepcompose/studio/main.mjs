@@ -8,13 +8,14 @@
 
 import {compose, convertFile, exportFile, fetchExamples, renderWav} from "./api.mjs";
 import {play, stopPlayback} from "./audio.mjs";
-import {controlValues, currentModel, fillTasks, loadModels, renderControls,
+import {controlValues, currentModel, currentStyle, fillTasks, loadModels, renderControls,
   updateGenerate} from "./controls.mjs";
+import {editRole} from "./families.mjs";
 import {setupInput} from "./input.mjs";
 import {PALETTE, ROW, draw, grid, setupRoll, xOf, yOf} from "./roll.mjs";
 import {$, clearError, showError, state, status} from "./state.mjs";
-import {audible, barCount, emptySong, guessMelody, meterMap, normalize, noteCount,
-  quantizeNotes, request} from "./song.mjs";
+import {audible, barCount, barsText, emptySong, guessMelody, meterMap, normalize,
+  noteCount, quantizeNotes, request} from "./song.mjs";
 
 // ------------------------------------------------------------------ the song and undo
 
@@ -96,9 +97,32 @@ function drawTracks() {
     count.textContent = String(t.notes.length);
     const mute = toggle("M", state.muted, i, `mute-${i}`);
     const solo = toggle("S", state.solo, i, `solo-${i}`);
-    tr.append(sw, name, count, mute, solo);
+    tr.append(sw, name, count, mute, solo, reroll(t, i));
     body.appendChild(tr);
   });
+}
+
+/** A re-roll button for a track that is a part of the chosen model and style: it redoes
+ *  that part (in the bars chosen on the ruler, if any), keeping everything else. */
+function reroll(t, i) {
+  const td = document.createElement("td"), m = currentModel();
+  const role = m && i !== state.melody ? editRole(state.families, m.name, currentStyle(),
+    t.name) : null;
+  if (!role) return td;
+  const b = document.createElement("button");
+  b.type = "button"; b.textContent = "↻"; b.id = `reroll-${i}`;
+  b.title = state.bars ? `Redo bars ${barsText(state.bars)} of the ${t.name}` :
+    `Redo the ${t.name}, keeping everything else`;
+  b.disabled = !!state.abort;
+  b.addEventListener("click", () => {
+    const values = controlValues();
+    delete values.bars; delete values.parts;
+    const edit = state.bars ? {task: "infill", bars: barsText(state.bars)} :
+      {task: "accompany"};
+    generate(Object.assign(values, edit, {parts: [role]}));
+  });
+  td.appendChild(b);
+  return td;
 }
 
 function toggle(label, set, i, id) {
@@ -145,15 +169,18 @@ async function upload(file) {
 
 // ------------------------------------------------------------------ generate
 
-async function generate() {
+/** Compose with the form's model, task and controls; ``edit`` (a re-roll) replaces the
+ *  controls and task and keeps the tracks where they are. */
+async function generate(edit) {
   clearError();
-  const m = currentModel(), task = $("task").value;
+  const m = currentModel(), task = edit ? edit.task : $("task").value;
   if (!m) return;
   const body = Object.assign(request(state.song), {model: m.name, task: task,
-    track: state.melody}, controlValues());
+    track: state.melody}, edit || controlValues());
   const ctl = new AbortController();
   state.abort = ctl;
   stopPlayback();
+  drawTracks();  // no re-roll while one is running
   $("generate").disabled = true;
   $("cancel").hidden = false;
   $("progress").hidden = false;
@@ -165,9 +192,11 @@ async function generate() {
   }, 100);
   try {
     const song = await compose(body, ctl.signal);
-    const melody = task === "accompany" || task === "continue" ? 0 : state.melody;
+    const melody = !edit && (task === "accompany" || task === "continue") ? 0 : state.melody;
+    const bars = task === "infill" ? state.bars : null;  // stay chosen: redo them again
     setSong(song, `${state.name}-${m.name}`, true);
     state.melody = Math.min(melody, state.song.tracks.length - 1);
+    state.bars = bars;
     songChanged();
     status(`${$("status").textContent} (${m.name}, ` +
       `${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -182,6 +211,7 @@ async function generate() {
     $("progress").hidden = true;
     document.body.dataset.state = "idle";
     updateGenerate();
+    drawTracks();  // the re-roll buttons come back
   }
 }
 
@@ -221,9 +251,10 @@ function wire() {
   $("upload").addEventListener("change", (e) => {
     if (e.target.files[0]) upload(e.target.files[0]);
   });
-  $("model").addEventListener("change", fillTasks);
+  $("model").addEventListener("change", () => { fillTasks(); drawTracks(); });
+  $("controls").addEventListener("change", drawTracks);  // a style's parts can be re-rolled
   $("task").addEventListener("change", renderControls);
-  $("generate").addEventListener("click", generate);
+  $("generate").addEventListener("click", () => generate());
   $("cancel").addEventListener("click", () => { if (state.abort) state.abort.abort(); });
   $("play").addEventListener("click", play);
   $("stop").addEventListener("click", stopPlayback);

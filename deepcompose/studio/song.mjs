@@ -31,12 +31,15 @@ export function normalize(song) {
   return s;
 }
 
-/** The song as the server takes it (chords go back only as a control). */
+/** The song as the server takes it: beats to 6 decimals, the server's own precision, so a
+ *  result posted back keeps every note it had (an edit keeps them byte for byte); its
+ *  chords go back as its record, which no model plays unless asked (``use_chords``). */
 export function request(song) {
   const out = {tempo: song.tempo, time_signature: song.time_signature, pickup: song.pickup || 0,
     tracks: song.tracks.map((t) => ({name: t.name, program: t.program, is_drum: t.is_drum,
-      notes: t.notes.map((n) => ({pitch: n.pitch, start: +n.start.toFixed(4),
-        duration: +n.duration.toFixed(4), velocity: n.velocity}))}))};
+      notes: t.notes.map((n) => ({pitch: n.pitch, start: +n.start.toFixed(6),
+        duration: +n.duration.toFixed(6), velocity: n.velocity}))}))};
+  if (song.chords && song.chords.length) out.chords = song.chords;
   if (song.tempos) out.tempos = song.tempos;
   if (song.time_signatures) out.time_signatures = song.time_signatures;
   if (song.key) out.key = song.key;

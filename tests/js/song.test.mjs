@@ -84,7 +84,7 @@ test("a song round-trips through the normalizer and the request", () => {
   assert.deepEqual(s.tracks[0].notes[0], {pitch: 67, start: 0, duration: 1, velocity: 90});
   assert.equal(s.tracks[0].notes[1].velocity, 100);
   const sent = request(s);
-  assert.equal(sent.tracks[0].notes[2].duration, 1.3333);  // beats to 4 decimals
+  assert.equal(sent.tracks[0].notes[2].duration, 1.333333);  // beats to 6 decimals
   assert.deepEqual([sent.tempos, sent.time_signatures, sent.key, sent.pickup],
     [given.tempos, given.time_signatures, "G major", 1]);
   assert.deepEqual(request(normalize(sent)), sent);
