@@ -3,6 +3,7 @@
     python benchmarks/melody_quality.py [--styles pop,folk,classical] [--pieces 40]
                                         [--seeds 1,2] [--json out.json] [--before]
                                         [--roll docs/melody-roll.png --roll-piece NAME]
+                                        [--allow-empty-bars]
 
 For each style, the first ``--pieces`` validation pieces with 16 bars or more
 (``data.melody_lines``: POP909 valid songs from the first sung bar, valid folk tunes,
@@ -91,14 +92,20 @@ def pieces(style: str, count: int) -> list:
 
 
 def prompt_song(p) -> Song:
-    notes = [Note(int(a), s, e - 1e-3 if e - s > 2e-3 else e, 90) for a, s, e in p["prompt"]]
+    """The first 8 bars as a song (a note held over the last bar line is cut there)."""
+    cut = p["prompt_spans"][-1][1]
+    notes = [Note(int(a), s, min(e, cut) - 1e-3 if min(e, cut) - s > 2e-3 else min(e, cut), 90)
+             for a, s, e in p["prompt"]]
     return Song(tracks=[Track("Melody", 0, False, notes)], tempos=[(0.0, 100.0)],
                 time_signatures=p["meters"], pickup=p["pickup"])
 
 
+SAMPLING: dict = {}  # --top-p / --temperature for the melody transformer (default: its own)
+
+
 def continuation(p, style: str, seed: int, model: str = "transformer", chords=None):
     """The new notes (top line) and their bar spans, as composed."""
-    kw = {"style": style} if style else {}
+    kw = {"style": style, **SAMPLING} if style else {}
     if chords:
         kw["chords"] = [list(c) for c in chords]
     out = compose(prompt_song(p), model=model, task="continue", bars=NEW_BARS, seed=seed, **kw)
@@ -255,11 +262,21 @@ def main(argv=None) -> dict:
     ap.add_argument("--pieces", type=int, default=40)
     ap.add_argument("--seeds", default="1,2")
     ap.add_argument("--before", action="store_true", help="also the chorale transformer")
+    ap.add_argument("--top-p", type=float, help="nucleus for the melody transformer")
+    ap.add_argument("--temperature", type=float, help="temperature for it")
+    ap.add_argument("--allow-empty-bars", action="store_true",
+                    help="the ablation: new bars may stay empty (the sampler's rule off)")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--roll", help="write a piano roll PNG of one pop piece and stop")
     ap.add_argument("--roll-piece", default="pop909/010")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
+    SAMPLING.update({k: v for k, v in (("top_p", args.top_p),
+                                       ("temperature", args.temperature)) if v is not None})
+    if args.allow_empty_bars:
+        from deepcompose.models.melody import sampling
+
+        sampling.EMPTY_BARS = True
     if args.roll:
         draw_roll(args.roll, args.styles.split(",")[0], args.roll_piece, seeds[0])
         return {}

@@ -87,6 +87,16 @@ def test_sampling_writes_legal_bars_and_forced_chords(tiny):
         assert np.isfinite(draw.score)
 
 
+def test_new_bars_get_notes_unless_the_rule_is_off(tiny):
+    bars = [mt.MelodyBar((4, 4), 48)] * 12
+    filled = [sum(bool(b) for b in sampling.decode(tiny, [], bars, "pop", s).bars)
+              for s in range(3)]
+    assert filled == [12, 12, 12]
+    loose = [sum(bool(b) for b in sampling.decode(tiny, [], bars, "pop", s,
+                                                  empty_bars=True).bars) for s in range(3)]
+    assert min(loose) < 12  # the untrained model closes bars at random without the rule
+
+
 def test_forced_chords_are_in_the_sampled_tokens(tiny, monkeypatch):
     seen = []
     real = sampling.Grammar.push
@@ -148,7 +158,7 @@ def test_continue_keeps_the_melody_and_adds_bars_in_its_style():
     new = [(n.pitch, n.start, n.end) for n in out.tracks[0].notes[len(song.tracks[0].notes):]]
     spans = [(32.0 + 4 * k, 36.0 + 4 * k) for k in range(8)]
     assert min(s for _, s, _ in new) >= 32.0 and max(e for _, _, e in new) <= 64.0 + 1e-6
-    assert mm.filled_share(new, spans) >= 0.75
+    assert mm.filled_share(new, spans) == 1.0  # the sampler's one rule: no empty new bar
     assert 2.0 <= mm.notes_per_bar(new, spans) <= 12.0
     prompt = [(n.pitch, n.start, n.end) for n in song.tracks[0].notes]
     assert mm.pc_similarity(new, prompt) > 0.6  # stays in the tune's key

@@ -7,8 +7,12 @@ keeps every sequence well formed: each bar opens with its template's bar token; 
 rise inside the bar and stay within it; a position is followed by the chord due there
 (forced) and/or a pitch, a pitch by a duration; no chord tokens unless chords are given.
 A bar ends when the model opens the next one (or says ``EOS``); the last bar ends the
-same way. ``temperature``, ``top_k``, ``top_p`` shape each draw (``decoding.perturb``);
-the returned score is the mean log-probability of the drawn tokens (``--candidates``).
+same way. One decoding rule, on by default (``EMPTY_BARS = False``): a new bar may not end
+before it has a note, because a user who asks for more bars wants music in them (POP909's
+sung melodies rest for whole bars between sections, and the model learned that; the card
+gives the numbers with the rule off). ``temperature``, ``top_k``, ``top_p`` shape each
+draw (``decoding.perturb``); the returned score is the mean log-probability of the drawn
+tokens (``--candidates``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ...representations.melody_tokens import (
 from ..transformer.net import KVCache
 from .net import MelodyTransformer, bar_state
 
+EMPTY_BARS = False  # may a new bar stay empty? (the rule off: the card's ablation)
 MAX_TOKENS_PER_BAR = 96  # a bar that runs longer is closed (a third of a small window)
 
 
@@ -44,8 +49,11 @@ class Draw:
 class Grammar:
     """Which tokens may come next while writing ``templates`` (see the module docstring)."""
 
-    def __init__(self, templates: list[MelodyBar], chords: bool, max_tokens: int):
+    def __init__(self, templates: list[MelodyBar], chords: bool, max_tokens: int,
+                 empty_bars: bool = False):
         self.templates, self.chords, self.max_tokens = templates, chords, max_tokens
+        self.empty_bars = empty_bars
+        self.notes = 0  # notes in the current bar
         self.bar, self.pos, self.last = -1, -1, "start"  # last: start|bar|pos|chord|pitch|dur
         self.count = 0
 
@@ -80,7 +88,7 @@ class Grammar:
                 return mask, self._bar_token(self.bar + 1)
             return mask, Vocab.POS + chord[0]
         mask[Vocab.POS + lo:Vocab.POS + max(lo, hi)] = True
-        if chord is None:
+        if chord is None and (self.empty_bars or self.notes or not mask.any()):
             mask[Vocab.BAR:Vocab.POS] = True  # the model may close the bar (meter fixed)
             mask[Vocab.EOS] = True
         return mask, None
@@ -97,8 +105,10 @@ class Grammar:
             if self.bar + 1 >= len(self.templates):
                 return True
             self.bar, self.pos, self.last, self.count = self.bar + 1, -1, "bar", 0
+            self.notes = 0
             return False
         self.count += 1
+        self.notes += kind == "pitch"
         if kind == "pos":
             self.pos, self.last = tok - Vocab.POS, "pos"
         else:
@@ -150,7 +160,7 @@ def fit_bars(bar_toks: list[list[int]], budget: int, keep_end: bool = True) -> l
 def decode(model: MelodyTransformer, before: list[list[int]], templates: list[MelodyBar],
            style: str, seed: int, temperature: float = 1.0, top_k: int | None = None,
            top_p: float | None = None, chords: bool = False,
-           after: list[list[int]] | None = None) -> Draw:
+           after: list[list[int]] | None = None, empty_bars: bool | None = None) -> Draw:
     """Write ``templates`` after the bars ``before`` (token lists per bar). With ``after``
     (token lists of the bars that follow), it is an infill: ``prefix HOLE_n suffix MID``.
     The context keeps as many whole bars as fit; when the window fills up, it is rebuilt
@@ -172,7 +182,8 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
         prefix = fit_bars(before, budget - len(suffix))
         return head(style) + prefix + hole + suffix + [Vocab.MID] + mid
 
-    grammar = Grammar(templates, chords, per_bar)
+    grammar = Grammar(templates, chords, per_bar, EMPTY_BARS if empty_bars is None
+                      else empty_bars)
     written: list[list[int]] = []  # tokens of finished bars, then the current bar's
     current: list[int] = []
     session = Session(model, prompt([]))
