@@ -493,7 +493,8 @@ def test_use_chords_plays_the_record(fake_model):
              "chorale": ({"style": "chorale"}, "use_chords: chords applies to --style pop only, "
                                                "not chorale"),
              "arcnn": ({"model": "chord", "style": None},
-                       "use_chords: model 'chord' has no control chords; models with it: gan"),
+                       "use_chords: model 'chord' has no control chords; models with it: gan, "
+                       "transformer"),
              "not a bool": ({"use_chords": "yes"}, "use_chords must be true or false, not 'yes'")}
     for case, (change, message) in cases.items():
         with pytest.raises(DeepcomposeError) as err:
