@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import DeepcomposeError
 from ..representations.bars import BarMap
-from ..representations.melody_tokens import STYLES, MelodyBar, line_to_bars
+from ..representations.melody_tokens import STYLES, MelodyBar, line_to_bars, strip_empty
 
 DATA = {"pop": "pop909", "folk": "folk", "classical": "quartets"}  # style -> data name
 
@@ -33,12 +33,6 @@ class Line:
     bars: list[MelodyBar]
 
 
-def _trim(bars: list[MelodyBar]) -> list[MelodyBar]:
-    """Drop the empty bars before the first note and after the last."""
-    full = [i for i, b in enumerate(bars) if b.notes]
-    return bars[full[0]:full[-1] + 1] if full else []
-
-
 def pop_lines(split: str) -> list[Line]:
     from .pop909 import load_split
 
@@ -50,7 +44,7 @@ def pop_lines(split: str) -> list[Line]:
         bpb = song.beats_per_bar
         bar_map = BarMap.of([(0.0, bpb, 4)], pickup=song.first_bar_beat % bpb)
         end = max(n[2] for n in notes)
-        bars = _trim(line_to_bars(notes, bar_map, end, song.chords))
+        bars = strip_empty(line_to_bars(notes, bar_map, end, song.chords))
         out.append(Line("pop", f"pop909/{song.song_id:03d}", bars))
     return out
 
@@ -61,7 +55,7 @@ def folk_lines(split: str) -> list[Line]:
     out = []
     for t in load_folk(split):
         bar_map = BarMap.of(t.time_signatures, t.pickup)
-        bars = _trim(line_to_bars([tuple(n) for n in t.notes], bar_map, t.length))
+        bars = strip_empty(line_to_bars([tuple(n) for n in t.notes], bar_map, t.length))
         if len(bars) >= 4:
             out.append(Line("folk", t.name, bars))
     return out
@@ -76,7 +70,7 @@ def classical_lines(split: str) -> list[Line]:
         if len(notes) < 16:
             continue
         bar_map = BarMap.of(m.time_signatures, m.pickup)
-        bars = _trim(line_to_bars(notes, bar_map, m.length))
+        bars = strip_empty(line_to_bars(notes, bar_map, m.length))
         out.append(Line("classical", m.name, bars))
     return out
 

@@ -70,10 +70,10 @@ def overlap(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def pc_histogram(notes) -> np.ndarray:
-    h = np.zeros(12)
-    for n in notes:
-        h[int(n[0]) % 12] += n[2] - n[1]
-    return h
+    """Duration-weighted pitch-class histogram ``[12]`` (``keys.pitch_class_histogram``)."""
+    from ..keys import pitch_class_histogram
+
+    return pitch_class_histogram([n[0] for n in notes], [n[2] - n[1] for n in notes])
 
 
 def pc_similarity(new, prompt) -> float:

@@ -20,7 +20,7 @@ import statistics
 from dataclasses import replace
 
 from ..errors import DeepcomposeError
-from ..representations.melody_tokens import TICKS, line_to_bars
+from ..representations.melody_tokens import TICKS, line_to_bars, strip_empty
 from ..song import Note, Song
 
 DEFAULT_NEW_BARS = 4
@@ -51,11 +51,6 @@ def drawn_notes(draw_bars, bars, templates, velocity: int, end: float) -> list[N
     return [n for n in out if n.end > n.start + EPS]
 
 
-def _trim_leading(bars):
-    first = next((i for i, b in enumerate(bars) if b.notes), len(bars))
-    return bars[first:]
-
-
 def continue_melody(song: Song, melody_index: int, family, c: dict) -> Song:
     """``continue``: the melody and ``c["bars"]`` new bars, as one track."""
     from ..chords import load_chords, repeat_chords
@@ -78,7 +73,7 @@ def continue_melody(song: Song, melody_index: int, family, c: dict) -> Song:
     line = line_to_bars(line_notes(melody), bar_map, end, chords)
     split = next(i for i, b in enumerate(bars) if b.number == last + 1)
     draw = get_model(family.name).continue_line(
-        _trim_leading(line[:split]), line[split:], c.get("style") or family.styles[0],
+        strip_empty(line[:split], trailing=False), line[split:], c.get("style") or family.styles[0],
         seed=c["seed"], temperature=c["temperature"], top_k=c.get("top_k"),
         top_p=c.get("top_p"), chords=chords is not None, candidates=c["candidates"])
     new = drawn_notes(draw.bars, bars[split:], line[split:], velocity_of(melody), end)
@@ -107,11 +102,10 @@ def infill_melody(song: Song, melody_index: int, family, c: dict) -> Song:
     ia = next(i for i, x in enumerate(bars) if x.number == a)
     ib = next(i for i, x in enumerate(bars) if x.number == b) + 1
     kept = [n for n in melody.notes if not (start - EPS <= n.start < stop - EPS)]
-    after = line[ib:]
-    while after and not after[-1].notes:
-        after = after[:-1]
+    after = strip_empty(line[ib:], leading=False)
     draw = get_model(family.name).infill_line(
-        _trim_leading(line[:ia]), line[ia:ib], after, c.get("style") or family.styles[0],
+        strip_empty(line[:ia], trailing=False), line[ia:ib], after,
+        c.get("style") or family.styles[0],
         seed=c["seed"], temperature=c["temperature"], top_k=c.get("top_k"),
         top_p=c.get("top_p"), candidates=c["candidates"])
     held = max((n.end for n in kept if n.start < start), default=start)  # held into the hole

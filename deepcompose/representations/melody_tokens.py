@@ -61,14 +61,6 @@ class Vocab:
         return "special"
 
 
-def kinds_table() -> np.ndarray:
-    """``[SIZE]`` array of small ints: the kind of each token id (index into ``KINDS``)."""
-    return np.array([KINDS.index(Vocab.kind(t)) for t in range(Vocab.SIZE)], dtype=np.int64)
-
-
-KINDS = ("special", "style", "hole", "bar", "pos", "pitch", "dur", "chord")
-
-
 def meter_index(num: int, den: int) -> int:
     return METERS.index((num, den)) if (num, den) in METERS else OTHER_METER
 
@@ -209,17 +201,32 @@ def continue_tokens(style: str, bars, with_chords: bool = True) -> list[int]:
     return head(style) + bars_tokens(bars, with_chords)
 
 
+def fim_tokens(style: str, prefix: list[int], suffix: list[int], n: int,
+               middle: list[int] | None = None) -> list[int]:
+    """``BOS STYLE prefix HOLE_n suffix MID [middle EOS]`` from token lists: the one layout
+    of a fill-in-the-middle sequence (training, sampling). ``n`` bars in the hole (the token
+    says at most ``MAX_HOLE``); without ``middle``, the prompt only."""
+    out = head(style) + prefix + [Vocab.HOLE + min(max(n, 1), MAX_HOLE) - 1] + suffix
+    out.append(Vocab.MID)
+    return out if middle is None else out + middle + [Vocab.EOS]
+
+
 def infill_tokens(style: str, prefix, suffix, middle=(), with_chords: bool = True
                   ) -> list[int]:
-    """``BOS STYLE prefix HOLE_n suffix MID [middle EOS]``; ``n`` = len(middle) bars,
-    or pass ``middle`` as an int (the hole's bar count) to get the prompt only."""
+    """``fim_tokens`` of bars; ``n`` = len(middle) bars, or pass ``middle`` as an int (the
+    hole's bar count) to get the prompt only."""
     n = middle if isinstance(middle, int) else len(middle)
-    out = head(style) + bars_tokens(prefix, with_chords)
-    out += [Vocab.HOLE + min(max(n, 1), MAX_HOLE) - 1] + bars_tokens(suffix, with_chords)
-    out.append(Vocab.MID)
-    if not isinstance(middle, int):
-        out += bars_tokens(middle, with_chords) + [Vocab.EOS]
-    return out
+    mid = None if isinstance(middle, int) else bars_tokens(middle, with_chords)
+    return fim_tokens(style, bars_tokens(prefix, with_chords), bars_tokens(suffix, with_chords),
+                      n, mid)
+
+
+def strip_empty(bars, leading: bool = True, trailing: bool = True) -> list:
+    """``bars`` without the empty bars (no notes) at their start and/or end."""
+    full = [i for i, b in enumerate(bars) if b.notes]
+    if not full:
+        return []
+    return list(bars[full[0] if leading else 0:full[-1] + 1 if trailing else len(bars)])
 
 
 def transpose(bars, semitones: int) -> list[MelodyBar]:

@@ -33,8 +33,16 @@ class MelodyPlayer:
         with single_thread():
             return mean_nll_per_note(self.model, lines)
 
-    def _best(self, run, seed: int, candidates: int) -> Draw:
-        draws = [run(seed + i) for i in range(max(1, candidates))]
+    def _write(self, before, hole, style: str, *, after=None, chords: bool = False,
+               seed: int, temperature: float, top_k, top_p, candidates: int) -> Draw:
+        """Bars ``hole`` (their templates) after the token lists ``before`` (and before
+        ``after``: an infill); the best of ``candidates`` draws (seeds ``seed``, ``seed + 1``,
+        ...) by the model's mean log-probability."""
+        templates = [template(b) for b in hole]
+        top_p = TOP_P if top_p is None else top_p
+        with single_thread():
+            draws = [decode(self.model, before, templates, style, seed + i, temperature, top_k,
+                            top_p, chords, after=after) for i in range(max(1, candidates))]
         return max(draws, key=lambda d: d.score)
 
     def continue_line(self, bars, new, style: str, *, seed: int = 0, temperature: float = 1.0,
@@ -43,21 +51,15 @@ class MelodyPlayer:
         """Write the bars ``new`` (templates: meter, length, chords) after ``bars``. With
         ``chords`` the templates' chords are forced where they fall (and the prompt's are
         read); without, no chord is read or written."""
-        before = tokens_of(bars, chords)
-        hole = [template(b) for b in new]
-        with single_thread():
-            return self._best(lambda s: decode(
-                self.model, before, hole, style, s, temperature, top_k,
-                TOP_P if top_p is None else top_p, chords), seed, candidates)
+        return self._write(tokens_of(bars, chords), new, style, chords=chords, seed=seed,
+                           temperature=temperature, top_k=top_k, top_p=top_p,
+                           candidates=candidates)
 
     def infill_line(self, before, hole, after, style: str, *, seed: int = 0,
                     temperature: float = 1.0, top_k=None, top_p=None, candidates: int = 1
                     ) -> Draw:
         """Write the bars ``hole`` (templates) between ``before`` and ``after`` (bars),
         having read both sides (fill-in-the-middle)."""
-        pre, post = tokens_of(before, False), tokens_of(after, False)
-        hole = [template(b) for b in hole]
-        with single_thread():
-            return self._best(lambda s: decode(
-                self.model, pre, hole, style, s, temperature, top_k,
-                TOP_P if top_p is None else top_p, False, after=post), seed, candidates)
+        return self._write(tokens_of(before, False), hole, style, after=tokens_of(after, False),
+                           seed=seed, temperature=temperature, top_k=top_k, top_p=top_p,
+                           candidates=candidates)

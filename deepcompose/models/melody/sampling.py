@@ -27,6 +27,7 @@ from ...representations.melody_tokens import (
     MelodyBar,
     Vocab,
     bar_tokens,
+    fim_tokens,
     head,
     meter_index,
     tokens_to_notes,
@@ -171,7 +172,6 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
     per_bar = min(MAX_TOKENS_PER_BAR, W // 3)
     # room kept after the prompt: the bars to write, and always more than one open bar
     reserve = min(W // 2, max(per_bar + 8, 24 * n + 8))
-    hole = [] if after is None else [Vocab.HOLE + min(n, 16) - 1]
 
     def prompt(written: list[list[int]]) -> list[int]:
         if after is None:
@@ -180,7 +180,7 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
         budget = max(0, W - reserve - 4 - len(mid))
         suffix = fit_bars(after, budget // 2, keep_end=False)
         prefix = fit_bars(before, budget - len(suffix))
-        return head(style) + prefix + hole + suffix + [Vocab.MID] + mid
+        return fim_tokens(style, prefix, suffix, n) + mid
 
     grammar = Grammar(templates, chords, per_bar, EMPTY_BARS if empty_bars is None
                       else empty_bars)

@@ -21,6 +21,7 @@ from ...representations.melody_tokens import (
     STYLES,
     Vocab,
     bar_tokens,
+    fim_tokens,
     head,
     transpose,
 )
@@ -60,9 +61,8 @@ def draw_window(line, rng: np.random.Generator, cfg: dict, span=None) -> list[in
     if len(toks) >= 2 and rng.random() < cfg["fim"]:
         h = int(rng.integers(1, min(8, len(toks) - 1) + 1))
         a = int(rng.integers(0, len(toks) - h + 1))
-        return (head(line.style) + sum(toks[:a], [])
-                + [Vocab.HOLE + h - 1] + sum(toks[a + h:], []) + [Vocab.MID]
-                + sum(toks[a:a + h], []) + [Vocab.EOS])
+        return fim_tokens(line.style, sum(toks[:a], []), sum(toks[a + h:], []), h,
+                          sum(toks[a:a + h], []))
     seq = head(line.style) + sum(toks, []) + ([Vocab.EOS] if at_end else [])
     return seq[:W + 1]
 
