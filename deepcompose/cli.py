@@ -277,6 +277,9 @@ def inspect_command(file, as_json):
 @click.option("--out", default=None, help="Run folder (default runs/MODEL).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt.")
+@click.option("--init", type=click.Path(dir_okay=False),
+              help="Fine-tune: start from this weights file (.safetensors) instead of random "
+                   "weights; a layer may have grown input channels (added features, last).")
 @click.option("--tiny", is_flag=True, help="The tiny test configuration.")
 @click.option("--config", "overrides", multiple=True, help="Override a config value: key=value.")
 @click.option("--threads", type=int, help="torch threads per process.")
@@ -284,7 +287,7 @@ def inspect_command(file, as_json):
 @click.option("--validate-every", default=500, show_default=True, type=int)
 @click.option("--metrics-every", type=click.IntRange(min=0),
               help="Steps between sample metrics (default: steps/20; 0: none).")
-def train_command(model, style, data, steps, out, seed, resume, tiny, overrides, threads,
+def train_command(model, style, data, steps, out, seed, resume, init, tiny, overrides, threads,
                   checkpoint_every, validate_every, metrics_every):
     """Train a model; writes OUT/FAMILY.safetensors + .json, a log and checkpoints."""
     from deepcompose.train import parse_overrides, train
@@ -294,7 +297,7 @@ def train_command(model, style, data, steps, out, seed, resume, tiny, overrides,
                     out=out or f"runs/{family}", seed=seed,
                     resume=resume, tiny=tiny, overrides=parse_overrides(list(overrides)),
                     checkpoint_every=checkpoint_every, validate_every=validate_every,
-                    threads=threads, metrics_every=metrics_every)
+                    threads=threads, metrics_every=metrics_every, init=init)
     click.echo(json.dumps(metrics))
 
 

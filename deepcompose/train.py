@@ -97,6 +97,7 @@ def train(
     style: str | None = None,
     metrics_every: int | None = None,
     events: bool = True,
+    init: Path | str | None = None,
 ) -> dict:
     """Train the family that plays ``model`` (and ``style``) on ``data`` (default: the
     family's own) for ``steps`` updates; write ``OUT/FAMILY.safetensors`` + ``.json``.
@@ -104,6 +105,9 @@ def train(
     Returns the last validation metrics. Resumes from ``OUT/checkpoint.pt`` when
     ``resume`` is set. ``metrics_every``: steps between sample-metric measurements (None:
     ``steps // 20``; 0: none); ``events``: TensorBoard event files when installed.
+    ``init``: a weights file (``.safetensors``) to start from instead of random weights
+    (fine-tuning; ``weights.warm_start``: a layer may have grown input channels), with
+    fresh optimizers and schedules; ignored when resuming from a checkpoint.
     """
     import torch
 
@@ -142,6 +146,8 @@ def train(
 
     start = 0
     ckpt = out / "checkpoint.pt"
+    if init and not (resume and ckpt.exists()):
+        _warm_start(trainer, Path(init))
     if resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=True)
         for k, m in trainer.modules.items():
@@ -194,6 +200,7 @@ def train(
         tensors, meta = trainer.export()
         meta = {**meta, "family": model, "config": config,
                 "trained": {"data": data, "steps": steps, "seed": seed, "world_size": world,
+                            **({"init": Path(init).name} if init else {}),
                             "seconds": round(time.time() - t0, 1), **metrics}}
         save_weights(out / model, tensors, meta)
     if world > 1:
@@ -201,6 +208,21 @@ def train(
 
         dist.destroy_process_group()
     return metrics
+
+
+def _warm_start(trainer, path: Path) -> None:
+    """Every module of ``trainer`` from the weights file ``path``: its ``NAME.``-prefixed
+    tensors (a GAN's generator and critic), or all of them for a one-module trainer."""
+    from .models.common.weights import load_tensors, warm_start
+
+    if not path.exists():
+        raise DeepcomposeError(f"--init {path}: no such weights file")
+    tensors = load_tensors(path)
+    for name, module in trainer.modules.items():
+        prefix = f"{name}." if any(k.startswith(f"{name}.") for k in tensors) else ""
+        if not prefix and len(trainer.modules) > 1:
+            raise DeepcomposeError(f"--init {path} holds no {name!r} tensors")
+        warm_start(_unwrap(module), tensors, prefix)
 
 
 def _finite(row: dict) -> dict:

@@ -41,3 +41,19 @@ def test_phrase_ends_count_the_bass_under_the_last_note_of_each_phrase():
 def test_thin_texture_is_not_full_harmony():
     shares = cad.harmony_shares(MELODY, [BASS])
     assert shares["full"] == 0.0 and math.isnan(shares["semitone"])
+
+
+def test_a_report_and_its_summary_count_only_tunes_that_end_home():
+    home = cad.cadence_report(MELODY, [BASS, CHORDS], bar_lines=[0, 4], tonic=0)
+    assert home["ends_home"] and home["bass_home"] and not home["final_clash"]
+    away = cad.cadence_report(MELODY, [[(43, 0, 4)]], bar_lines=[0, 4], tonic=7)
+    assert not away["ends_home"] and away["bass_home"] is False
+    row = cad.summarize([home, away])
+    assert row["bass_home"] == 1.0 and row["ends_home"] == 1 and row["pieces"] == 2
+    assert row["no_final_clash"] == 1.0
+
+
+def test_the_tonic_is_read_from_the_notes():
+    assert cad.tonic_of(MELODY, [BASS, CHORDS]) == 0
+    assert cad.tonic_of([(p + 7, a, b) for p, a, b in MELODY],
+                        [[(p + 7, a, b) for p, a, b in BASS]]) == 7

@@ -98,3 +98,43 @@ def harmony_shares(melody, accompaniment) -> dict:
     return {"full": full / sounding_beats if sounding_beats else float("nan"),
             "semitone": semi / full if full else float("nan"),
             "tritone": tri / full if full else float("nan"), "beats": sounding_beats}
+
+
+def tonic_of(melody, accompaniment) -> int:
+    """The key's tonic pitch class (``keys.estimate_key`` over every note, duration-weighted)."""
+    from ..keys import estimate_key
+
+    notes = [n for part in [melody, *accompaniment] for n in part]
+    return estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])[0]
+
+
+def cadence_report(melody, accompaniment, bar_lines, tonic: int | None = None,
+                   phrase_bars: int = 8) -> dict:
+    """Every measure of this module for one piece: ``bass_home`` (None without a bass),
+    ``ends_home`` (the melody's last pitch class is ``tonic``; default: estimated from the
+    notes given, so pass the real arrangement's to compare a model with it on the same
+    pieces), ``final_clash``, ``phrase_end`` (None without phrase ends), and
+    ``harmony_shares``' ``full``, ``semitone``, ``tritone``."""
+    tonic = tonic_of(melody, accompaniment) if tonic is None else tonic
+    return {"bass_home": final_bass_home(melody, accompaniment),
+            "ends_home": last_note(melody)[0] % 12 == tonic,
+            "final_clash": final_clash(melody, accompaniment),
+            "phrase_end": phrase_end_bass(melody, accompaniment, tonic, bar_lines, phrase_bars),
+            **{k: v for k, v in harmony_shares(melody, accompaniment).items() if k != "beats"}}
+
+
+def summarize(reports: list[dict]) -> dict:
+    """Pieces' ``cadence_report`` -> the benchmark row: ``bass_home`` over the pieces that end
+    home (issue 26's definition), ``no_final_clash``, ``phrase_end`` (pooled per piece), and
+    the mean ``full``, ``semitone``, ``tritone`` shares (nan-skipping); ``pieces``."""
+    def mean(values):
+        values = [float(v) for v in values if v is not None and v == v]
+        return float(np.mean(values)) if values else float("nan")
+
+    home = [r["bass_home"] for r in reports if r["ends_home"]]
+    return {"bass_home": mean([h if h is not None else False for h in home]),
+            "ends_home": len(home),
+            "no_final_clash": mean([not r["final_clash"] for r in reports]),
+            "phrase_end": mean([r["phrase_end"] for r in reports]),
+            **{k: mean([r[k] for r in reports]) for k in ("full", "semitone", "tritone")},
+            "pieces": len(reports)}

@@ -130,3 +130,36 @@ def forget(name: str) -> None:
     """Drop a cached player (tests that swap a family's weights)."""
     with _lock:
         _cache.pop(name, None)
+
+
+def warm_start(module, tensors: dict, prefix: str = "") -> list[str]:
+    """Load ``tensors`` (a shipped weights file's, ``prefix``-ed) into ``module`` to fine-tune
+    it, allowing *grown inputs*: a tensor whose new shape is larger only in dim 1 (a layer's
+    input channels) gets the old values in its leading channels and zeros in the new ones,
+    so the grown network computes exactly what the old one did until training moves the
+    new weights. Convention: a family that adds input features appends them *last* to the
+    grown layer's input. Returns the names of the grown tensors; any other mismatch raises.
+    """
+    import torch
+
+    state = module.state_dict()
+    old = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    missing = sorted(set(state) - set(old))
+    if missing:
+        raise DeepcomposeError(f"--init weights lack {len(missing)} tensors, e.g. {missing[0]!r}")
+    grown = []
+    with torch.no_grad():
+        for name, new in state.items():
+            was = old[name]
+            if was.shape == new.shape:
+                new.copy_(was)
+                continue
+            same_elsewhere = (was.dim() == new.dim() >= 2 and was.shape[0] == new.shape[0]
+                              and was.shape[2:] == new.shape[2:] and was.shape[1] < new.shape[1])
+            if not same_elsewhere:
+                raise DeepcomposeError(f"--init: {name} is {tuple(was.shape)} in the weights, "
+                                       f"{tuple(new.shape)} in the model")
+            new.zero_()
+            new[:, :was.shape[1]] = was
+            grown.append(name)
+    return grown

@@ -1,0 +1,44 @@
+"""The phrase-position inputs of the accompaniment models (issue 26)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepcompose.representations.phrase_position import (
+    N_PHRASE,
+    PHRASE_BARS,
+    TO_END,
+    phrase_position,
+)
+
+# a pickup bar (-1), then bars 0..6 of 4 steps; the last note, G, starts at step 28
+BAR = np.repeat(np.arange(-1, 7), 4)
+MELODY = np.array([60] * 4 + [62] * 20 + [64] * 4 + [67] * 2 + [-1] * 2)
+
+
+def test_bars_to_the_phrase_end_and_to_the_melody_end():
+    f = phrase_position(BAR, MELODY)
+    assert f.shape == (N_PHRASE, len(BAR))
+    per_bar = f[:, ::4]  # one column per bar, the pickup first
+    assert not per_bar[:PHRASE_BARS + TO_END, 0].any()  # the pickup belongs to no phrase
+    to_phrase_end = per_bar[:PHRASE_BARS, 1:].argmax(0)
+    assert to_phrase_end.tolist() == [3, 2, 1, 0, 2, 1, 0]  # the last phrase cut short
+    to_end = per_bar[PHRASE_BARS:PHRASE_BARS + TO_END, 1:].argmax(0)
+    assert to_end.tolist() == [4, 4, 4, 3, 2, 1, 0]
+
+
+def test_the_last_note_and_its_pitch_class():
+    f = phrase_position(BAR, MELODY)
+    flag = f[PHRASE_BARS + TO_END]
+    assert np.nonzero(flag)[0].tolist() == [28, 29, 30, 31]
+    assert (f[-12:].argmax(0) == 67 % 12).all()
+
+
+def test_a_repeated_last_pitch_is_its_own_note_given_the_onsets():
+    melody = np.array([-1] * 4 + [62] * 8 + [-1] * 4)
+    onsets = np.zeros(len(melody), bool)
+    onsets[[4, 8]] = True
+    bar = np.repeat(np.arange(4), 4)
+    flag = phrase_position(bar, melody, onsets=onsets)[PHRASE_BARS + TO_END]
+    assert np.nonzero(flag)[0].tolist() == [8, 9, 10, 11]
+    assert not phrase_position(bar, np.full(16, -1)).any()  # silence: no features
