@@ -266,6 +266,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--temperature", type=float, help="temperature for it")
     ap.add_argument("--allow-empty-bars", action="store_true",
                     help="the ablation: new bars may stay empty (the sampler's rule off)")
+    ap.add_argument("--weights", type=Path,
+                    help="a folder holding melody.safetensors/.json (default: the shipped)")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--roll", help="write a piano roll PNG of one pop piece and stop")
     ap.add_argument("--roll-piece", default="pop909/010")
@@ -277,6 +279,10 @@ def main(argv=None) -> dict:
         from deepcompose.models.melody import sampling
 
         sampling.EMPTY_BARS = True
+    if args.weights:
+        from deepcompose.models.common.weights import use_weights
+
+        use_weights("melody", args.weights)
     if args.roll:
         draw_roll(args.roll, args.styles.split(",")[0], args.roll_piece, seeds[0])
         return {}

@@ -121,6 +121,14 @@ def get_model(name: str):
         return _cache[name]
 
 
+def use_weights(name: str, weights_dir: Path | str) -> None:
+    """Serve family ``name`` from ``weights_dir`` (a training run's folder) in this process,
+    instead of its shipped weights: benchmarks of a run before it ships."""
+    player = load_family(name, weights_dir)
+    with _lock:
+        _cache[name] = player
+
+
 def loaded() -> frozenset[str]:
     """The families loaded in this process."""
     return frozenset(_cache)
