@@ -27,3 +27,25 @@ def test_any_other_mismatch_is_a_clear_error():
         warm_start(nn.Conv1d(5, 6, 3), old.state_dict())  # more outputs, not inputs
     with pytest.raises(DeepcomposeError, match="lack"):
         warm_start(nn.Conv1d(5, 4, 3), {})
+
+
+def test_train_init_starts_from_the_given_weights(tmp_path):
+    from safetensors.torch import load_file
+
+    from deepcompose.train import train
+
+    kw = dict(model="transformer", steps=1, seed=0, tiny=True, progress=False, threads=1,
+              metrics_every=0, events=False)
+    train(out=tmp_path / "a", **kw)
+    first = tmp_path / "a" / "transformer.safetensors"
+    # a vanishing lr: one update moves nothing, so the export is the init weights, not a
+    # fresh draw (another seed)
+    train(out=tmp_path / "b", init=first, overrides={"lr": 1e-30, "min_lr": 1e-30},
+          **{**kw, "seed": 7})
+    before, after = load_file(first), load_file(tmp_path / "b" / "transformer.safetensors")
+    assert before.keys() == after.keys()
+    assert all(torch.allclose(before[k], after[k], atol=1e-12) for k in before)
+    meta = (tmp_path / "b" / "transformer.json").read_text()
+    assert '"init": "transformer.safetensors"' in meta
+    with pytest.raises(DeepcomposeError, match="no such weights"):
+        train(out=tmp_path / "c", init=tmp_path / "missing.safetensors", **kw)
