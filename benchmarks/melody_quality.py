@@ -2,6 +2,7 @@
 
     python benchmarks/melody_quality.py [--styles pop,folk,classical] [--pieces 40]
                                         [--seeds 1,2] [--json out.json] [--before]
+                                        [--skip N] [--continue-only] [--weights DIR]
                                         [--roll docs/melody-roll.png --roll-piece NAME]
                                         [--allow-empty-bars]
 
@@ -65,8 +66,10 @@ def line_beats(line) -> tuple[list, list, list, float]:
     return notes, spans, [tuple(c) for c in chords if c[1] > c[0]], pickup
 
 
-def pieces(style: str, count: int) -> list:
-    out = []
+def pieces(style: str, count: int, offset: int = 0) -> list:
+    """The first ``count`` usable validation pieces after the first ``offset`` (``--skip``: a
+    tuning set apart from the reported one)."""
+    out, seen = [], 0
     for line in load_lines(style, "valid"):
         notes, spans, chords, pickup = line_beats(line)
         skip = 1 if pickup else 0
@@ -78,6 +81,9 @@ def pieces(style: str, count: int) -> list:
         prompt = [n for n in notes if n[1] < cut - 1e-6]
         real = [n for n in notes if cut - 1e-6 <= n[1] < real_spans[-1][1] - 1e-6]
         if not prompt or not real:
+            continue
+        seen += 1
+        if seen <= offset:
             continue
         meters = [(0.0, *line.bars[0].meter)]
         for bar, (a, _) in zip(line.bars[1:skip + PROMPT_BARS], spans[1:], strict=False):
@@ -153,8 +159,8 @@ def judge(style: str, real: dict, gen: dict) -> list[tuple[str, str, str, bool]]
     return rows
 
 
-def run_style(style: str, count: int, seeds: list[int], before: bool) -> dict:
-    ps = pieces(style, count)
+def run_style(style: str, count: int, seeds: list[int], before: bool, skip: int = 0) -> dict:
+    ps = pieces(style, count, skip)
     real = pooled([mm.continuation_measures(p["prompt"], p["prompt_spans"], p["real"],
                                             p["real_spans"]) for p in ps])
     result = {"pieces": len(ps), "real": real, "seeds": {}}
@@ -261,20 +267,25 @@ def main(argv=None) -> dict:
     ap.add_argument("--styles", default="pop,folk,classical")
     ap.add_argument("--pieces", type=int, default=40)
     ap.add_argument("--seeds", default="1,2")
+    ap.add_argument("--skip", type=int, default=0,
+                    help="skip the first N pieces (tune sampling on others than reported)")
     ap.add_argument("--before", action="store_true", help="also the chorale transformer")
     ap.add_argument("--top-p", type=float, help="nucleus for the melody transformer")
     ap.add_argument("--temperature", type=float, help="temperature for it")
+    ap.add_argument("--candidates", type=int, help="best of N draws for it")
     ap.add_argument("--allow-empty-bars", action="store_true",
                     help="the ablation: new bars may stay empty (the sampler's rule off)")
     ap.add_argument("--weights", type=Path,
                     help="a folder holding melody.safetensors/.json (default: the shipped)")
+    ap.add_argument("--continue-only", action="store_true",
+                    help="only the continuation table (no infill, no hook-to-song)")
     ap.add_argument("--json", dest="json_out")
     ap.add_argument("--roll", help="write a piano roll PNG of one pop piece and stop")
     ap.add_argument("--roll-piece", default="pop909/010")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    SAMPLING.update({k: v for k, v in (("top_p", args.top_p),
-                                       ("temperature", args.temperature)) if v is not None})
+    SAMPLING.update({k: v for k, v in (("top_p", args.top_p), ("temperature", args.temperature),
+                                       ("candidates", args.candidates)) if v is not None})
     if args.allow_empty_bars:
         from deepcompose.models.melody import sampling
 
@@ -288,8 +299,9 @@ def main(argv=None) -> dict:
         return {}
     report = {}
     for style in args.styles.split(","):
-        r = run_style(style, args.pieces, seeds, args.before)
-        r["infill"] = infill_check(style, min(args.pieces, 20), seeds[0])
+        r = run_style(style, args.pieces, seeds, args.before, args.skip)
+        if not args.continue_only:
+            r["infill"] = infill_check(style, min(args.pieces, 20), seeds[0])
         report[style] = r
         print(f"\n## {style}: {r['pieces']} validation pieces, first 8 bars in, 8 new bars "
               f"({r['seconds_per_piece']:.2f} s per continuation)\n")
@@ -309,13 +321,15 @@ def main(argv=None) -> dict:
             print(f"| on-beat chord tones, real chords given (within 0.08; {c['pieces']} "
                   f"songs) | {c['real']:.2f} | {c['generated']:.2f} "
                   f"{'PASS' if ok else 'FAIL'} |")
+        if args.continue_only:
+            continue
         f = r["infill"]
         ok = f["untouched"] == 1.0 and abs(f["hole_notes_per_bar"] - f["hook_notes_per_bar"]) \
             <= 0.3 * f["hook_notes_per_bar"]
         print(f"| infill bars 5-6: outside untouched / notes per bar hole vs hook | "
               f"{f['hook_notes_per_bar']:.2f} | {f['untouched']:.2f} / "
               f"{f['hole_notes_per_bar']:.2f} {'PASS' if ok else 'FAIL'} |")
-    if "pop" in args.styles.split(","):
+    if "pop" in args.styles.split(",") and not args.continue_only:
         report["hook_to_song"] = hook_to_song(seeds[0])
         h = report["hook_to_song"]
         print(f"\nhook to song (pop-hook, gan pop continue 8): melody in all 16 bars "
