@@ -39,14 +39,17 @@ from .net import (
     RANGES,
     TRACKS,
     P,
+    bar_numbers,
     conditioning,
     latent_index,
+    position,
     split_head,
 )
 
 STEPS_PER_BEAT = 4
 LEGATO = 16  # steps: the most a cello note is held on through a rest (the rules)
-SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale")
+SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint")
+ORDER = ("cello", "viola", "violin2")  # the joint draw: the bass first, then upwards
 
 
 def melody_velocity(melody, T: int) -> np.ndarray:
@@ -81,8 +84,11 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     cfg, G = cfg or model.cfg, model.generator
     mel, onset, in_bar, bpb = piece_rows(req)
     T = len(in_bar)
-    cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb,
-                        bar_starts(in_bar), compound_steps(req, T))
+    starts = bar_starts(in_bar)
+    cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb, starts,
+                        compound_steps(req, T))
+    if G.n_pos:  # issue 26: where the step stands in the melody's form, appended last
+        cond = np.concatenate([cond, position(bar_numbers(starts), mel, onset)])
     form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
                        float(cfg["repeat_similarity"]))
     bar_z, phrase_z = latent_index(form)
@@ -101,11 +107,14 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     outs = run_generator(G, cond_t, (zs, z_time, zt), int(cfg["chunk"]))
 
     noise = NoiseBank(form, gen, float(cfg["vary"]), bool(cfg["share_noise"]))
-    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
-    sampled = {}
+    dur_scale = cfg.get("dur_scale")
+    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]),
+              float(cfg["pitch_scale"] if dur_scale is None else dur_scale))
+    drawn = {}
     for track, out in zip(TRACKS, outs, strict=True):
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
-        sampled[track] = sample_part(track, out, tau, draws, scales)
+        drawn[track] = sample_part(track, out, tau, draws, scales)
+    sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T)
     n = steps_for(req.length_beats)
     ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
@@ -119,29 +128,70 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     return BandResult(parts, [], rank)
 
 
-def sample_part(track, out, tau, draws, scales):
-    """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one part and its attack roll
-    ``[P, T]`` (for the critic). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise
-    for the pitches ``[P, T]`` and the durations ``[8, T]``."""
+def sample_part(track, out, tau, draws, scales) -> dict:
+    """One part's draw before its pitches: attack steps, duration steps and velocity per
+    attack, and the pitch scores ``[P, T]`` (logits / temperature + Gumbel noise; the logits
+    alone at temperature 0). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise for
+    the pitches ``[P, T]`` and the durations ``[8, T]``; ``scales``: attack, pitch and
+    duration temperatures x ``tau``."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
     u_att, g_pitch, g_dur = draws
-    lo = RANGES[track][0]
-    T = attack.shape[0]
     t = max(tau, 1e-4)
     p_att = torch.sigmoid(attack / (t * scales[0]))
     if tau <= 0:
-        hits, psel, dsel = p_att > 0.5, pitch.argmax(0), dur.argmax(0)
+        hits, score, dsel = p_att > 0.5, pitch, dur.argmax(0)
     else:
         hits = u_att < p_att
-        tp = t * scales[1]
-        psel, dsel = (pitch / tp + g_pitch).argmax(0), (dur / tp + g_dur).argmax(0)
+        score = pitch / (t * scales[1]) + g_pitch
+        dsel = (dur / (t * scales[2]) + g_dur).argmax(0)
     velocity = torch.sigmoid(vel) * 127
-    roll = torch.zeros_like(pitch)
-    roll[psel, torch.arange(T)] = hits.float()
-    notes = [(int(psel[s]) + lo, int(s), int(DURS[int(dsel[s])]),
-              int(np.clip(round(float(velocity[s])), 16, 127)))
-             for s in np.nonzero(hits.numpy())[0]]
-    return notes, roll.numpy()
+    steps = np.nonzero(hits.numpy())[0]
+    return {"track": track, "steps": steps, "score": score.numpy(),
+            "dur": [int(DURS[int(dsel[s])]) for s in steps],
+            "vel": [int(np.clip(round(float(velocity[s])), 16, 127)) for s in steps]}
+
+
+def melody_pcs(melody, T: int) -> np.ndarray:
+    """``[12, T]`` bool: the pitch classes of violin I sounding at each step."""
+    out = np.zeros((12, T), dtype=bool)
+    for p, start, end, _ in melody:
+        a = max(0, round(start * STEPS_PER_BEAT))
+        out[int(p) % 12, a:max(a + 1, round(end * STEPS_PER_BEAT))] = True
+    return out
+
+
+def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int) -> dict:
+    """Each part's pitch at each attack -> part -> (notes ``[(pitch, start_step, dur_steps,
+    velocity)]``, attack roll ``[P, T]`` for the critic).
+
+    ``joint`` 0: every part takes the top of its own scores (the three parts drawn
+    independently, the sampler before issue 26). ``joint`` > 0, the joint draw: the parts
+    are drawn one after another (``ORDER``: cello, viola, violin II), and at each attack a
+    pitch whose class is not yet sounding (violin I and the parts drawn so far, ``present
+    [12, T]``) gains ``joint``, one a semitone from a sounding class loses ``joint``, in
+    units of the scaled logits: the parts complete the chord rather than double it."""
+    out = {}
+    present = present.copy()
+    for track in ORDER:
+        d = drawn[track]
+        lo = RANGES[track][0]
+        pcs = (np.arange(P[track]) + lo) % 12
+        notes = []
+        for s, dur, vel in zip(d["steps"], d["dur"], d["vel"], strict=True):
+            score = d["score"][:, s]
+            if joint > 0 and present[:, s].any():
+                have = present[:, s]
+                clash = np.roll(have, 1) | np.roll(have, -1)
+                score = score + joint * (~have[pcs]) - joint * (clash[pcs] & ~have[pcs])
+            notes.append((int(score.argmax()) + lo, int(s), dur, vel))
+        roll = np.zeros((P[track], T), dtype=np.float32)
+        for p, s, _, _ in notes:
+            roll[p - lo, s] = 1
+        out[track] = (notes, roll)
+        if joint > 0:
+            for p, a, b, _ in note_ends(notes, T):
+                present[p % 12, a:b] = True
+    return out
 
 
 def cello_bass(cello, uppers, T: int, legato: int = LEGATO):
