@@ -48,7 +48,9 @@ from .net import (
 
 STEPS_PER_BEAT = 4
 LEGATO = 16  # steps: the most a cello note is held on through a rest (the rules)
-SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint")
+HOME_SPAN = 16.0  # beats of violin I the final cadence reads the key from (the rules)
+SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint",
+                 "hold", "legato")
 ORDER = ("cello", "viola", "violin2")  # the joint draw: the bass first, then upwards
 
 
@@ -113,8 +115,11 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     drawn = {}
     for track, out in zip(TRACKS, outs, strict=True):
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
-        drawn[track] = sample_part(track, out, tau, draws, scales)
-    sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T)
+        drawn[track] = sample_part(track, out, tau, draws, scales, int(cfg.get("hold") or 0))
+        drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
+                                        int(cfg.get("legato") or 0))
+    sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T,
+                           home_of(req.melody) if rules else None)
     n = steps_for(req.length_beats)
     ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
@@ -128,12 +133,14 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     return BandResult(parts, [], rank)
 
 
-def sample_part(track, out, tau, draws, scales) -> dict:
+def sample_part(track, out, tau, draws, scales, hold: int = 0) -> dict:
     """One part's draw before its pitches: attack steps, duration steps and velocity per
     attack, and the pitch scores ``[P, T]`` (logits / temperature + Gumbel noise; the logits
     alone at temperature 0). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise for
     the pitches ``[P, T]`` and the durations ``[8, T]``; ``scales``: attack, pitch and
-    duration temperatures x ``tau``."""
+    duration temperatures x ``tau``. ``hold`` > 0: the longest duration class, which the
+    training targets give every note of 16 steps *or more* (``gan_pop.net.duration_class``),
+    is read as "held until the part's next attack", at most ``hold`` steps."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
     u_att, g_pitch, g_dur = draws
     t = max(tau, 1e-4)
@@ -147,8 +154,23 @@ def sample_part(track, out, tau, draws, scales) -> dict:
     velocity = torch.sigmoid(vel) * 127
     steps = np.nonzero(hits.numpy())[0]
     return {"track": track, "steps": steps, "score": score.numpy(),
-            "dur": [int(DURS[int(dsel[s])]) for s in steps],
+            "dur": [int(DURS[int(dsel[s])]) if hold <= 0 or int(dsel[s]) < len(DURS) - 1
+                    else hold for s in steps],
             "vel": [int(np.clip(round(float(velocity[s])), 16, 127)) for s in steps]}
+
+
+def fill_gaps(steps, durs, legato: int) -> list[int]:
+    """Durations with a gap of at most ``legato`` steps before the part's next attack closed
+    (the note held to it). Attacks and durations are drawn independently per step, so a
+    drawn duration often stops just short of the drawn next attack: half the sampled notes
+    reach it where 75-90% of the composers' do."""
+    out = list(durs)
+    if legato > 0:
+        for i in range(len(out) - 1):
+            gap = int(steps[i + 1]) - int(steps[i]) - out[i]
+            if 0 < gap <= legato:
+                out[i] += gap
+    return out
 
 
 def melody_pcs(melody, T: int) -> np.ndarray:
@@ -160,26 +182,64 @@ def melody_pcs(melody, T: int) -> np.ndarray:
     return out
 
 
-def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int) -> dict:
+def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
+    """The rules' final cadence: ``(step, pitch class)`` of the tonic under violin I's last
+    note, where that note is in the tonic triad of the key estimated on violin I's last
+    ``span`` beats (``keys.estimate_key``: the key the piece ends in), or else of the key
+    estimated on all of violin I; None when it is in neither (or without a melody)."""
+    if not melody:
+        return None
+    from ...keys import estimate_key
+
+    last = max(melody, key=lambda n: (n[1], n[0]))
+    for notes in ([n for n in melody if n[2] > last[2] - span], melody):
+        tonic, mode = estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])
+        if (int(last[0]) - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
+            return max(0, round(last[1] * STEPS_PER_BEAT)), tonic
+    return None
+
+
+def cadence(d: dict, home: tuple[int, int], T: int) -> tuple[dict, np.ndarray]:
+    """The cello's draw ``d`` (``sample_part``) ending home: an attack under violin I's last
+    note (``home`` step) held to the end, no attack after it; and the pitch mask that keeps
+    that note on the tonic (``home`` pitch class), in the register the network prefers."""
+    step, pc = home
+    keep = [i for i, s in enumerate(d["steps"]) if s < step]
+    vel = d["vel"][keep[-1]] if keep else 80
+    steps = [int(d["steps"][i]) for i in keep] + [step]
+    durs = [d["dur"][i] for i in keep] + [T - step]
+    vels = [d["vel"][i] for i in keep] + [vel]
+    return {**d, "steps": np.array(steps), "dur": durs, "vel": vels}, np.array([pc])
+
+
+def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
+                 home: tuple[int, int] | None = None) -> dict:
     """Each part's pitch at each attack -> part -> (notes ``[(pitch, start_step, dur_steps,
     velocity)]``, attack roll ``[P, T]`` for the critic).
 
     ``joint`` 0: every part takes the top of its own scores (the three parts drawn
     independently, the sampler before issue 26). ``joint`` > 0, the joint draw: the parts
-    are drawn one after another (``ORDER``: cello, viola, violin II), and at each attack a
-    pitch whose class is not yet sounding (violin I and the parts drawn so far, ``present
-    [12, T]``) gains ``joint``, one a semitone from a sounding class loses ``joint``, in
-    units of the scaled logits: the parts complete the chord rather than double it."""
+    are drawn one after another (``ORDER``: cello, viola, violin II). The cello's pitches
+    are its own draw (the bass, often on violin I's pitch class: the root under a tonic);
+    at each attack of the viola and then violin II, a pitch whose class is not yet
+    sounding (violin I and the parts drawn so far, ``present [12, T]``) gains ``joint``,
+    one a semitone from a sounding class loses ``joint``, in units of the scaled logits:
+    the upper parts complete the chord rather than double it. ``home`` (the rules' final
+    cadence, ``home_of``): the cello ends on the tonic (``cadence``)."""
     out = {}
     present = present.copy()
     for track in ORDER:
-        d = drawn[track]
+        d, only = drawn[track], None
+        if home is not None and track == "cello" and home[0] < T:
+            d, only = cadence(d, home, T)
         lo = RANGES[track][0]
         pcs = (np.arange(P[track]) + lo) % 12
         notes = []
         for s, dur, vel in zip(d["steps"], d["dur"], d["vel"], strict=True):
             score = d["score"][:, s]
-            if joint > 0 and present[:, s].any():
+            if only is not None and s == home[0]:
+                score = np.where(np.isin(pcs, only), score, -np.inf)
+            if joint > 0 and track != ORDER[0] and present[:, s].any():
                 have = present[:, s]
                 clash = np.roll(have, 1) | np.roll(have, -1)
                 score = score + joint * (~have[pcs]) - joint * (clash[pcs] & ~have[pcs])
