@@ -154,8 +154,9 @@ def table(results, pooled, n_excerpts: int, movements, bars: int) -> str:
 # seed 1 with no decoding rule (``rules=False``) and with per-step sampling noise as well
 # (``share_noise=False``); issue 26's sampling, ablated: the parts' pitches drawn
 # independently (``joint=0``), no gap filling (``legato=0``), and the network alone (no
-# rule, independent draws, no gap filling). Each column arranges violin I of every excerpt (its meters, from
-# its first bar line), and ``verdicts`` checks every target of issue 22 against ``real``.
+# rule, independent draws, no gap filling). Each column arranges violin I of every excerpt
+# (its meters, from its first bar line), and ``verdicts`` checks every target of issue 22
+# against ``real``.
 # ``--latency N``: the 8-bar ``compose --style strings`` against the import floor.
 
 MODEL = {"weights": None}
