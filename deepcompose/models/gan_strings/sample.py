@@ -30,6 +30,7 @@ import torch
 
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
+from ...representations.phrase_position import PHRASE_BARS
 from ..gan_pop.form import NoiseBank, melody_form
 from ..gan_pop.net import DURS, check_request
 from ..gan_pop.sample import note_ends, piece_rows, run_generator
@@ -48,6 +49,8 @@ from .net import (
 
 STEPS_PER_BEAT = 4
 LEGATO = 16  # steps: the most a cello note is held on through a rest (the rules)
+RUB = 2.0  # the joint draw: a semitone rub costs RUB x joint
+RUB_SPAN = 4  # steps of a note's start checked for rubs (a beat)
 HOME_SPAN = 16.0  # beats of violin I the final cadence reads the key from (the rules)
 SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint",
                  "hold", "legato")
@@ -119,7 +122,8 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
         drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
                                         int(cfg.get("legato") or 0))
     sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T,
-                           home_of(req.melody) if rules else None)
+                           home_of(req.melody) if rules else None,
+                           phrase_ends(req.melody, onset, bar_numbers(starts)) if rules else None)
     n = steps_for(req.length_beats)
     ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
@@ -182,6 +186,15 @@ def melody_pcs(melody, T: int) -> np.ndarray:
     return out
 
 
+def key_pcs(notes, degrees) -> tuple[int, str, set[int]]:
+    """The key estimated on ``notes`` (``keys.estimate_key``): ``(tonic, mode, the pitch
+    classes of its scale ``degrees``)`` (semitones above the tonic)."""
+    from ...keys import estimate_key
+
+    tonic, mode = estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])
+    return tonic, mode, {(tonic + d) % 12 for d in degrees}
+
+
 def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
     """The rules' final cadence: ``(step, pitch class)`` of the tonic under violin I's last
     note, where that note is in the tonic triad of the key estimated on violin I's last
@@ -189,31 +202,56 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
     estimated on all of violin I; None when it is in neither (or without a melody)."""
     if not melody:
         return None
-    from ...keys import estimate_key
-
     last = max(melody, key=lambda n: (n[1], n[0]))
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
-        tonic, mode = estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])
+        tonic, mode, _ = key_pcs(notes, ())
         if (int(last[0]) - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
             return max(0, round(last[1] * STEPS_PER_BEAT)), tonic
     return None
 
 
-def cadence(d: dict, home: tuple[int, int], T: int) -> tuple[dict, np.ndarray]:
-    """The cello's draw ``d`` (``sample_part``) ending home: an attack under violin I's last
-    note (``home`` step) held to the end, no attack after it; and the pitch mask that keeps
-    that note on the tonic (``home`` pitch class), in the register the network prefers."""
-    step, pc = home
-    keep = [i for i, s in enumerate(d["steps"]) if s < step]
-    vel = d["vel"][keep[-1]] if keep else 80
-    steps = [int(d["steps"][i]) for i in keep] + [step]
-    durs = [d["dur"][i] for i in keep] + [T - step]
-    vels = [d["vel"][i] for i in keep] + [vel]
-    return {**d, "steps": np.array(steps), "dur": durs, "vel": vels}, np.array([pc])
+def phrase_ends(melody, onset: np.ndarray, bar: np.ndarray, phrase: int = PHRASE_BARS,
+                span: float = HOME_SPAN) -> dict[int, set[int]]:
+    """The rules' phrase cadences: step -> the pitch classes of I and V, at violin I's last
+    onset in every ``phrase``-th bar (bars from the first full bar: the last bar of each
+    phrase), the key estimated on violin I within ``span`` beats either side."""
+    out = {}
+    for k in range(phrase - 1, int(bar.max()) + 1 if len(bar) else 0, phrase):
+        steps = np.nonzero(onset & (bar == k))[0]
+        if not len(steps):
+            continue
+        s = int(steps[-1])
+        near = [n for n in melody if abs(n[1] - s / STEPS_PER_BEAT) <= span]
+        if near:
+            out[s] = key_pcs(near, (0, 7))[2]
+    return out
+
+
+def cadence(d: dict, targets: dict[int, set[int]], end: int | None, T: int) -> dict:
+    """The cello's draw ``d`` (``sample_part``) with an attack at every step of ``targets``
+    (a new attack lasts to the next one) and, with ``end`` (the final cadence's step), an
+    attack there held to the end and none after it."""
+    notes = {int(t): (dur, vel) for t, dur, vel in zip(d["steps"], d["dur"], d["vel"],
+                                                      strict=True)}
+    for s in targets:
+        if s not in notes and (end is None or s < end):
+            before = [t for t in notes if t < s]
+            later = [t for t in notes if t > s]
+            vel = notes[max(before)][1] if before else 80
+            notes[s] = ((min(later) if later else T) - s, vel)
+    if end is not None:
+        before = [t for t in notes if t < end]
+        vel = notes[max(before)][1] if before else 80
+        notes = {t: v for t, v in notes.items() if t < end}
+        notes[end] = (T - end, vel)
+    steps = sorted(notes)
+    return {**d, "steps": np.array(steps, dtype=np.int64), "dur": [notes[t][0] for t in steps],
+            "vel": [notes[t][1] for t in steps]}
 
 
 def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
-                 home: tuple[int, int] | None = None) -> dict:
+                 home: tuple[int, int] | None = None,
+                 phrases: dict[int, set[int]] | None = None) -> dict:
     """Each part's pitch at each attack -> part -> (notes ``[(pitch, start_step, dur_steps,
     velocity)]``, attack roll ``[P, T]`` for the critic).
 
@@ -224,25 +262,34 @@ def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
     at each attack of the viola and then violin II, a pitch whose class is not yet
     sounding (violin I and the parts drawn so far, ``present [12, T]``) gains ``joint``,
     one a semitone from a sounding class loses ``joint``, in units of the scaled logits:
-    the upper parts complete the chord rather than double it. ``home`` (the rules' final
-    cadence, ``home_of``): the cello ends on the tonic (``cadence``)."""
+    the upper parts complete the chord rather than double it. The rules' cadences
+    (``cadence``): ``home`` (``home_of``), the cello ends on the tonic; ``phrases``
+    (``phrase_ends``), step -> the pitch classes (I, V) the cello takes there."""
     out = {}
     present = present.copy()
     for track in ORDER:
-        d, only = drawn[track], None
-        if home is not None and track == "cello" and home[0] < T:
-            d, only = cadence(d, home, T)
+        d, only = drawn[track], {}
+        if track == "cello" and (home is not None or phrases):
+            only = {s: set(v) for s, v in (phrases or {}).items() if s < T}
+            end = None
+            if home is not None and home[0] < T:
+                end = home[0]
+                only = {s: v for s, v in only.items() if s < end}
+                only[end] = {home[1]}
+            d = cadence(d, only, end, T)
         lo = RANGES[track][0]
         pcs = (np.arange(P[track]) + lo) % 12
         notes = []
         for s, dur, vel in zip(d["steps"], d["dur"], d["vel"], strict=True):
             score = d["score"][:, s]
-            if only is not None and s == home[0]:
-                score = np.where(np.isin(pcs, only), score, -np.inf)
-            if joint > 0 and track != ORDER[0] and present[:, s].any():
+            if s in only:
+                score = np.where(np.isin(pcs, list(only[s])), score, -np.inf)
+            if joint > 0 and present[:, s].any():
                 have = present[:, s]
-                clash = np.roll(have, 1) | np.roll(have, -1)
-                score = score + joint * (~have[pcs]) - joint * (clash[pcs] & ~have[pcs])
+                near = present[:, s:s + max(1, min(dur, RUB_SPAN))].any(1)
+                clash = (np.roll(near, 1) | np.roll(near, -1)) & ~have
+                bonus = 0.0 if track == ORDER[0] else joint
+                score = score + bonus * (~have[pcs]) - RUB * joint * clash[pcs]
             notes.append((int(score.argmax()) + lo, int(s), dur, vel))
         roll = np.zeros((P[track], T), dtype=np.float32)
         for p, s, _, _ in notes:
