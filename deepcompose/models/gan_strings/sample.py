@@ -121,9 +121,11 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
         drawn[track] = sample_part(track, out, tau, draws, scales, int(cfg.get("hold") or 0))
         drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
                                         int(cfg.get("legato") or 0))
+    home = home_of(req.melody) if rules else None
     sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T,
-                           home_of(req.melody) if rules else None,
-                           phrase_ends(req.melody, onset, bar_numbers(starts)) if rules else None)
+                           home,
+                           phrase_ends(req.melody, onset, bar_numbers(starts)) if rules else None,
+                           dominant_of(req.melody, home))
     n = steps_for(req.length_beats)
     ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
@@ -210,6 +212,24 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
     return None
 
 
+def dominant_of(melody, home: tuple[int, int] | None) -> tuple[int, set[int], set[int]] | None:
+    """The rules' dominant before the final cadence: ``(step, {V}, {V, VII, II, IV})`` at
+    violin I's note before its last one (within a bar of 4 beats before it) when that note
+    belongs to the dominant seventh of the ``home`` key (``home_of``); None otherwise."""
+    if home is None or not melody:
+        return None
+    last = max(melody, key=lambda n: (n[1], n[0]))
+    before = [n for n in melody if last[1] - 4 <= n[1] < last[1] - 1e-6]
+    if not before:
+        return None
+    note = max(before, key=lambda n: (n[1], n[0]))
+    tonic = home[1]
+    seventh = {(tonic + d) % 12 for d in (7, 11, 2, 5)}
+    if int(note[0]) % 12 not in seventh:
+        return None
+    return max(0, round(note[1] * STEPS_PER_BEAT)), {(tonic + 7) % 12}, seventh
+
+
 def phrase_ends(melody, onset: np.ndarray, bar: np.ndarray, phrase: int = PHRASE_BARS,
                 span: float = HOME_SPAN) -> dict[int, set[int]]:
     """The rules' phrase cadences: step -> the pitch classes of I and V, at violin I's last
@@ -251,7 +271,8 @@ def cadence(d: dict, targets: dict[int, set[int]], end: int | None, T: int) -> d
 
 def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
                  home: tuple[int, int] | None = None,
-                 phrases: dict[int, set[int]] | None = None) -> dict:
+                 phrases: dict[int, set[int]] | None = None,
+                 dominant: tuple[int, set[int], set[int]] | None = None) -> dict:
     """Each part's pitch at each attack -> part -> (notes ``[(pitch, start_step, dur_steps,
     velocity)]``, attack roll ``[P, T]`` for the critic).
 
@@ -264,7 +285,9 @@ def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
     one a semitone from a sounding class loses ``joint``, in units of the scaled logits:
     the upper parts complete the chord rather than double it. The rules' cadences
     (``cadence``): ``home`` (``home_of``), the cello ends on the tonic; ``phrases``
-    (``phrase_ends``), step -> the pitch classes (I, V) the cello takes there."""
+    (``phrase_ends``), step -> the pitch classes (I, V) the cello takes there;
+    ``dominant`` (``dominant_of``): the cello on V and the upper parts on the dominant
+    seventh's tones under violin I's note before the last."""
     out = {}
     present = present.copy()
     for track in ORDER:
@@ -275,8 +298,13 @@ def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
             if home is not None and home[0] < T:
                 end = home[0]
                 only = {s: v for s, v in only.items() if s < end}
+                if dominant is not None and dominant[0] < end:
+                    only[dominant[0]] = dominant[1]
                 only[end] = {home[1]}
             d = cadence(d, only, end, T)
+        elif dominant is not None and home is not None and dominant[0] < home[0] < T:
+            only = {dominant[0]: dominant[2]}
+            d = cadence(d, only, None, T)
         lo = RANGES[track][0]
         pcs = (np.arange(P[track]) + lo) % 12
         notes = []
