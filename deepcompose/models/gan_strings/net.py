@@ -78,7 +78,8 @@ DEFAULT_CONFIG = {
     "bass_targets": False,  # training: the cello's targets as the bass (train.bass_line)
     "harmony_loss": 0.0,  # training: weight of the parts' expected pitch-class doubling/clash
     "dur_scale": None,    # generation: duration temperature x T (None: pitch_scale)
-    "joint": False,       # generation: pitches drawn part after part (sample.joint_pitches)
+    "joint": 0.0,         # generation: pitches drawn part after part (sample.pick_pitches)
+    "legato": 0,          # generation: gaps of at most this many steps closed (fill_gaps)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "critic_channels": 8,
                "critic_dilations": [2], "z_shared": 2, "z_phrase": 2, "z_bar": 2,

@@ -16,11 +16,17 @@
    (``vary`` of the steps drawn afresh per bar), a repeated bar takes its source's noise,
    so figures hold through a phrase and repeated melody gets repeated accompaniment where
    the network's probabilities agree; off, every step is drawn on its own (the ablation).
-4. Decoding rules (``rules=True``; off for the card's ablation), the cello as the bass
-   (``cello_bass``): a cello note holds on through a rest (up to a 4/4 bar) while violin
-   II or the viola sound, and a cello note that would sound above either goes down by
-   octaves while the cello can play it. Ranges need no rule: each part's pitch softmax
-   covers only its instrument's range (``net.RANGES``).
+   Issue 26: durations at T * ``dur_scale`` when set; a gap of at most ``legato`` steps
+   before the part's next attack is closed (``fill_gaps``); the pitches are drawn part
+   after part with ``joint`` (``pick_pitches``: the upper parts complete the chord over
+   the cello rather than double it).
+4. Decoding rules (``rules=True``; off for the card's ablation): the cadences of issue 26
+   (``home_of``, ``dominant_of``, ``phrase_ends``: the cello on the tonic under violin I's
+   last note, V7 under the note before it, I or V at the end of every 4-bar phrase), and
+   the cello as the bass (``cello_bass``): a cello note holds on through a rest (up to a
+   4/4 bar) while violin II or the viola sound, and a cello note that would sound above
+   either goes down by octaves while the cello can play it. Ranges need no rule: each
+   part's pitch softmax covers only its instrument's range (``net.RANGES``).
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ RUB = 2.0  # the joint draw: a semitone rub costs RUB x joint
 RUB_SPAN = 4  # steps of a note's start checked for rubs (a beat)
 HOME_SPAN = 16.0  # beats of violin I the final cadence reads the key from (the rules)
 SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint",
-                 "hold", "legato")
+                 "legato")
 ORDER = ("cello", "viola", "violin2")  # the joint draw: the bass first, then upwards
 
 
@@ -118,7 +124,7 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     drawn = {}
     for track, out in zip(TRACKS, outs, strict=True):
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
-        drawn[track] = sample_part(track, out, tau, draws, scales, int(cfg.get("hold") or 0))
+        drawn[track] = sample_part(track, out, tau, draws, scales)
         drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
                                         int(cfg.get("legato") or 0))
     home = home_of(req.melody) if rules else None
@@ -139,14 +145,12 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     return BandResult(parts, [], rank)
 
 
-def sample_part(track, out, tau, draws, scales, hold: int = 0) -> dict:
+def sample_part(track, out, tau, draws, scales) -> dict:
     """One part's draw before its pitches: attack steps, duration steps and velocity per
     attack, and the pitch scores ``[P, T]`` (logits / temperature + Gumbel noise; the logits
     alone at temperature 0). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise for
     the pitches ``[P, T]`` and the durations ``[8, T]``; ``scales``: attack, pitch and
-    duration temperatures x ``tau``. ``hold`` > 0: the longest duration class, which the
-    training targets give every note of 16 steps *or more* (``gan_pop.net.duration_class``),
-    is read as "held until the part's next attack", at most ``hold`` steps."""
+    duration temperatures x ``tau``."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
     u_att, g_pitch, g_dur = draws
     t = max(tau, 1e-4)
@@ -160,8 +164,7 @@ def sample_part(track, out, tau, draws, scales, hold: int = 0) -> dict:
     velocity = torch.sigmoid(vel) * 127
     steps = np.nonzero(hits.numpy())[0]
     return {"track": track, "steps": steps, "score": score.numpy(),
-            "dur": [int(DURS[int(dsel[s])]) if hold <= 0 or int(dsel[s]) < len(DURS) - 1
-                    else hold for s in steps],
+            "dur": [int(DURS[int(dsel[s])]) for s in steps],
             "vel": [int(np.clip(round(float(velocity[s])), 16, 127)) for s in steps]}
 
 
