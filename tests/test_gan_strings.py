@@ -135,11 +135,11 @@ def test_musicxml_is_a_quartet_score(tmp_path):
 
 
 def test_a_high_cello_still_reads_bass_clef(tmp_path):
-    """A cello line in the tenor range (the pop hook's, seed 1) is written in bass clef, as
+    """A cello line in the tenor range (the pop hook's, seed 9) is written in bass clef, as
     a cellist reads it, not in the treble-8vb clef a tenor voice would get."""
     from deepcompose.melodies import path as example
 
-    out = compose(str(example("pop-hook")), model="gan", style="strings", seed=1)
+    out = compose(str(example("pop-hook")), model="gan", style="strings", seed=9)
     cello = out.tracks[3]
     assert sum(n.pitch for n in cello.notes) / len(cello.notes) >= 52  # tenor range
     path = tmp_path / "hook.musicxml"

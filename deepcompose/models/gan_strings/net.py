@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ...representations.phrase_position import N_PHRASE, phrase_position
 from ..gan_pop.net import DURS, N_MEL, N_METER, Block, melody_features, meter_features
 
 TRACKS = ("violin2", "viola", "cello")
@@ -44,6 +45,10 @@ KEY_SPAN = 64        # steps either side of the local key profile (16 beats)
 PHRASE = 4           # bars per phrase position cycle (meter feature)
 N_EXTRA = 1 + PHRASE  # compound-meter flag, bar in phrase (one-hot)
 N_COND = N_MEL + 1 + N_METER + N_EXTRA + 12  # melody, its velocity, meter, extra, key
+# The phrase-position features (issue 26, ``representations.phrase_position``) follow the
+# ``N_COND`` rows of the conditioning tensor and enter each network LAST (after the
+# latents in the generator, after the rolls in the critic), so a network fine-tuned from
+# weights without them starts as the old one (``weights.warm_start``).
 
 DEFAULT_CONFIG = {
     "channels": 64,       # generator trunk width
@@ -68,6 +73,13 @@ DEFAULT_CONFIG = {
     "repeat_similarity": 0.8,  # melody Jaccard for a bar to count as a repeat (gan_pop.form)
     "share_noise": True,  # generation: draw the noise along the form (phrases, repeats)
     "vary": 0.25,         # generation: share of a bar's steps drawn afresh (gan_pop.form)
+    "phrase_features": True,  # the networks read phrase_position (False: weights before #26)
+    "end_share": 0.0,     # training: share of windows ending where the movement ends
+    "bass_targets": False,  # training: the cello's targets as the bass (train.bass_line)
+    "harmony_loss": 0.0,  # training: weight of the parts' expected pitch-class doubling/clash
+    "dur_scale": None,    # generation: duration temperature x T (None: pitch_scale)
+    "joint": 0.0,         # generation: pitches drawn part after part (sample.pick_pitches)
+    "legato": 0,          # generation: gaps of at most this many steps closed (fill_gaps)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "critic_channels": 8,
                "critic_dilations": [2], "z_shared": 2, "z_phrase": 2, "z_bar": 2,
@@ -110,6 +122,20 @@ def extra_meter(bar_start: np.ndarray, compound: np.ndarray, phrase: int = PHRAS
     return out
 
 
+def position(bar: np.ndarray, mel: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """The phrase-position rows ``[N_PHRASE, T]`` (``representations.phrase_position``) from
+    the bar of each step (``bar_numbers``: the pickup -1) and violin I's row and onsets;
+    computed over the whole piece (training: the whole movement, then cut to the window)."""
+    return phrase_position(bar, mel, onset)
+
+
+def transpose_position(pos: np.ndarray, k: int) -> np.ndarray:
+    """``position`` rows of music moved up ``k`` semitones (the last note's pitch class)."""
+    out = pos.copy()
+    out[-12:] = np.roll(pos[-12:], k, axis=0)
+    return out
+
+
 def latent_index(form) -> tuple[np.ndarray, np.ndarray]:
     """Per step ``[T]``: which bar latent and which phrase latent it reads (0-based) from a
     ``gan_pop.form.Form``: one bar latent per repeat source (``bar_key``), one phrase
@@ -145,7 +171,7 @@ def split_head(out: torch.Tensor, track: str):
 
 
 class Generator(nn.Module):
-    """(cond ``[B, N_COND, T]``, latents) -> per part ``[B, head_size, T]``.
+    """(cond ``[B, N_COND + N_PHRASE, T]``, latents) -> per part ``[B, head_size, T]``.
 
     ``z_shared [B, zs]`` (piece); ``z_time [B, zp + zb, T]``: the phrase and bar latents
     spread over their steps (a repeated bar reads its source's bar latent); ``z_track
@@ -157,7 +183,8 @@ class Generator(nn.Module):
         super().__init__()
         c, zs = cfg["channels"], cfg["z_shared"]
         zt, ztime = cfg["z_track"], cfg["z_phrase"] + cfg["z_bar"]
-        self.inp = nn.Conv1d(N_COND + zs + ztime, c, 3, padding=1)
+        self.n_pos = N_PHRASE if cfg.get("phrase_features", True) else 0
+        self.inp = nn.Conv1d(N_COND + zs + ztime + self.n_pos, c, 3, padding=1)
         self.blocks = nn.Sequential(*[Block(c, d) for d in cfg["dilations"]])
         self.heads = nn.ModuleList(nn.Sequential(
             nn.Conv1d(c + zt, c, 3, padding=1), nn.GELU(), nn.Conv1d(c, head_size(t), 1))
@@ -166,20 +193,23 @@ class Generator(nn.Module):
     def forward(self, cond, z_shared, z_time, z_track):
         T = cond.shape[-1]
         zs = z_shared[:, :, None].expand(-1, -1, T)
-        h = self.blocks(self.inp(torch.cat([cond, zs, z_time], 1)))  # [B, C, T]
+        base, pos = cond[:, :N_COND], cond[:, N_COND:N_COND + self.n_pos]
+        h = self.blocks(self.inp(torch.cat([base, zs, z_time, pos], 1)))  # [B, C, T]
         return [head(torch.cat([h, z_track[:, i, :, None].expand(-1, -1, T)], 1))
                 for i, head in enumerate(self.heads)]  # 3 x [B, head_size, T]
 
 
 class Critic(nn.Module):
-    """(cond ``[B, N_COND, T]``, the parts' attack rolls ``[B, sum P, T]``, T a multiple of
-    4) -> one score per window: 16ths -> 8ths -> beats, then dilated convs over beats
+    """(cond ``[B, N_COND + N_PHRASE, T]``, the parts' attack rolls ``[B, sum P, T]``, T a
+    multiple of 4) -> one score per window: 16ths -> 8ths -> beats, then dilated convs over beats
     (phrases), averaged."""
 
     def __init__(self, cfg: dict):
         super().__init__()
         c = cfg["critic_channels"]
-        layers = [nn.Conv1d(N_COND + sum(P.values()), c, 3, padding=1), nn.LeakyReLU(0.2),
+        self.n_pos = N_PHRASE if cfg.get("phrase_features", True) else 0
+        layers = [nn.Conv1d(N_COND + sum(P.values()) + self.n_pos, c, 3, padding=1),
+                  nn.LeakyReLU(0.2),
                   nn.Conv1d(c, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
                   nn.Conv1d(c, 2 * c, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
         for d in cfg["critic_dilations"]:
@@ -188,4 +218,5 @@ class Critic(nn.Module):
         self.out = nn.Linear(2 * c, 1)
 
     def forward(self, cond, rolls):
-        return self.out(self.net(torch.cat([cond, rolls], 1)).mean(-1)).squeeze(-1)  # [B]
+        x = torch.cat([cond[:, :N_COND], rolls, cond[:, N_COND:N_COND + self.n_pos]], 1)
+        return self.out(self.net(x).mean(-1)).squeeze(-1)  # [B]

@@ -27,6 +27,13 @@ class StringQuartet(GanPlayer):
     generator_class, critic_class, default_config = Generator, Critic, DEFAULT_CONFIG
 
     @classmethod
+    def from_weights(cls, tensors: dict, meta: dict) -> StringQuartet:
+        """As ``GanPlayer.from_weights``; weights whose config predates issue 26's
+        phrase-position inputs (no ``phrase_features`` key) are played without them."""
+        config = {"phrase_features": False, **meta["config"]}
+        return super().from_weights(tensors, {**meta, "config": config})
+
+    @classmethod
     def load(cls, weights_dir: Path | str | None = None) -> StringQuartet:
         """The quartet from ``weights_dir`` (default: the shipped weights)."""
         return load_family("gan_strings", weights_dir)

@@ -16,11 +16,17 @@
    (``vary`` of the steps drawn afresh per bar), a repeated bar takes its source's noise,
    so figures hold through a phrase and repeated melody gets repeated accompaniment where
    the network's probabilities agree; off, every step is drawn on its own (the ablation).
-4. Decoding rules (``rules=True``; off for the card's ablation), the cello as the bass
-   (``cello_bass``): a cello note holds on through a rest (up to a 4/4 bar) while violin
-   II or the viola sound, and a cello note that would sound above either goes down by
-   octaves while the cello can play it. Ranges need no rule: each part's pitch softmax
-   covers only its instrument's range (``net.RANGES``).
+   Issue 26: durations at T * ``dur_scale`` when set; a gap of at most ``legato`` steps
+   before the part's next attack is closed (``fill_gaps``); the pitches are drawn part
+   after part with ``joint`` (``pick_pitches``: the upper parts complete the chord over
+   the cello rather than double it).
+4. Decoding rules (``rules=True``; off for the card's ablation): the cadences of issue 26
+   (``home_of``, ``dominant_of``, ``phrase_ends``: the cello on the tonic under violin I's
+   last note, V7 under the note before it, I or V at the end of every 4-bar phrase), and
+   the cello as the bass (``cello_bass``): a cello note holds on through a rest (up to a
+   4/4 bar) while violin II or the viola sound, and a cello note that would sound above
+   either goes down by octaves while the cello can play it. Ranges need no rule: each
+   part's pitch softmax covers only its instrument's range (``net.RANGES``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import torch
 
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
+from ...representations.phrase_position import PHRASE_BARS
 from ..gan_pop.form import NoiseBank, melody_form
 from ..gan_pop.net import DURS, check_request
 from ..gan_pop.sample import note_ends, piece_rows, run_generator
@@ -39,14 +46,21 @@ from .net import (
     RANGES,
     TRACKS,
     P,
+    bar_numbers,
     conditioning,
     latent_index,
+    position,
     split_head,
 )
 
 STEPS_PER_BEAT = 4
 LEGATO = 16  # steps: the most a cello note is held on through a rest (the rules)
-SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale")
+RUB = 2.0  # the joint draw: a semitone rub costs RUB x joint
+RUB_SPAN = 4  # steps of a note's start checked for rubs (a beat)
+HOME_SPAN = 16.0  # beats of violin I the final cadence reads the key from (the rules)
+SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint",
+                 "legato")
+ORDER = ("cello", "viola", "violin2")  # the joint draw: the bass first, then upwards
 
 
 def melody_velocity(melody, T: int) -> np.ndarray:
@@ -81,8 +95,11 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     cfg, G = cfg or model.cfg, model.generator
     mel, onset, in_bar, bpb = piece_rows(req)
     T = len(in_bar)
-    cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb,
-                        bar_starts(in_bar), compound_steps(req, T))
+    starts = bar_starts(in_bar)
+    cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb, starts,
+                        compound_steps(req, T))
+    if G.n_pos:  # issue 26: where the step stands in the melody's form, appended last
+        cond = np.concatenate([cond, position(bar_numbers(starts), mel, onset)])
     form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
                        float(cfg["repeat_similarity"]))
     bar_z, phrase_z = latent_index(form)
@@ -101,11 +118,20 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     outs = run_generator(G, cond_t, (zs, z_time, zt), int(cfg["chunk"]))
 
     noise = NoiseBank(form, gen, float(cfg["vary"]), bool(cfg["share_noise"]))
-    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]))
-    sampled = {}
+    dur_scale = cfg.get("dur_scale")
+    scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]),
+              float(cfg["pitch_scale"] if dur_scale is None else dur_scale))
+    drawn = {}
     for track, out in zip(TRACKS, outs, strict=True):
         draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
-        sampled[track] = sample_part(track, out, tau, draws, scales)
+        drawn[track] = sample_part(track, out, tau, draws, scales)
+        drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
+                                        int(cfg.get("legato") or 0))
+    home = home_of(req.melody) if rules else None
+    sampled = pick_pitches(drawn, melody_pcs(req.melody, T), float(cfg.get("joint") or 0), T,
+                           home,
+                           phrase_ends(req.melody, onset, bar_numbers(starts)) if rules else None,
+                           dominant_of(req.melody, home))
     n = steps_for(req.length_beats)
     ended = {track: note_ends(sampled[track][0], T) for track in TRACKS}
     if rules:
@@ -119,29 +145,191 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     return BandResult(parts, [], rank)
 
 
-def sample_part(track, out, tau, draws, scales):
-    """Notes ``[(pitch, start_step, dur_steps, velocity)]`` of one part and its attack roll
-    ``[P, T]`` (for the critic). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise
-    for the pitches ``[P, T]`` and the durations ``[8, T]``."""
+def sample_part(track, out, tau, draws, scales) -> dict:
+    """One part's draw before its pitches: attack steps, duration steps and velocity per
+    attack, and the pitch scores ``[P, T]`` (logits / temperature + Gumbel noise; the logits
+    alone at temperature 0). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise for
+    the pitches ``[P, T]`` and the durations ``[8, T]``; ``scales``: attack, pitch and
+    duration temperatures x ``tau``."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
     u_att, g_pitch, g_dur = draws
-    lo = RANGES[track][0]
-    T = attack.shape[0]
     t = max(tau, 1e-4)
     p_att = torch.sigmoid(attack / (t * scales[0]))
     if tau <= 0:
-        hits, psel, dsel = p_att > 0.5, pitch.argmax(0), dur.argmax(0)
+        hits, score, dsel = p_att > 0.5, pitch, dur.argmax(0)
     else:
         hits = u_att < p_att
-        tp = t * scales[1]
-        psel, dsel = (pitch / tp + g_pitch).argmax(0), (dur / tp + g_dur).argmax(0)
+        score = pitch / (t * scales[1]) + g_pitch
+        dsel = (dur / (t * scales[2]) + g_dur).argmax(0)
     velocity = torch.sigmoid(vel) * 127
-    roll = torch.zeros_like(pitch)
-    roll[psel, torch.arange(T)] = hits.float()
-    notes = [(int(psel[s]) + lo, int(s), int(DURS[int(dsel[s])]),
-              int(np.clip(round(float(velocity[s])), 16, 127)))
-             for s in np.nonzero(hits.numpy())[0]]
-    return notes, roll.numpy()
+    steps = np.nonzero(hits.numpy())[0]
+    return {"track": track, "steps": steps, "score": score.numpy(),
+            "dur": [int(DURS[int(dsel[s])]) for s in steps],
+            "vel": [int(np.clip(round(float(velocity[s])), 16, 127)) for s in steps]}
+
+
+def fill_gaps(steps, durs, legato: int) -> list[int]:
+    """Durations with a gap of at most ``legato`` steps before the part's next attack closed
+    (the note held to it). Attacks and durations are drawn independently per step, so a
+    drawn duration often stops just short of the drawn next attack: half the sampled notes
+    reach it where 75-90% of the composers' do."""
+    out = list(durs)
+    if legato > 0:
+        for i in range(len(out) - 1):
+            gap = int(steps[i + 1]) - int(steps[i]) - out[i]
+            if 0 < gap <= legato:
+                out[i] += gap
+    return out
+
+
+def melody_pcs(melody, T: int) -> np.ndarray:
+    """``[12, T]`` bool: the pitch classes of violin I sounding at each step."""
+    out = np.zeros((12, T), dtype=bool)
+    for p, start, end, _ in melody:
+        a = max(0, round(start * STEPS_PER_BEAT))
+        out[int(p) % 12, a:max(a + 1, round(end * STEPS_PER_BEAT))] = True
+    return out
+
+
+def key_pcs(notes, degrees) -> tuple[int, str, set[int]]:
+    """The key estimated on ``notes`` (``keys.estimate_key``): ``(tonic, mode, the pitch
+    classes of its scale ``degrees``)`` (semitones above the tonic)."""
+    from ...keys import estimate_key
+
+    tonic, mode = estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])
+    return tonic, mode, {(tonic + d) % 12 for d in degrees}
+
+
+def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
+    """The rules' final cadence: ``(step, pitch class)`` of the tonic under violin I's last
+    note, where that note is in the tonic triad of the key estimated on violin I's last
+    ``span`` beats (``keys.estimate_key``: the key the piece ends in), or else of the key
+    estimated on all of violin I; None when it is in neither (or without a melody)."""
+    if not melody:
+        return None
+    last = max(melody, key=lambda n: (n[1], n[0]))
+    for notes in ([n for n in melody if n[2] > last[2] - span], melody):
+        tonic, mode, _ = key_pcs(notes, ())
+        if (int(last[0]) - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
+            return max(0, round(last[1] * STEPS_PER_BEAT)), tonic
+    return None
+
+
+def dominant_of(melody, home: tuple[int, int] | None) -> tuple[int, set[int], set[int]] | None:
+    """The rules' dominant before the final cadence: ``(step, {V}, {V, VII, II, IV})`` at
+    violin I's note before its last one (within a bar of 4 beats before it) when that note
+    belongs to the dominant seventh of the ``home`` key (``home_of``); None otherwise."""
+    if home is None or not melody:
+        return None
+    last = max(melody, key=lambda n: (n[1], n[0]))
+    before = [n for n in melody if last[1] - 4 <= n[1] < last[1] - 1e-6]
+    if not before:
+        return None
+    note = max(before, key=lambda n: (n[1], n[0]))
+    tonic = home[1]
+    seventh = {(tonic + d) % 12 for d in (7, 11, 2, 5)}
+    if int(note[0]) % 12 not in seventh:
+        return None
+    return max(0, round(note[1] * STEPS_PER_BEAT)), {(tonic + 7) % 12}, seventh
+
+
+def phrase_ends(melody, onset: np.ndarray, bar: np.ndarray, phrase: int = PHRASE_BARS,
+                span: float = HOME_SPAN) -> dict[int, set[int]]:
+    """The rules' phrase cadences: step -> the pitch classes of I and V, at violin I's last
+    onset in every ``phrase``-th bar (bars from the first full bar: the last bar of each
+    phrase), the key estimated on violin I within ``span`` beats either side."""
+    out = {}
+    for k in range(phrase - 1, int(bar.max()) + 1 if len(bar) else 0, phrase):
+        steps = np.nonzero(onset & (bar == k))[0]
+        if not len(steps):
+            continue
+        s = int(steps[-1])
+        near = [n for n in melody if abs(n[1] - s / STEPS_PER_BEAT) <= span]
+        if near:
+            out[s] = key_pcs(near, (0, 7))[2]
+    return out
+
+
+def cadence(d: dict, targets: dict[int, set[int]], end: int | None, T: int) -> dict:
+    """The cello's draw ``d`` (``sample_part``) with an attack at every step of ``targets``
+    (a new attack lasts to the next one) and, with ``end`` (the final cadence's step), an
+    attack there held to the end and none after it."""
+    notes = {int(t): (dur, vel) for t, dur, vel in zip(d["steps"], d["dur"], d["vel"],
+                                                      strict=True)}
+    for s in targets:
+        if s not in notes and (end is None or s < end):
+            before = [t for t in notes if t < s]
+            later = [t for t in notes if t > s]
+            vel = notes[max(before)][1] if before else 80
+            notes[s] = ((min(later) if later else T) - s, vel)
+    if end is not None:
+        before = [t for t in notes if t < end]
+        vel = notes[max(before)][1] if before else 80
+        notes = {t: v for t, v in notes.items() if t < end}
+        notes[end] = (T - end, vel)
+    steps = sorted(notes)
+    return {**d, "steps": np.array(steps, dtype=np.int64), "dur": [notes[t][0] for t in steps],
+            "vel": [notes[t][1] for t in steps]}
+
+
+def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
+                 home: tuple[int, int] | None = None,
+                 phrases: dict[int, set[int]] | None = None,
+                 dominant: tuple[int, set[int], set[int]] | None = None) -> dict:
+    """Each part's pitch at each attack -> part -> (notes ``[(pitch, start_step, dur_steps,
+    velocity)]``, attack roll ``[P, T]`` for the critic).
+
+    ``joint`` 0: every part takes the top of its own scores (the three parts drawn
+    independently, the sampler before issue 26). ``joint`` > 0, the joint draw: the parts
+    are drawn one after another (``ORDER``: cello, viola, violin II). The cello's pitches
+    are its own draw (the bass, often on violin I's pitch class: the root under a tonic);
+    at each attack of the viola and then violin II, a pitch whose class is not yet
+    sounding (violin I and the parts drawn so far, ``present [12, T]``) gains ``joint``,
+    one a semitone from a sounding class loses ``joint``, in units of the scaled logits:
+    the upper parts complete the chord rather than double it. The rules' cadences
+    (``cadence``): ``home`` (``home_of``), the cello ends on the tonic; ``phrases``
+    (``phrase_ends``), step -> the pitch classes (I, V) the cello takes there;
+    ``dominant`` (``dominant_of``): the cello on V and the upper parts on the dominant
+    seventh's tones under violin I's note before the last."""
+    out = {}
+    present = present.copy()
+    for track in ORDER:
+        d, only = drawn[track], {}
+        if track == "cello" and (home is not None or phrases):
+            only = {s: set(v) for s, v in (phrases or {}).items() if s < T}
+            end = None
+            if home is not None and home[0] < T:
+                end = home[0]
+                only = {s: v for s, v in only.items() if s < end}
+                if dominant is not None and dominant[0] < end:
+                    only[dominant[0]] = dominant[1]
+                only[end] = {home[1]}
+            d = cadence(d, only, end, T)
+        elif dominant is not None and home is not None and dominant[0] < home[0] < T:
+            only = {dominant[0]: dominant[2]}
+            d = cadence(d, only, None, T)
+        lo = RANGES[track][0]
+        pcs = (np.arange(P[track]) + lo) % 12
+        notes = []
+        for s, dur, vel in zip(d["steps"], d["dur"], d["vel"], strict=True):
+            score = d["score"][:, s]
+            if s in only:
+                score = np.where(np.isin(pcs, list(only[s])), score, -np.inf)
+            if joint > 0 and present[:, s].any():
+                have = present[:, s]
+                near = present[:, s:s + max(1, min(dur, RUB_SPAN))].any(1)
+                clash = (np.roll(near, 1) | np.roll(near, -1)) & ~have
+                bonus = 0.0 if track == ORDER[0] else joint
+                score = score + bonus * (~have[pcs]) - RUB * joint * clash[pcs]
+            notes.append((int(score.argmax()) + lo, int(s), dur, vel))
+        roll = np.zeros((P[track], T), dtype=np.float32)
+        for p, s, _, _ in notes:
+            roll[p - lo, s] = 1
+        out[track] = (notes, roll)
+        if joint > 0:
+            for p, a, b, _ in note_ends(notes, T):
+                present[p % 12, a:b] = True
+    return out
 
 
 def cello_bass(cello, uppers, T: int, legato: int = LEGATO):

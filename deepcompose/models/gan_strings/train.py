@@ -31,6 +31,7 @@ from ..common.schedules import current_lr
 from ..common.wgan import wgan_setup, wgan_update
 from ..gan_pop.form import melody_form
 from ..gan_pop.net import DURS, duration_class, fold, melody_rows
+from .harmony import harmony_losses
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     LOW_LINE,
@@ -40,10 +41,14 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     Critic,
     Generator,
     P,
+    bar_numbers,
     conditioning,
     latent_index,
+    position,
     split_head,
+    transpose_position,
 )
+from .sample import cello_bass
 
 STEPS_PER_BEAT = 4
 FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_steps
@@ -67,11 +72,28 @@ def line_notes(arr: np.ndarray, low: bool) -> np.ndarray:
                             arr[keep, 3].astype(np.int64)])
 
 
+def bass_line(notes: dict, T: int) -> np.ndarray:
+    """The cello's training line as the bass (issue 26, ``bass_targets``): the real cello
+    (``line_notes`` rows) with ``sample.cello_bass`` applied, the decoding rule's own
+    function, so that the network learns to hold the bass through the cello's rests while
+    the others play and to stay under them, and needs the rule less."""
+    def spans(arr):
+        rows = [(int(p), int(a), int(a + d), int(v)) for p, a, d, v in arr]
+        return [(p, a, min(b, rows[i + 1][1]) if i + 1 < len(rows) else b, v)
+                for i, (p, a, b, v) in enumerate(rows)]
+
+    held = cello_bass(spans(notes["cello"]), [spans(notes["violin2"]), spans(notes["viola"])],
+                      T)
+    if not held:
+        return notes["cello"]
+    return np.array([(p, a, b - a, v) for p, a, b, v in held], dtype=np.int64)
+
+
 class MovementArrays:
     """One movement per 16th step (padded to at least ``min_steps``; bars of the last meter
     continue through the padding)."""
 
-    def __init__(self, mv, min_steps: int):
+    def __init__(self, mv, min_steps: int, bass_targets: bool = False):
         T = max(int(np.ceil(mv.length * STEPS_PER_BEAT - 1e-6)), min_steps)
         self.T = T
         v1 = line_notes(mv.parts["violin1"], low=False)
@@ -102,7 +124,12 @@ class MovementArrays:
             first = round(mv.pickup * STEPS_PER_BEAT)
             self.in_bar[:first] += self.bpb[0] - mv.pickup
         self.starts = starts[starts < T]  # windows start on bar lines
+        self.end = max(int(np.ceil(mv.length * STEPS_PER_BEAT - 1e-6)), 1)  # the last step + 1
+        # issue 26: where each step stands in the movement's form, over the whole movement
+        self.position = position(bar_numbers(self.bar_start), self.mel, self.onset)
         self.notes = {t: line_notes(mv.parts[t], LOW_LINE[t]) for t in TRACKS}
+        if bass_targets:
+            self.notes["cello"] = bass_line(self.notes, T)
 
 
 def shift_for(song: MovementArrays, s: int, W: int, rng) -> int:
@@ -130,9 +157,11 @@ def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
     in_bar = song.in_bar[s:s + W]
     cond = conditioning(mel, onset, song.mel_vel[s:s + W], in_bar, song.bpb[s:s + W],
                         bar_start, song.compound[s:s + W])
+    if cfg.get("phrase_features", True):
+        cond = np.concatenate([cond, transpose_position(song.position[:, s:s + W], k)])
     bar_z, phrase_z = latent_index(melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
                                                float(cfg["repeat_similarity"])))
-    out = {"cond": cond, "bar_z": bar_z, "phrase_z": phrase_z}
+    out = {"cond": cond, "bar_z": bar_z, "phrase_z": phrase_z, "mel": mel}
     for track in TRACKS:
         notes = song.notes[track]
         lo_i, hi_i = np.searchsorted(notes[:, 1], [s, s + W])
@@ -181,38 +210,49 @@ class QuartetTrainer:
         W = cfg["window"]
         self.modules, self.optimizers, self.schedulers = wgan_setup(
             cfg, Generator(cfg), Critic(cfg), FLOOR)
-        self.train = [MovementArrays(m, W) for m in train]
-        self.valid = [MovementArrays(m, W) for m in valid]
+        bass = bool(cfg.get("bass_targets", False))
+        self.train = [MovementArrays(m, W, bass) for m in train]
+        self.valid = [MovementArrays(m, W) for m in valid]  # the composers' own parts
         weights = np.array([len(s.starts) for s in self.train], dtype=np.float64)
         self.p_train = weights / weights.sum()  # movements drawn by their number of bars
         self.valid_batch = self._batch(self.valid, np.random.default_rng(0), 64,
                                        transpose=False)
 
-    def _batch(self, songs, rng, size, transpose=True, p=None):
+    def _batch(self, songs, rng, size, transpose=True, p=None, end_share=0.0):
+        """``size`` windows: from a bar line, or (``end_share`` of them, issue 26) ending
+        where the movement ends, so that final cadences are learned."""
         W = self.cfg["window"]
         items = []
-        for i in rng.choice(len(songs), size, p=p):
+        n_end = int(round(end_share * size))
+        for j, i in enumerate(rng.choice(len(songs), size, p=p)):
             song = songs[i]
-            s = int(rng.choice(song.starts[song.starts <= song.T - W]))
+            if j < n_end:
+                s = max(0, min(song.end, song.T) - W)
+            else:
+                s = int(rng.choice(song.starts[song.starts <= song.T - W]))
             k = shift_for(song, s, W, rng) if transpose else 0
             items.append(render(song, s, W, k, self.cfg))
-        return collate(items, ("cond", "bar_z", "phrase_z"), TRACKS)
+        return collate(items, ("cond", "bar_z", "phrase_z", "mel"), TRACKS)
 
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
         cfg = self.cfg
         lr = current_lr(self.optimizers["generator"])
-        batch = self._batch(self.train, rng, cfg["batch"], p=self.p_train)
+        batch = self._batch(self.train, rng, cfg["batch"], p=self.p_train,
+                            end_share=float(cfg.get("end_share", 0.0)))
         cond = batch["cond"]
         outs = G(cond, *latents(cfg, batch))
         real = real_rolls(batch, {t: P[t] for t in TRACKS}, {})
         fake = sampled_rolls(heads(outs), {})
 
         sup = sum(parts_losses(heads(outs), batch, {}).values())
+        extra = harmony_losses(heads(outs), batch)
+        sup = sup + float(cfg.get("harmony_loss", 0.0)) * extra["harmony"]
         adversarial = wgan_update(lambda x: D(cond, x), real, fake, sup, self.optimizers, cfg)
         for scheduler in self.schedulers.values():
             scheduler.step()
-        return {"lr": lr, "sup": float(sup.detach()), **adversarial}
+        return {"lr": lr, "sup": float(sup.detach()),
+                **{k: float(v.detach()) for k, v in extra.items()}, **adversarial}
 
     @torch.no_grad()
     def validate(self) -> dict:
@@ -223,6 +263,7 @@ class QuartetTrainer:
         G.train()
         out = {k: float(v) for k, v in parts_losses(heads(outs), batch, {}).items()}
         out["sup"] = sum(out.values())
+        out.update({k: float(v) for k, v in harmony_losses(heads(outs), batch).items()})
         for track, o in zip(TRACKS, outs, strict=True):
             attack, pitch, _, _ = split_head(o, track)
             t_att, t_pitch = batch[track][:2]
