@@ -98,7 +98,7 @@ DEFAULT_CONFIG = {
     "vel_contrast": 1.5,  # velocity: the head's accents around its mean, scaled
     "vel_phrase": 4.0,    # rule "dynamics": SD of a phrase's level
     "vel_swell": 6.0,     # rule "dynamics": height of the swell over a phrase
-    "cadence_chord": 3.0,  # rule "cadence" (issue 26): nats for I (V) at the end (phrase ends)
+    "cadence_chord": 5.0,  # rule "cadence" (issue 26): nats for I (V) at the end (phrase ends)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "chord_dim": 16,
                "chord_layers": 1, "chord_dilations": [1, 2], "critic_channels": 8,
