@@ -174,16 +174,20 @@ def test_repeat_chords_fills_the_song_with_the_progression():
 
 def test_where_the_melody_repeats_the_band_repeats(band, songs):
     """Bars 5-8 repeat bars 1-4 of the melody: the form takes the earlier bars' draws, so the
-    band plays them (nearly) again; per-step draws (the ablation) do not."""
+    band plays them (nearly) again; per-step draws (the ablation) do not. Four more bars
+    follow, so the repeat is not the song's ending (issue 26: the band ends a song
+    differently, its last bar home, so a repeat that ends the song repeats less: 0.58-0.66
+    at seeds 1-3 where the repeat of the middle is 0.77-0.80)."""
     melody, _, _, _ = songs[VALID_SONGS[0]]
     four = [n for n in melody if n[1] < 16]
     tune = four + [(p, a + 16, b + 16, v) for p, a, b, v in four]
-    form = melody_form(*[np.asarray(x) for x in piece_rows(request(tune, 32.0))[:3]], 4)
+    tune += [(p, a + 16, b + 16, v) for p, a, b, v in melody if 16 <= a < 32]
+    form = melody_form(*[np.asarray(x) for x in piece_rows(request(tune, 48.0))[:3]], 4)
     assert form.source[4:8] == [0, 1, 2, 3]
 
     def similarity(b):
-        res = b.arrange(request(tune, 32.0, seed=3), score=False)
-        return AR.repeat_similarity(tune, [p.notes for p in res.parts], 8, 4)
+        res = b.arrange(request(tune, 48.0, seed=3), score=False)
+        return AR.repeat_similarity(tune, [p.notes for p in res.parts], 12, 4)
 
     shared = similarity(band)
     per_step = PopBand(dict(band.cfg, share_noise=False), band.generator, {})

@@ -34,6 +34,13 @@ class PopBand(GanPlayer):
     generator_class, critic_class, default_config = Generator, Critic, DEFAULT_CONFIG
 
     @classmethod
+    def from_weights(cls, tensors: dict, meta: dict) -> PopBand:
+        """As ``GanPlayer.from_weights``; weights whose config predates issue 26 (no
+        ``phrase_features`` key) are read without the phrase-position inputs."""
+        config = {"phrase_features": False, **meta["config"]}
+        return super().from_weights(tensors, {**meta, "config": config})
+
+    @classmethod
     def load(cls, weights_dir: Path | str | None = None) -> PopBand:
         """The band from ``weights_dir`` (default: the shipped weights)."""
         return load_family("gan_pop", weights_dir)
@@ -51,7 +58,6 @@ class PopBand(GanPlayer):
         """
         with single_thread(), torch.no_grad():
             return arrange(self, req, rules, score)
-
 
 
 __all__ = ["PopBand", "BandRequest", "BandResult", "BandPart", "DEFAULT_CONFIG", "TINY_CONFIG",

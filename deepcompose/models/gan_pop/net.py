@@ -36,6 +36,7 @@ from ...representations.multitrack import (
     STEPS_PER_BEAT,
     BandRequest,
 )
+from ...representations.phrase_position import N_PHRASE, phrase_position
 
 TRACKS = ("bass", "keys", "counter")
 RANGES = {"melody": (48, 96), "bass": (28, 64), "keys": (40, 88), "counter": (52, 96)}
@@ -46,9 +47,13 @@ N_MEL = P["melody"] + 12 + 2   # melody: sounding pitch, its pitch class, onset,
 N_METER = 6 + 4 + 3            # beat in bar (6), 16th in beat (4), bar phase sin/cos, 3-beat
 N_CHORD = 12 + 12 + 12 + 2     # chroma, root, bass pitch class, N flag, change flag
 N_COND = N_MEL + N_METER + N_CHORD
+# + N_PHRASE phrase-position channels (issue 26), appended LAST to ``cond`` and to every
+# layer that reads them, when ``phrase_features`` is set (weights of before lack them).
 Q = len(VOCAB_QUALITIES)
 
 DEFAULT_CONFIG = {
+    "phrase_features": True,  # issue 26: phrase position as inputs (weights of before: off)
+    "end_share": 0.25,    # training: share of windows that end where the song's melody ends
     "channels": 96,       # generator trunk width
     "dilations": [1, 2, 4, 8, 16, 1, 2, 4],  # one residual block each (receptive field ~19 beats)
     "chord_dim": 128,     # chord head width
@@ -93,6 +98,7 @@ DEFAULT_CONFIG = {
     "vel_contrast": 1.5,  # velocity: the head's accents around its mean, scaled
     "vel_phrase": 4.0,    # rule "dynamics": SD of a phrase's level
     "vel_swell": 6.0,     # rule "dynamics": height of the swell over a phrase
+    "cadence_chord": 5.0,  # rule "cadence" (issue 26): nats for I (V) at the end (phrase ends)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "chord_dim": 16,
                "chord_layers": 1, "chord_dilations": [1, 2], "critic_channels": 8,
@@ -176,6 +182,30 @@ def chord_features(classes: np.ndarray, bass: np.ndarray) -> np.ndarray:
     return out
 
 
+def bar_numbers(in_bar: np.ndarray) -> np.ndarray:
+    """The bar of each step ``[T]`` from the beats since the bar line ``in_bar [T]`` (a bar
+    line where it is 0): 0 = the first full bar, -1 before it (a pickup)."""
+    return np.cumsum(np.asarray(in_bar) < 1e-6) - 1
+
+
+def phrase_rows(in_bar: np.ndarray, mel: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """``[N_PHRASE, T]``: ``representations.phrase_position`` on the band's bars
+    (``bar_numbers``) and the melody rows (``melody_rows``: pitch ``[T]``, onsets ``[T]``),
+    the same at training (the whole song, then windows) and generation (the whole piece)."""
+    return phrase_position(bar_numbers(in_bar), mel, onset)
+
+
+def n_phrase(cfg: dict) -> int:
+    """Phrase-position channels the networks read: ``N_PHRASE``, or 0 (weights of before)."""
+    return N_PHRASE if cfg.get("phrase_features") else 0
+
+
+def chord_input(cond: torch.Tensor) -> torch.Tensor:
+    """The chord head's input from ``cond [B, N_COND + n_phrase, T]``: melody + meter, then
+    the phrase channels (last)."""
+    return torch.cat([cond[:, :N_MEL + N_METER], cond[:, N_COND:]], 1)
+
+
 def transpose_classes(classes: np.ndarray, k: int) -> np.ndarray:
     """Chord classes moved by ``k`` semitones (N stays N)."""
     root, q = np.divmod(np.maximum(classes.astype(np.int64) - 1, 0), Q)
@@ -192,9 +222,9 @@ def duration_class(steps: np.ndarray) -> np.ndarray:
 
 
 class ChordHead(nn.Module):
-    """Melody + meter per beat -> chord class logits per beat.
+    """Melody + meter (+ phrase position) per beat -> chord class logits per beat.
 
-    ``[B, N_MEL + N_METER, T]`` (steps) -> pooled to beats ``[B, D, T/4]`` -> residual
+    ``[B, N_MEL + N_METER + n_phrase, T]`` (steps) -> pooled to beats ``[B, D, T/4]`` -> residual
     dilated convs over beats (``chord_dilations``: the bar and its neighbours, +-16 beats
     for 1, 2, 4, 8, 1) -> transformer layers over all beats (key, phrase) ->
     ``[B, T/4, N_CLASSES]``.
@@ -203,7 +233,8 @@ class ChordHead(nn.Module):
     def __init__(self, cfg: dict):
         super().__init__()
         d = cfg["chord_dim"]
-        self.inp = nn.Conv1d((N_MEL + N_METER) * STEPS_PER_BEAT, d, 1)
+        # channel-major per beat: the phrase channels' 4 steps come last
+        self.inp = nn.Conv1d((N_MEL + N_METER + n_phrase(cfg)) * STEPS_PER_BEAT, d, 1)
         self.local = nn.ModuleList(nn.Sequential(nn.GELU(), nn.Conv1d(d, d, 3, padding=r,
                                                                       dilation=r))
                                    for r in cfg["chord_dilations"])
@@ -248,7 +279,7 @@ def head_size(track: str) -> int:
 
 
 class Generator(nn.Module):
-    """(cond ``[B, N_COND, T]``, latents) -> per track ``[B, head_size, T]``.
+    """(cond ``[B, N_COND + n_phrase, T]``, latents) -> per track ``[B, head_size, T]``.
 
     MuseGAN's hybrid latents: ``z_shared [B, zs]`` (piece, all tracks), ``z_bar
     [B, zb, T]`` (per bar, already spread over the bar's steps), ``z_track [B, 3, zt]``.
@@ -260,7 +291,7 @@ class Generator(nn.Module):
         c, zs, zb, zt = cfg["channels"], cfg["z_shared"], cfg["z_bar"], cfg["z_track"]
         self.zs, self.zb, self.zt = zs, zb, zt
         self.chords = ChordHead(cfg)
-        self.inp = nn.Conv1d(N_COND + zs + zb, c, 3, padding=1)
+        self.inp = nn.Conv1d(N_COND + zs + zb + n_phrase(cfg), c, 3, padding=1)
         self.blocks = nn.Sequential(*[Block(c, d) for d in cfg["dilations"]])
         self.heads = nn.ModuleList(nn.Sequential(
             nn.Conv1d(c + zt, c, 3, padding=1), nn.GELU(), nn.Conv1d(c, head_size(t), 1))
@@ -269,7 +300,8 @@ class Generator(nn.Module):
     def forward(self, cond, z_shared, z_bar, z_track):
         T = cond.shape[-1]
         zs = z_shared[:, :, None].expand(-1, -1, T)
-        h = self.blocks(self.inp(torch.cat([cond, zs, z_bar], 1)))  # [B, C, T]
+        x = torch.cat([cond[:, :N_COND], zs, z_bar, cond[:, N_COND:]], 1)  # phrase last
+        h = self.blocks(self.inp(x))  # [B, C, T]
         return [head(torch.cat([h, z_track[:, i, :, None].expand(-1, -1, T)], 1))
                 for i, head in enumerate(self.heads)]  # 3 x [B, head_size, T]
 
@@ -282,13 +314,15 @@ def split_head(out: torch.Tensor, track: str):
 
 
 class Critic(nn.Module):
-    """(cond, attack rolls of the three tracks ``[B, sum P, T]``) -> one score per window."""
+    """(cond, attack rolls of the three tracks ``[B, sum P, T]``) -> one score per window
+    (the phrase channels of ``cond`` last)."""
 
     def __init__(self, cfg: dict):
         super().__init__()
         c = cfg["critic_channels"]
         self.net = nn.Sequential(
-            nn.Conv1d(N_COND + sum(P[t] for t in TRACKS), c, 3, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv1d(N_COND + sum(P[t] for t in TRACKS) + n_phrase(cfg), c, 3, padding=1),
+            nn.LeakyReLU(0.2),
             nn.Conv1d(c, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),            # 8ths
             nn.Conv1d(c, 2 * c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),        # beats
             nn.Conv1d(2 * c, 2 * c, 3, padding=2, dilation=2), nn.LeakyReLU(0.2),
@@ -297,7 +331,8 @@ class Critic(nn.Module):
         self.out = nn.Linear(2 * c, 1)
 
     def forward(self, cond, rolls):
-        return self.out(self.net(torch.cat([cond, rolls], 1)).mean(-1)).squeeze(-1)  # [B]
+        x = torch.cat([cond[:, :N_COND], rolls, cond[:, N_COND:]], 1)
+        return self.out(self.net(x).mean(-1)).squeeze(-1)  # [B]
 
 
 # ---------------------------------------------------------------- inference

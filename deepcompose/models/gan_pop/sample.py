@@ -30,6 +30,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 import torch
 
@@ -43,6 +45,7 @@ from ...representations.multitrack import (
     BandResult,
     steps_for,
 )
+from .cadence import cadences, root_mask
 from .form import NoiseBank, melody_form
 from .net import (
     CHROMA,
@@ -58,6 +61,8 @@ from .net import (
     melody_features,
     melody_rows,
     meter_features,
+    n_phrase,
+    phrase_rows,
     split_head,
     viterbi,
 )
@@ -149,15 +154,26 @@ def piece_rows(req) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return mel, onset, in_bar, bpb
 
 
+def phrase_of(band, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray) -> list:
+    """The phrase-position rows the band reads (``net.phrase_rows`` on the whole piece,
+    ``[N_PHRASE, T]``), as a list: empty for weights without them."""
+    return [phrase_rows(in_bar, mel, onset)] if n_phrase(band.cfg) else []
+
+
 @torch.no_grad()
-def chord_posterior(band, mel: np.ndarray, onset: np.ndarray, meter: np.ndarray) -> np.ndarray:
+def chord_posterior(band, mel: np.ndarray, onset: np.ndarray, meter: np.ndarray,
+                    in_bar: np.ndarray | None = None) -> np.ndarray:
     """The chord head's probabilities per beat ``[beats, N_CLASSES]`` from the melody rows
     (``piece_rows``) and ``meter_features`` ``[N_METER, T]`` (averaged over the 12
-    transpositions when ``chord_tta`` is set)."""
+    transpositions when ``chord_tta`` is set); the phrase position comes from ``in_bar``
+    (``piece_rows``' beats since the bar line; default: the bar lines of ``meter``)."""
     shifts = range(-5, 7) if band.cfg["chord_tta"] else [0]
+    if in_bar is None:  # beat 0 and 16th 0 of ``meter_features``: a bar line
+        in_bar = np.where((meter[0] > 0.5) & (meter[6] > 0.5), 0.0, 1.0)
     mms = torch.from_numpy(np.stack([np.concatenate([
-        melody_features(np.where(mel >= 0, mel + k, -1), onset), meter])
-        for k in shifts]))  # [K, N_MEL + N_METER, T]
+        melody_features(np.where(mel >= 0, mel + k, -1), onset), meter,
+        *phrase_of(band, np.where(mel >= 0, mel + k, -1), onset, in_bar)])
+        for k in shifts]))  # [K, N_MEL + N_METER + n_phrase, T]
     probs = np.exp(chord_logp(band.generator, mms))  # [K, beats, classes]
     return np.mean([p[:, transposed_index(k)] for p, k in zip(probs, shifts, strict=True)], 0)
 
@@ -192,12 +208,13 @@ def change_costs(cfg, beat_in_bar: np.ndarray, bpb: np.ndarray) -> np.ndarray:
 
 
 def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
-               mel: np.ndarray | None = None) -> np.ndarray:
+               mel: np.ndarray | None = None, extra: np.ndarray | None = None) -> np.ndarray:
     """The best chord class per beat ``[beats]``: Viterbi over the head's log-probabilities
     ``probs [beats, K]`` plus ``quality_bonus`` nats per quality, plus ``chord_fit`` nats x
     (the share of the beat's melody note time on the chord's tones minus the share a
-    semitone above one, ``CLASH``; ``mel [T]``, when given), with ``change_costs``. ``beat_in_bar``
-    and ``bpb`` per 16th step ``[T]``."""
+    semitone above one, ``CLASH``; ``mel [T]``, when given), plus ``extra [beats, K]`` nats
+    (the ``cadence`` rule), with ``change_costs``. ``beat_in_bar`` and ``bpb`` per 16th step
+    ``[T]``."""
     score = np.log(probs)
     bonus = band.cfg.get("quality_bonus")
     if bonus:  # nats per quality, from the training songs (``fit_quality_bonus``)
@@ -207,10 +224,13 @@ def chord_path(band, probs: np.ndarray, beat_in_bar: np.ndarray, bpb=4,
         m = melody_chroma(mel)[:len(score)]
         fit = m @ (CHROMA - CLASH).T
         score = score + lam * fit / np.maximum(m.sum(1, keepdims=True), 1)
+    if extra is not None:
+        score = score + extra[:len(score)]
     return viterbi(score, change_costs(band.cfg, beat_in_bar, bpb)[:len(score)])
 
 
-RULES = ("chord_tones", "chord_cut", "fill_bars", "register", "counter", "dynamics")
+RULES = ("chord_tones", "chord_cut", "fill_bars", "register", "counter", "dynamics", "cadence",
+         "keys_hold")
 
 
 def rule_set(rules) -> frozenset:
@@ -235,12 +255,17 @@ def arrange(band, req, rules=True, score: bool = True) -> BandResult:
     meter = meter_features(in_bar, bpb)
     mm = np.concatenate([melody_features(mel, onset), meter])
     given = repeat_chords(req.chords, req.length_beats) if req.chords else None
-    if given:
+    cad = (cadences(req.melody, mel, onset, in_bar, float(cfg.get("cadence_chord", 0.0)))
+           if "cadence" in on else None)
+    if given:  # given chords win: the chord head is not asked
         classes, bass_pc = given_chords(given, T)
     else:  # the chord head's best path, one chord per beat
-        path = chord_path(band, chord_posterior(band, mel, onset, meter), in_bar, bpb, mel)
+        path = chord_path(band, chord_posterior(band, mel, onset, meter, in_bar), in_bar, bpb,
+                          mel, None if cad is None else cad.chord_bonus)
         classes, bass_pc = np.repeat(path, STEPS_PER_BEAT), np.full(T, -1, dtype=np.int64)
-    cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc)]))[None]
+    # phrase position (issue 26) of the whole piece, last: chunks slice it like the rest
+    cond = torch.from_numpy(np.concatenate([mm, chord_features(classes, bass_pc),
+                                            *phrase_of(band, mel, onset, in_bar)]))[None]
 
     gen = torch.Generator().manual_seed(int(req.seed) & 0xFFFF_FFFF_FFFF)
     form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
@@ -259,22 +284,24 @@ def arrange(band, req, rules=True, score: bool = True) -> BandResult:
     change = np.ones(T, dtype=bool)
     change[1:] = (classes[1:] != classes[:-1]) | (bass_pc[1:] != bass_pc[:-1])
     ctx = {"classes": classes, "mel": mel, "form": form, "on": on, "tau": tau,
-           "noise": noise, "cfg": cfg}
+           "noise": noise, "cfg": cfg, "cadence": cad}
     sampled = {track: _sample_track(track, out, ctx) for track, out in zip(TRACKS, outs,
                                                                             strict=True)}
+    bar_lines = np.zeros(T, dtype=bool)
+    bar_lines[1:] = in_bar[1:] < in_bar[:-1]
+    bar_lines[0] = in_bar[0] < 1e-6
     if "fill_bars" in on:
         others = [n for t in ("bass", "counter") for n in sampled[t][0]]
         _, _, attack_p, pitch_l = sampled["keys"]
-        bar_lines = np.zeros(T, dtype=bool)
-        bar_lines[1:] = in_bar[1:] < in_bar[:-1]
-        bar_lines[0] = in_bar[0] < 1e-6
         _fill_silent_bars(sampled["keys"][0], others, attack_p[:n], pitch_l, bar_lines[:n],
                           melody_bars(req.melody, req.beats_per_bar, req.first_bar_beat,
                                       req.meter_changes))
     parts = []
     for track in TRACKS:
         cut = change if "chord_cut" in on and track != "counter" else None
-        notes = note_ends(sampled[track][0], T, cut, POLY[track])
+        notes = note_ends(sampled[track][0], T, cut, POLY[track],
+                          hold=change | bar_lines if track == "keys" and "keys_hold" in on
+                          else None)
         notes = [(p, a / 4, min(b / 4, req.length_beats), v) for p, a, b, v in notes
                  if a / 4 < req.length_beats]
         parts.append(BandPart(track, NAMES[track], PROGRAMS[track], False, notes))
@@ -316,6 +343,12 @@ def _sample_track(track, out, ctx):
         allowed |= ~pcs.any(1)[None]
         pitch = pitch.masked_fill(~allowed, float("-inf"))
     mel = torch.from_numpy(ctx["mel"][:T])
+    cad = ctx.get("cadence")
+    if track == "bass" and cad is not None:  # rule "cadence": the root, struck at the end
+        pitch = pitch.masked_fill(~torch.from_numpy(root_mask(ctx["classes"][:T],
+                                                              cad.root_only[:T], lo, hi)),
+                                  float("-inf"))
+        attack = attack + 1e4 * torch.from_numpy(cad.attack[:T]).float()
     if track == "counter" and "counter" in on:
         rest = (mel < 0).float()
         attack = attack + float(cfg["counter_rest"]) * rest
@@ -339,7 +372,9 @@ def _sample_track(track, out, ctx):
         g = 0 if greedy else noise.gumbel(pitch.shape[0])
         chosen = torch.zeros_like(pitch, dtype=torch.bool)
         chosen[(pitch / t + g).argmax(0), torch.arange(T)] = True
-    dsel = (dur / t + (0 if greedy else noise.gumbel(dur.shape[0]))).argmax(0)  # [T]
+    dscale = cfg.get(f"dur_scale_{track}")  # a duration temperature of its own (issue 26)
+    td = max(tau, 1e-4) * float(dscale) if dscale else t
+    dsel = (dur / td + (0 if greedy else noise.gumbel(dur.shape[0]))).argmax(0)  # [T]
     velocity = _velocity(torch.sigmoid(vel) * 127, hits, form, noise, cfg, on, greedy)
     roll = (chosen & hits[None]).float().numpy()
     notes = []
@@ -390,10 +425,12 @@ def _velocity(head, hits, form, noise, cfg, on, greedy):
     return v
 
 
-def note_ends(notes, T: int, change=None, poly: bool = False):
+def note_ends(notes, T: int, change=None, poly: bool = False, hold=None):
     """Start/duration notes -> ``(pitch, start, end, vel)`` in steps: a line's notes end at
     its next attack, a polyphonic track's (the keys) at the next attack of their pitch, all
-    at ``change`` (``[T]`` bool: the next chord change) when given, and at step ``T``."""
+    at ``change`` (``[T]`` bool: the next chord change) when given, and at step ``T``.
+    ``hold`` (``[T]`` bool, rule ``keys_hold``): a note is held at least to the next step
+    marked there (the pedal: the next chord change or bar line), within those limits."""
     notes = sorted(notes, key=lambda n: (n[1], n[0]))
     starts = sorted({n[1] for n in notes})
     next_change = np.full(T + 1, T)
@@ -402,8 +439,12 @@ def note_ends(notes, T: int, change=None, poly: bool = False):
         idx = np.searchsorted(c, np.arange(T + 1), side="right")
         next_change = np.where(idx < len(c), c[np.minimum(idx, len(c) - 1)], T)
     nxt_by_pitch: dict[int, int] = {}
+    lifts = np.nonzero(hold)[0] if hold is not None else None
     out = []
     for p, s, d, v in reversed(notes):
+        if lifts is not None:
+            i = bisect.bisect_right(lifts, s)
+            d = max(d, (int(lifts[i]) if i < len(lifts) else T) - s)
         end = min(s + d, T, int(next_change[s]))
         if poly:
             end = min(end, nxt_by_pitch.get(p, T))

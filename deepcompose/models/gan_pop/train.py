@@ -48,11 +48,14 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     Generator,
     P,
     chord_features,
+    chord_input,
     duration_class,
     fold,
     melody_features,
     melody_rows,
     meter_features,
+    n_phrase,
+    phrase_rows,
     split_head,
     transpose_classes,
 )
@@ -62,9 +65,12 @@ FLOOR = 0.05  # both learning rates fall on a cosine to this share over decay_st
 
 
 class SongArrays:
-    """One POP909 song as per-step arrays (padded to at least ``min_steps``)."""
+    """One POP909 song as per-step arrays (padded to at least ``min_steps``). ``phrase``:
+    the phrase-position features of the whole song ``[N_PHRASE, T]`` (bool; windows are
+    cut from it, so a window knows where the song's phrases and melody end); ``end``: the
+    step where the bar holding the melody's last note ends (endings are oversampled)."""
 
-    def __init__(self, song, min_steps: int):
+    def __init__(self, song, min_steps: int, phrase: bool = True):
         T = max(song.steps, min_steps)
         T = -(-T // STEPS_PER_BEAT) * STEPS_PER_BEAT
         self.T, self.bpb = T, song.beats_per_bar
@@ -81,6 +87,34 @@ class SongArrays:
         self.bass_pc = np.full(T, -1, dtype=np.int64)
         self.bass_pc[:song.steps] = song.bass_steps
         self.notes = {t: song.tracks[t] for t in TRACKS}
+        self.phrase = (phrase_rows(self.beat_in_bar, mel, self.mel_onset).astype(bool)
+                       if phrase else None)
+        self.end = T
+        sounding = np.nonzero(mel >= 0)[0]
+        if len(sounding):
+            lines = np.nonzero(self.beat_in_bar < 1e-6)[0]
+            after = lines[lines > sounding[-1]]
+            self.end = int(after[0]) if len(after) else T
+
+    def window_start(self, rng, W: int, end_share: float) -> int:
+        """A random window start (on a beat); with probability ``end_share`` the window ends
+        where the bar of the melody's last note ends (as near as the song's length allows)."""
+        last = (self.T - W) // STEPS_PER_BEAT
+        if end_share and rng.random() < end_share:
+            return int(np.clip(self.end - W, 0, last * STEPS_PER_BEAT)) // STEPS_PER_BEAT \
+                * STEPS_PER_BEAT
+        return int(rng.integers(0, last + 1)) * STEPS_PER_BEAT
+
+
+def phrase_window(song: SongArrays, s: int, W: int, k: int) -> list:
+    """The song's phrase features for window ``[s, s + W)`` moved by ``k`` semitones (the
+    last note's pitch class rolls with the melody), as a list of ``[N_PHRASE, W]`` rows
+    (empty for a model without them)."""
+    if song.phrase is None:
+        return []
+    ph = song.phrase[:, s:s + W].astype(np.float32)
+    ph[-12:] = np.roll(ph[-12:], k, axis=0)
+    return [ph]
 
 
 def render(song: SongArrays, s: int, W: int, k: int) -> dict:
@@ -97,7 +131,7 @@ def render(song: SongArrays, s: int, W: int, k: int) -> dict:
     bass = np.where(bass >= 0, (bass + k) % 12, -1)
     cond = np.concatenate([melody_features(mel, song.mel_onset[s:s + W]),
                            meter_features(song.beat_in_bar[s:s + W], song.bpb),
-                           chord_features(classes, bass)])
+                           chord_features(classes, bass), *phrase_window(song, s, W, k)])
     out = {"cond": cond, "chord": classes[::STEPS_PER_BEAT].copy(), "beat_in_bar":
            song.beat_in_bar[s:s + W]}
     for track in TRACKS:
@@ -163,42 +197,46 @@ class PopTrainer:
         W = cfg["window"]
         self.modules, self.optimizers, self.schedulers = wgan_setup(
             cfg, Generator(cfg), Critic(cfg), FLOOR)
-        self.train = [SongArrays(s, W) for s in train]  # windows of W steps fit in every song
+        ph = bool(n_phrase(cfg))
+        self.train = [SongArrays(s, W, ph) for s in train]  # windows of W steps fit in every song
         self.bonus_songs = list(train)[::5][:150]  # for fit_quality_bonus at export
-        self.valid = [SongArrays(s, W) for s in valid]
-        vrng = np.random.default_rng(0)
-        self.valid_batch = self._batch(self.valid, vrng, 64, transpose=False)
+        self.valid = [SongArrays(s, W, ph) for s in valid]
+        vrng = np.random.default_rng(0)  # validation windows as before issue 26 (no endings)
+        self.valid_batch = self._batch(self.valid, vrng, 64, transpose=False, end_share=0.0)
 
-    def _batch(self, songs, rng, size, transpose=True):
+    def _batch(self, songs, rng, size, transpose=True, end_share=None):
         W = self.cfg["window"]
+        end_share = self.cfg.get("end_share", 0.0) if end_share is None else end_share
         items = []
         for i in rng.integers(0, len(songs), size):
             song = songs[i]
-            s = int(rng.integers(0, (song.T - W) // STEPS_PER_BEAT + 1)) * STEPS_PER_BEAT
+            s = song.window_start(rng, W, end_share)
             k = int(rng.integers(-6, 6)) if transpose else 0
             items.append(render(song, s, W, k))
         return collate(items, ("cond", "chord", "beat_in_bar"), TRACKS)
 
     def _chord_batch(self, rng, size):
-        """Melody + meter ``[B, N_MEL + N_METER, W]`` and chord classes per beat ``[B, W / 4]``
-        of random transposed windows: extra updates of the chord head alone (cheap: no
-        16th-step trunk, no critic)."""
+        """Melody + meter (+ phrase position) ``[B, N_MEL + N_METER + n_phrase, W]`` and chord
+        classes per beat ``[B, W / 4]`` of random transposed windows (endings oversampled as
+        in ``_batch``): extra updates of the chord head alone (cheap: no 16th-step trunk, no
+        critic)."""
         W = self.cfg["window"]
         mms, chords = [], []
         for i in rng.integers(0, len(self.train), size):
             song = self.train[i]
-            s = int(rng.integers(0, (song.T - W) // STEPS_PER_BEAT + 1)) * STEPS_PER_BEAT
+            s = song.window_start(rng, W, self.cfg.get("end_share", 0.0))
             k = int(rng.integers(-6, 6))
             mel = song.mel[s:s + W].astype(np.int64)
             mel = np.where(mel >= 0, mel + k, -1)
             mms.append(np.concatenate([melody_features(mel, song.mel_onset[s:s + W]),
-                                       meter_features(song.beat_in_bar[s:s + W], song.bpb)]))
+                                       meter_features(song.beat_in_bar[s:s + W], song.bpb),
+                                       *phrase_window(song, s, W, k)]))
             chords.append(transpose_classes(song.chords[s:s + W:STEPS_PER_BEAT], k))
         return torch.from_numpy(np.stack(mms)), torch.from_numpy(np.stack(chords))
 
     def _forward(self, G, batch, zero=False):
         cond = batch["cond"]
-        chord_logits = G.chords(cond[:, :N_MEL + N_METER])  # melody + meter only
+        chord_logits = G.chords(chord_input(cond))  # melody + meter + phrase, no chords
         outs = G(cond, *latents(self.cfg, batch, zero=zero))
         return outs, chord_logits
 
@@ -322,7 +360,7 @@ def fit_quality_bonus(band, songs, bars: int = 16, iterations: int = 16,
         bpb = song.beats_per_bar
         req = BandRequest(melody, length, bpb, 0.0, (bpb, 4))
         mel, onset, in_bar, bpb_row = piece_rows(req)
-        probs = chord_posterior(band, mel, onset, meter_features(in_bar, bpb_row))
+        probs = chord_posterior(band, mel, onset, meter_features(in_bar, bpb_row), in_bar)
         data.append((mel, in_bar, bpb_row, probs))
         for a, b, label in chords:
             c = chord_class(label)
