@@ -102,15 +102,19 @@ def test_training_windows_hold_the_ends(tmp_path):
 
     pieces = load_jsb("valid")[:6]
     trainer = GanTrainer(dict(TINY_CONFIG), pieces, pieces[:2])
-    cond, _, _ = trainer._batch(trainer.train, np.random.default_rng(0), 64, end_share=1.0)
+    cond, _, _, n_end = trainer._batch(trainer.train, np.random.default_rng(0), 64,
+                                       end_share=1.0)
     W = TINY_CONFIG["window"]
     flag = cond[:, V + N_METER + FLAG]  # [B, W]
     # every ending window holds the last note, and the piece's end in its second half
     assert flag.any(1).all()
+    first = torch.stack([torch.nonzero(f)[0, 0] for f in flag])
     last = torch.stack([torch.nonzero(f)[-1, 0] for f in flag])
-    assert (last >= W // 2 - 1).all()
-    cond, _, _ = trainer._batch(trainer.train, np.random.default_rng(0), 64, end_share=0.0)
-    assert flag.shape == cond[:, 0].shape
+    assert (last >= W // 2 - 1).all() and (first < n_end).all()
+    assert (n_end > W // 2).all() and (n_end < W).any()  # the frames after the end: no loss
+    cond, _, _, n_end = trainer._batch(trainer.train, np.random.default_rng(0), 64,
+                                       end_share=0.0)
+    assert (n_end == W).all()
 
 
 def test_pre_issue_26_weights_still_play(tmp_path):

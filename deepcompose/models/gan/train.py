@@ -63,7 +63,9 @@ class GanTrainer:
         return out
 
     def _batch(self, pieces, rng, size, end_share: float | None = None):
-        """(cond ``[B, cond, W]``, parts ``[B, PARTS, W]``, n_known ``[B]``) of random windows.
+        """(cond ``[B, cond, W]``, parts ``[B, PARTS, W]``, n_known ``[B]``, n_end ``[B]``) of
+        random windows; ``n_end``: the window's frames inside the piece (W but in ending
+        windows), the ones that count: no loss and no critic sees the parts after them.
 
         A share ``end_share`` (default: the config's) of them holds the piece's end in its
         second half, rests after it, as the last window of ``GanComposer.generate`` does
@@ -72,7 +74,7 @@ class GanTrainer:
         of ~8 and never with the padding that follows it at generation."""
         W = self.cfg["window"]
         share = self.cfg.get("end_share", 0.0) if end_share is None else end_share
-        conds, parts = [], []
+        conds, parts, ends = [], [], []
         for i in rng.integers(0, len(pieces), size):
             cond, part, n = pieces[i]
             if rng.random() < share:
@@ -81,25 +83,30 @@ class GanTrainer:
                 s = int(rng.integers(0, max(n, W) - W + 1))
             conds.append(cond[:, s:s + W])
             parts.append(part[:, s:s + W])
+            ends.append(min(W, n - s))
         n_known = torch.from_numpy(rng.integers(0, self.cfg["context"] + 1, size))
-        return torch.stack(conds), torch.stack(parts), n_known
+        return torch.stack(conds), torch.stack(parts), n_known, torch.tensor(ends)
 
     def _latents(self, B):
         return torch.randn(B, self.cfg["z_shared"]), torch.randn(B, PARTS, self.cfg["z_track"])
 
-    def _fake(self, G, cond, parts, n_known, real):
+    def _fake(self, G, cond, parts, n_known, n_end, real):
+        """Logits, and the parts the critic sees: the known frames and the frames after the
+        piece's end are the real ones (rests there), the others the generator's."""
         logits = G(cond, known_input(parts, n_known), *self._latents(cond.shape[0]))
-        return logits, mix_known(real, logits.softmax(-1), n_known)
+        fake = mix_known(real, logits.softmax(-1), n_known)
+        past = (torch.arange(real.shape[2])[None, :] >= n_end[:, None])[:, None, :, None]
+        return logits, torch.where(past, real, fake)
 
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
         cfg = self.cfg
         out = {"lr": current_lr(self.optimizers["generator"])}
         for _ in range(cfg["n_critic"]):
-            cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+            cond, parts, n_known, n_end = self._batch(self.train, rng, cfg["batch"])
             real = window_onehot(parts)
             with torch.no_grad():
-                _, fake = self._fake(G, cond, parts, n_known, real)
+                _, fake = self._fake(G, cond, parts, n_known, n_end, real)
             d_real, d_fake = D(cond, real).mean(), D(cond, fake).mean()
             gp = gradient_penalty(lambda x, c=cond: D(c, x), real, fake)
             loss_d = d_fake - d_real + cfg["gp"] * gp
@@ -108,10 +115,10 @@ class GanTrainer:
             self.optimizers["critic"].step()
             out.update(wdist=float((d_real - d_fake).detach()), gp=float(gp.detach()))
 
-        cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+        cond, parts, n_known, n_end = self._batch(self.train, rng, cfg["batch"])
         real = window_onehot(parts)
-        logits, fake = self._fake(G, cond, parts, n_known, real)
-        ce = self._ce(logits, parts, n_known)
+        logits, fake = self._fake(G, cond, parts, n_known, n_end, real)
+        ce = self._ce(logits, parts, n_known, n_end)
         adv = -D(cond, fake).mean()
         loss_g = cfg["sup"] * ce + cfg["adv"] * adv
         self.optimizers["generator"].zero_grad()
@@ -123,11 +130,16 @@ class GanTrainer:
         return out
 
     @staticmethod
-    def _ce(logits, parts, n_known):
-        """Mean cross-entropy (nats per part-frame) over the unknown frames."""
-        T = parts.shape[2]
-        unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
-        return F.cross_entropy(logits[unknown], parts[unknown])
+    def _counted(parts, n_known, n_end):
+        """``[B, PARTS, T]`` bool: the frames a loss counts, unknown and inside the piece."""
+        t = torch.arange(parts.shape[2])[None, :]
+        return ((t >= n_known[:, None]) & (t < n_end[:, None]))[:, None, :].expand_as(parts)
+
+    @classmethod
+    def _ce(cls, logits, parts, n_known, n_end):
+        """Mean cross-entropy (nats per part-frame) over the unknown frames inside the piece."""
+        counted = cls._counted(parts, n_known, n_end)
+        return F.cross_entropy(logits[counted], parts[counted])
 
     @torch.no_grad()
     def validate(self) -> dict:
@@ -136,15 +148,15 @@ class GanTrainer:
         G = self.modules["generator"]
         G.eval()
         out = {}
-        for name, (cond, parts, n_known) in (("", self.valid_batch), ("_end", self.valid_end)):
+        for name, (cond, parts, n_known, n_end) in (("", self.valid_batch),
+                                                     ("_end", self.valid_end)):
             B = cond.shape[0]
             zs = torch.zeros(B, self.cfg["z_shared"])
             zt = torch.zeros(B, PARTS, self.cfg["z_track"])
             logits = G(cond, known_input(parts, n_known), zs, zt)
-            T = parts.shape[2]
-            unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
-            out[f"ce{name}"] = float(self._ce(logits, parts, n_known))
-            out[f"acc{name}"] = float((logits.argmax(-1) == parts)[unknown].float().mean())
+            counted = self._counted(parts, n_known, n_end)
+            out[f"ce{name}"] = float(self._ce(logits, parts, n_known, n_end))
+            out[f"acc{name}"] = float((logits.argmax(-1) == parts)[counted].float().mean())
         G.train()
         return out
 
