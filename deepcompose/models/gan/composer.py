@@ -18,6 +18,10 @@ Per frame the inputs are (channels):
   frame's two 16th steps                                               [V]
 - meter: on-beat, downbeat, sin/cos of the position in the bar          [4]
 - known parts (one-hot per voice, zero where unknown) and a known flag  [3V + 1]
+- phrase position (``representations.phrase_position``, per frame from the meter's bar
+  lines and the melody: bars to the phrase end and to the melody's end, the last-note
+  flag, the last note's pitch class), appended last to the generator's and the critic's
+  first layer                                                          [N_PHRASE]
 
 Files: ``net.py`` (features, generator, critic), ``train.py`` (the trainer),
 this one (chord decoding and the composer).
@@ -96,6 +100,13 @@ class GanComposer(GanPlayer, Composer):
 
     generator_class, critic_class, default_config = Generator, Critic, DEFAULT_CONFIG
 
+    @classmethod
+    def from_weights(cls, tensors: dict, meta: dict):
+        """As ``GanPlayer.from_weights``; a config without ``phrase`` is a pre-issue-26
+        weights file (no phrase-position inputs), which still plays."""
+        meta = {**meta, "config": {"phrase": False, **meta["config"]}}
+        return super().from_weights(tensors, meta)
+
     def generate(self, task, grid, known, meter, seed, temperature=1.0,
                  voice_leading: bool = True, **controls):
         """Alto, tenor and bass under ``grid[0]`` ``[4, steps]``; known cells come back unchanged.
@@ -125,9 +136,10 @@ class GanComposer(GanPlayer, Composer):
         grid = np.asarray(grid, dtype=np.int16)
         cfg, W = self.cfg, self.cfg["window"]
         steps = grid.shape[1]
+        phrase = bool(cfg.get("phrase"))
         cond, _, pad_front = piece_frames(grid, meter)
         n = cond.shape[1]  # frames to write
-        cond, _, _ = piece_frames(grid, meter, n + W)  # padded so every window is full
+        cond, _, _ = piece_frames(grid, meter, n + W, phrase)  # padded: every window is full
         cond = torch.from_numpy(cond)
         cap, sounding, mel_at, mel_before = self._melody_frames(grid[0], pad_front, n)
         gen = torch.Generator().manual_seed(int(seed))
@@ -198,7 +210,8 @@ class GanComposer(GanPlayer, Composer):
         W = self.cfg["window"]
         cond, parts, _ = piece_frames(np.asarray(grid, dtype=np.int16), meter)
         n = -(-cond.shape[1] // W) * W
-        cond, parts, _ = piece_frames(np.asarray(grid, dtype=np.int16), meter, n)
-        cond = torch.from_numpy(cond).reshape(-1, n // W, W).transpose(0, 1)  # [N, V+4, W]
+        cond, parts, _ = piece_frames(np.asarray(grid, dtype=np.int16), meter, n,
+                                      bool(self.cfg.get("phrase")))
+        cond = torch.from_numpy(cond).reshape(-1, n // W, W).transpose(0, 1)  # [N, cond, W]
         parts = torch.from_numpy(parts).reshape(PARTS, n // W, W).transpose(0, 1)
         return float(self.critic(cond, window_onehot(parts)).mean())

@@ -13,6 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ...data import PITCH_RANGE
+from ...representations.phrase_position import N_PHRASE, phrase_position
 from ...representations.voices import REST, STEPS_PER_BEAT, Meter
 
 LOW, HIGH = PITCH_RANGE
@@ -41,6 +42,8 @@ DEFAULT_CONFIG = {
     "adv": 0.05,  # weight of the adversarial term in the generator loss
     "chunk": 64,  # generation: at most this many frames written per generator pass
     "sample_scale": 0.5,  # generation: chord sampling temperature = this x the user's temperature
+    "phrase": True,  # the phrase-position inputs (issue 26); a config without it: pre-issue-26
+    "end_share": 0.25,  # training: share of windows that hold the piece's end (its last half)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "blocks": 2, "critic_channels": 16,
                "z_shared": 4, "z_track": 2, "window": 16, "context": 4, "lookahead": 4,
@@ -74,6 +77,18 @@ def meter_features(steps: int, meter: Meter) -> np.ndarray:
     phase = 2 * math.pi * pos / meter.steps_per_bar
     return np.stack([(pos % STEPS_PER_BEAT == 0), pos == 0, np.sin(phase), np.cos(phase)]
                     ).astype(np.float32)
+
+
+def phrase_features(row: np.ndarray, meter: Meter) -> np.ndarray:
+    """Soprano row ``[steps]`` (steps even, ``meter.offset`` even) -> ``[N_PHRASE, steps // 2]``:
+    ``phrase_position`` per 16th step (the bar of each step from ``meter``, steps before the
+    first bar line -- the pickup -- as bar -1), then per frame the max over its two steps (bar
+    lines fall on frame starts, so only the last-note flag can differ: it counts from the frame
+    holding the last note's onset)."""
+    step = np.arange(len(row))
+    bar = np.where(step < meter.offset, -1, (step - meter.offset) // meter.steps_per_bar)
+    f = phrase_position(bar, row)
+    return f.reshape(N_PHRASE, -1, STEPS_PER_FRAME).max(-1)
 
 
 def melody_features(row: np.ndarray) -> np.ndarray:
@@ -118,8 +133,21 @@ class Block(nn.Module):
         return x + self.conv2(F.gelu(self.conv1(F.gelu(self.norm(x)))))
 
 
+def cond_channels(cfg: dict) -> int:
+    """Channels of ``cond``: melody and meter ``[V + N_METER]``, then the phrase position
+    ``[N_PHRASE]`` when ``cfg["phrase"]`` (a config without the key: False)."""
+    return V + N_METER + (N_PHRASE if cfg.get("phrase", False) else 0)
+
+
+def split_cond(cond):
+    """``cond`` -> (melody and meter ``[B, V+4, T]``, phrase position ``[B, N_PHRASE or 0, T]``):
+    the phrase channels go LAST into each network's first layer (grown from the pre-issue-26
+    weights, ``weights.warm_start``)."""
+    return cond[:, :V + N_METER], cond[:, V + N_METER:]
+
+
 class Generator(nn.Module):
-    """(melody, meter, known parts, latents) -> logits ``[B, PARTS, T, V]``.
+    """(melody, meter, phrase position, known parts, latents) -> logits ``[B, PARTS, T, V]``.
 
     MuseGAN hybrid: a trunk shared by all tracks sees the shared latent; each
     track's head adds its own private latent.
@@ -129,30 +157,33 @@ class Generator(nn.Module):
         super().__init__()
         c, zs, zt = cfg["channels"], cfg["z_shared"], cfg["z_track"]
         self.zs, self.zt = zs, zt
-        self.inp = nn.Conv1d(V + N_METER + PARTS * V + 1 + zs, c, 3, padding=1)
+        extra = cond_channels(cfg) - V - N_METER
+        self.inp = nn.Conv1d(V + N_METER + PARTS * V + 1 + zs + extra, c, 3, padding=1)
         self.blocks = nn.Sequential(*[Block(c, 2 ** (i % 4)) for i in range(cfg["blocks"])])
         self.heads = nn.ModuleList(nn.Sequential(
             nn.Conv1d(c + zt, c, 3, padding=1), nn.GELU(), nn.Conv1d(c, V, 1))
             for _ in range(PARTS))
 
     def forward(self, cond, known, z_shared, z_track):
-        # cond [B, V+4, T]; known [B, 3V+1, T]; z_shared [B, zs]; z_track [B, PARTS, zt]
+        # cond [B, V+4(+N_PHRASE), T]; known [B, 3V+1, T]; z_shared [B, zs]; z_track [B, PARTS, zt]
         T = cond.shape[-1]
         zs = z_shared[:, :, None].expand(-1, -1, T)
-        h = self.blocks(self.inp(torch.cat([cond, known, zs], 1)))  # [B, C, T]
+        base, phrase = split_cond(cond)
+        h = self.blocks(self.inp(torch.cat([base, known, zs, phrase], 1)))  # [B, C, T]
         outs = [head(torch.cat([h, z_track[:, i, :, None].expand(-1, -1, T)], 1))
                 for i, head in enumerate(self.heads)]  # PARTS x [B, V, T]
         return torch.stack(outs, 1).transpose(2, 3)  # [B, PARTS, T, V]
 
 
 class Critic(nn.Module):
-    """(melody, meter, parts as per-frame distributions) -> one score per window ``[B]``."""
+    """(melody, meter, phrase position, parts as per-frame distributions) -> one score per
+    window ``[B]``."""
 
     def __init__(self, cfg: dict):
         super().__init__()
         c = cfg["critic_channels"]
         self.net = nn.Sequential(
-            nn.Conv1d(V + N_METER + PARTS * V, c, 3, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv1d(cond_channels(cfg) + PARTS * V, c, 3, padding=1), nn.LeakyReLU(0.2),
             nn.Conv1d(c, c, 3, padding=1), nn.LeakyReLU(0.2),
             nn.Conv1d(c, 2 * c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # T/2: beats
             nn.Conv1d(2 * c, 2 * c, 3, padding=2, dilation=2), nn.LeakyReLU(0.2),
@@ -161,9 +192,10 @@ class Critic(nn.Module):
         self.out = nn.Linear(2 * c, 1)
 
     def forward(self, cond, parts):
-        # cond [B, V+4, T]; parts [B, PARTS, T, V] (one-hot or softmax)
+        # cond [B, V+4(+N_PHRASE), T]; parts [B, PARTS, T, V] (one-hot or softmax)
         B, _, T, _ = parts.shape
-        x = torch.cat([cond, parts.transpose(2, 3).reshape(B, PARTS * V, T)], 1)
+        base, phrase = split_cond(cond)
+        x = torch.cat([base, parts.transpose(2, 3).reshape(B, PARTS * V, T), phrase], 1)
         return self.out(self.net(x).mean(-1)).squeeze(-1)  # [B]
 
 
@@ -191,8 +223,10 @@ def mix_known(real: torch.Tensor, fake: torch.Tensor, n_known: torch.Tensor) -> 
 # ---------------------------------------------------------------- pieces as frames
 
 
-def piece_frames(grid: np.ndarray, meter: Meter, min_frames: int = 0):
-    """A grid ``[4, steps]`` -> (cond ``[V+4, F]``, parts ``[PARTS, F]`` indices, pad_front).
+def piece_frames(grid: np.ndarray, meter: Meter, min_frames: int = 0, phrase: bool = False):
+    """A grid ``[4, steps]`` -> (cond ``[V+4, F]``, parts ``[PARTS, F]`` indices, pad_front);
+    with ``phrase``, cond also holds the phrase position ``[N_PHRASE, F]`` last
+    (``phrase_features``: the same at training and at generation).
 
     The grid is padded with rests so that the bar offset is even (frames align with
     8th notes) and the piece holds at least ``min_frames`` frames. Each part's frame
@@ -204,7 +238,10 @@ def piece_frames(grid: np.ndarray, meter: Meter, min_frames: int = 0):
     padded = np.full((grid.shape[0], frames * STEPS_PER_FRAME), REST, dtype=np.int16)
     padded[:, pad_front:steps] = grid
     meter = Meter(meter.steps_per_bar, meter.offset + pad_front)
-    cond = np.concatenate([melody_features(padded[0]), meter_features(padded.shape[1], meter)])
+    cond = [melody_features(padded[0]), meter_features(padded.shape[1], meter)]
+    if phrase:
+        cond.append(phrase_features(padded[0], meter))
+    cond = np.concatenate(cond)
     parts = to_index(padded[1:, ::STEPS_PER_FRAME])
     return cond, parts, pad_front
 

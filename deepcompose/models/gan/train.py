@@ -40,49 +40,73 @@ class GanTrainer:
                            for name, opt in self.optimizers.items()}
         self.train = self._frames(train)
         self.grids = {True: train, False: valid}  # the sample hook's pieces: real or not
-        vrng = np.random.default_rng(0)
         vframes = self._frames(valid)
-        self.valid_batch = self._batch(vframes, vrng, 128)
+        # validation: windows inside the pieces (comparable with the pre-issue-26 card), and
+        # windows holding the pieces' ends (the cadences)
+        self.valid_batch = self._batch(vframes, np.random.default_rng(0), 128, end_share=0.0)
+        self.valid_end = self._batch(vframes, np.random.default_rng(1), 128, end_share=1.0)
 
     def _frames(self, pieces):
+        """Per piece (cond, parts, frames the piece covers), padded with rests to hold a
+        window, and half a window after its end (where generation's last window has it)."""
+        W = self.cfg["window"]
         meters: dict[bytes, Meter] = {}
         out = []
         for g in pieces:
             key = (g - g[g != REST].min() * (g != REST)).tobytes()  # transposition-invariant
             if key not in meters:
                 meters[key] = guess_meter(g)
-            cond, parts, _ = piece_frames(g, meters[key], self.cfg["window"])
-            out.append((torch.from_numpy(cond), torch.from_numpy(parts)))
+            n = piece_frames(g, meters[key])[0].shape[1]
+            cond, parts, _ = piece_frames(g, meters[key], max(W, n + W // 2),
+                                          bool(self.cfg.get("phrase")))
+            out.append((torch.from_numpy(cond), torch.from_numpy(parts), n))
         return out
 
-    def _batch(self, pieces, rng, size):
-        """(cond ``[B, V+4, W]``, parts ``[B, PARTS, W]``, n_known ``[B]``) of random windows."""
+    def _batch(self, pieces, rng, size, end_share: float | None = None):
+        """(cond ``[B, cond, W]``, parts ``[B, PARTS, W]``, n_known ``[B]``, n_end ``[B]``) of
+        random windows; ``n_end``: the window's frames inside the piece (W but in ending
+        windows), the ones that count: no loss and no critic sees the parts after them.
+
+        A share ``end_share`` (default: the config's) of them holds the piece's end in its
+        second half, rests after it, as the last window of ``GanComposer.generate`` does
+        (it writes up to the end while seeing ``lookahead`` frames beyond); the others lie
+        inside the piece. Without them the network would see a final cadence in one window
+        of ~8 and never with the padding that follows it at generation."""
         W = self.cfg["window"]
-        conds, parts = [], []
+        share = self.cfg.get("end_share", 0.0) if end_share is None else end_share
+        conds, parts, ends = [], [], []
         for i in rng.integers(0, len(pieces), size):
-            cond, part = pieces[i]
-            s = int(rng.integers(0, cond.shape[1] - W + 1))
+            cond, part, n = pieces[i]
+            if rng.random() < share:
+                s = max(0, n - W + int(rng.integers(0, W // 2)))
+            else:
+                s = int(rng.integers(0, max(n, W) - W + 1))
             conds.append(cond[:, s:s + W])
             parts.append(part[:, s:s + W])
+            ends.append(min(W, n - s))
         n_known = torch.from_numpy(rng.integers(0, self.cfg["context"] + 1, size))
-        return torch.stack(conds), torch.stack(parts), n_known
+        return torch.stack(conds), torch.stack(parts), n_known, torch.tensor(ends)
 
     def _latents(self, B):
         return torch.randn(B, self.cfg["z_shared"]), torch.randn(B, PARTS, self.cfg["z_track"])
 
-    def _fake(self, G, cond, parts, n_known, real):
+    def _fake(self, G, cond, parts, n_known, n_end, real):
+        """Logits, and the parts the critic sees: the known frames and the frames after the
+        piece's end are the real ones (rests there), the others the generator's."""
         logits = G(cond, known_input(parts, n_known), *self._latents(cond.shape[0]))
-        return logits, mix_known(real, logits.softmax(-1), n_known)
+        fake = mix_known(real, logits.softmax(-1), n_known)
+        past = (torch.arange(real.shape[2])[None, :] >= n_end[:, None])[:, None, :, None]
+        return logits, torch.where(past, real, fake)
 
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
         cfg = self.cfg
         out = {"lr": current_lr(self.optimizers["generator"])}
         for _ in range(cfg["n_critic"]):
-            cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+            cond, parts, n_known, n_end = self._batch(self.train, rng, cfg["batch"])
             real = window_onehot(parts)
             with torch.no_grad():
-                _, fake = self._fake(G, cond, parts, n_known, real)
+                _, fake = self._fake(G, cond, parts, n_known, n_end, real)
             d_real, d_fake = D(cond, real).mean(), D(cond, fake).mean()
             gp = gradient_penalty(lambda x, c=cond: D(c, x), real, fake)
             loss_d = d_fake - d_real + cfg["gp"] * gp
@@ -91,10 +115,10 @@ class GanTrainer:
             self.optimizers["critic"].step()
             out.update(wdist=float((d_real - d_fake).detach()), gp=float(gp.detach()))
 
-        cond, parts, n_known = self._batch(self.train, rng, cfg["batch"])
+        cond, parts, n_known, n_end = self._batch(self.train, rng, cfg["batch"])
         real = window_onehot(parts)
-        logits, fake = self._fake(G, cond, parts, n_known, real)
-        ce = self._ce(logits, parts, n_known)
+        logits, fake = self._fake(G, cond, parts, n_known, n_end, real)
+        ce = self._ce(logits, parts, n_known, n_end)
         adv = -D(cond, fake).mean()
         loss_g = cfg["sup"] * ce + cfg["adv"] * adv
         self.optimizers["generator"].zero_grad()
@@ -106,25 +130,35 @@ class GanTrainer:
         return out
 
     @staticmethod
-    def _ce(logits, parts, n_known):
-        """Mean cross-entropy (nats per part-frame) over the unknown frames."""
-        T = parts.shape[2]
-        unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
-        return F.cross_entropy(logits[unknown], parts[unknown])
+    def _counted(parts, n_known, n_end):
+        """``[B, PARTS, T]`` bool: the frames a loss counts, unknown and inside the piece."""
+        t = torch.arange(parts.shape[2])[None, :]
+        return ((t >= n_known[:, None]) & (t < n_end[:, None]))[:, None, :].expand_as(parts)
+
+    @classmethod
+    def _ce(cls, logits, parts, n_known, n_end):
+        """Mean cross-entropy (nats per part-frame) over the unknown frames inside the piece."""
+        counted = cls._counted(parts, n_known, n_end)
+        return F.cross_entropy(logits[counted], parts[counted])
 
     @torch.no_grad()
     def validate(self) -> dict:
+        """Cross-entropy and accuracy on the fixed validation windows inside the pieces;
+        ``ce_end`` on those holding the pieces' ends (latents at zero)."""
         G = self.modules["generator"]
         G.eval()
-        cond, parts, n_known = self.valid_batch
-        B = cond.shape[0]
-        zs, zt = torch.zeros(B, self.cfg["z_shared"]), torch.zeros(B, PARTS, self.cfg["z_track"])
-        logits = G(cond, known_input(parts, n_known), zs, zt)
+        out = {}
+        for name, (cond, parts, n_known, n_end) in (("", self.valid_batch),
+                                                     ("_end", self.valid_end)):
+            B = cond.shape[0]
+            zs = torch.zeros(B, self.cfg["z_shared"])
+            zt = torch.zeros(B, PARTS, self.cfg["z_track"])
+            logits = G(cond, known_input(parts, n_known), zs, zt)
+            counted = self._counted(parts, n_known, n_end)
+            out[f"ce{name}"] = float(self._ce(logits, parts, n_known, n_end))
+            out[f"acc{name}"] = float((logits.argmax(-1) == parts)[counted].float().mean())
         G.train()
-        T = parts.shape[2]
-        unknown = (torch.arange(T)[None, :] >= n_known[:, None])[:, None, :].expand_as(parts)
-        acc = (logits.argmax(-1) == parts)[unknown].float().mean()
-        return {"ce": float(self._ce(logits, parts, n_known)), "acc": float(acc)}
+        return out
 
     def sample_rolls(self, rng, n: int, real: bool = False) -> np.ndarray:
         """The sample hook (``deepcompose.train``): alto, tenor and bass ``[n, 3, steps,
@@ -135,7 +169,8 @@ class GanTrainer:
         if not real:
             G = unwrap(self.modules["generator"])
             G.eval()
-            frames = [piece_frames(g, Meter()) for g in grids]
+            frames = [piece_frames(g, Meter(), phrase=bool(self.cfg.get("phrase")))
+                      for g in grids]
             cond = torch.from_numpy(np.stack([f[0] for f in frames]))
             parts = torch.from_numpy(np.stack([f[1] for f in frames]))
             logits = G(cond, known_input(parts, torch.zeros(n, dtype=torch.long)),
