@@ -42,3 +42,12 @@ def test_a_repeated_last_pitch_is_its_own_note_given_the_onsets():
     flag = phrase_position(bar, melody, onsets=onsets)[PHRASE_BARS + TO_END]
     assert np.nonzero(flag)[0].tolist() == [8, 9, 10, 11]
     assert not phrase_position(bar, np.full(16, -1)).any()  # silence: no features
+
+
+def test_transposed_rows_move_only_the_last_notes_pitch_class():
+    from deepcompose.representations.phrase_position import transpose_phrase
+
+    f = phrase_position(BAR, MELODY)
+    up = transpose_phrase(f, 3)
+    assert (up[-12:].argmax(0) == (67 + 3) % 12).all()
+    assert (up[:-12] == f[:-12]).all() and up is not f

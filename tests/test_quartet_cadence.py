@@ -49,7 +49,7 @@ def test_generation_feeds_the_features_and_chunks_them(quartet, monkeypatch):
     monkeypatch.setattr(quartet, "cfg", chunked)
     assert [p.notes for p in quartet.arrange(req, score=False).parts] == base
     monkeypatch.undo()
-    monkeypatch.setattr(quartet_sample, "position",
+    monkeypatch.setattr(quartet_sample, "phrase_position",
                         lambda bar, mel, onset: np.zeros((N_PHRASE, len(bar)), np.float32))
     assert [p.notes for p in quartet.arrange(req, score=False).parts] != base
 

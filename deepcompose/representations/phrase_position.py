@@ -77,3 +77,11 @@ def phrase_position(bar: np.ndarray, melody: np.ndarray,
     out[phrase_bars + TO_END, (t >= start) & (bar == last_bar)] = 1
     out[phrase_bars + TO_END + 1 + pitch % 12] = 1
     return out
+
+
+def transpose_phrase(rows: np.ndarray, k: int) -> np.ndarray:
+    """``phrase_position`` rows ``[N_PHRASE, T]`` of music moved up ``k`` semitones: the last
+    note's pitch class rolls with it (a copy; training windows of transposed music)."""
+    out = np.array(rows, dtype=np.float32)
+    out[-12:] = np.roll(out[-12:], k, axis=0)
+    return out

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from ...metrics.training import roll_notes
+from ...representations.phrase_position import transpose_phrase
 from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
 from ..common.samples import drawn_rolls, unwrap
 from ..common.schedules import current_lr
@@ -112,9 +113,7 @@ def phrase_window(song: SongArrays, s: int, W: int, k: int) -> list:
     (empty for a model without them)."""
     if song.phrase is None:
         return []
-    ph = song.phrase[:, s:s + W].astype(np.float32)
-    ph[-12:] = np.roll(ph[-12:], k, axis=0)
-    return [ph]
+    return [transpose_phrase(song.phrase[:, s:s + W], k)]
 
 
 def render(song: SongArrays, s: int, W: int, k: int) -> dict:

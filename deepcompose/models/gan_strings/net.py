@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ...representations.phrase_position import N_PHRASE, phrase_position
+from ...representations.phrase_position import N_PHRASE
 from ..gan_pop.net import DURS, N_MEL, N_METER, Block, melody_features, meter_features
 
 TRACKS = ("violin2", "viola", "cello")
@@ -119,20 +119,6 @@ def extra_meter(bar_start: np.ndarray, compound: np.ndarray, phrase: int = PHRAS
     out = np.zeros((1 + phrase, T), dtype=np.float32)
     out[0] = compound
     out[1 + bar_numbers(bar_start) % phrase, np.arange(T)] = 1
-    return out
-
-
-def position(bar: np.ndarray, mel: np.ndarray, onset: np.ndarray) -> np.ndarray:
-    """The phrase-position rows ``[N_PHRASE, T]`` (``representations.phrase_position``) from
-    the bar of each step (``bar_numbers``: the pickup -1) and violin I's row and onsets;
-    computed over the whole piece (training: the whole movement, then cut to the window)."""
-    return phrase_position(bar, mel, onset)
-
-
-def transpose_position(pos: np.ndarray, k: int) -> np.ndarray:
-    """``position`` rows of music moved up ``k`` semitones (the last note's pitch class)."""
-    out = pos.copy()
-    out[-12:] = np.roll(pos[-12:], k, axis=0)
     return out
 
 

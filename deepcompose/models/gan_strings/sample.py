@@ -36,7 +36,7 @@ import torch
 
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
-from ...representations.phrase_position import PHRASE_BARS
+from ...representations.phrase_position import PHRASE_BARS, phrase_position
 from ..gan_pop.form import NoiseBank, melody_form
 from ..gan_pop.net import DURS, check_request
 from ..gan_pop.sample import note_ends, piece_rows, run_generator
@@ -49,7 +49,6 @@ from .net import (
     bar_numbers,
     conditioning,
     latent_index,
-    position,
     split_head,
 )
 
@@ -99,7 +98,7 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     cond = conditioning(mel, onset, melody_velocity(req.melody, T), in_bar, bpb, starts,
                         compound_steps(req, T))
     if G.n_pos:  # issue 26: where the step stands in the melody's form, appended last
-        cond = np.concatenate([cond, position(bar_numbers(starts), mel, onset)])
+        cond = np.concatenate([cond, phrase_position(bar_numbers(starts), mel, onset)])
     form = melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
                        float(cfg["repeat_similarity"]))
     bar_z, phrase_z = latent_index(form)

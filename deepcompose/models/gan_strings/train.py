@@ -25,6 +25,7 @@ import torch
 
 from ...metrics.strings import cello_lowest
 from ...metrics.training import roll_notes
+from ...representations.phrase_position import phrase_position, transpose_phrase
 from ..common.parts import collate, module_tensors, parts_losses, real_rolls, sampled_rolls
 from ..common.samples import drawn_rolls, unwrap
 from ..common.schedules import current_lr
@@ -44,9 +45,7 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     bar_numbers,
     conditioning,
     latent_index,
-    position,
     split_head,
-    transpose_position,
 )
 from .sample import cello_bass
 
@@ -126,7 +125,7 @@ class MovementArrays:
         self.starts = starts[starts < T]  # windows start on bar lines
         self.end = max(int(np.ceil(mv.length * STEPS_PER_BEAT - 1e-6)), 1)  # the last step + 1
         # issue 26: where each step stands in the movement's form, over the whole movement
-        self.position = position(bar_numbers(self.bar_start), self.mel, self.onset)
+        self.position = phrase_position(bar_numbers(self.bar_start), self.mel, self.onset)
         self.notes = {t: line_notes(mv.parts[t], LOW_LINE[t]) for t in TRACKS}
         if bass_targets:
             self.notes["cello"] = bass_line(self.notes, T)
@@ -158,7 +157,7 @@ def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
     cond = conditioning(mel, onset, song.mel_vel[s:s + W], in_bar, song.bpb[s:s + W],
                         bar_start, song.compound[s:s + W])
     if cfg.get("phrase_features", True):
-        cond = np.concatenate([cond, transpose_position(song.position[:, s:s + W], k)])
+        cond = np.concatenate([cond, transpose_phrase(song.position[:, s:s + W], k)])
     bar_z, phrase_z = latent_index(melody_form(mel, onset, in_bar, int(cfg["phrase_bars"]),
                                                float(cfg["repeat_similarity"])))
     out = {"cond": cond, "bar_z": bar_z, "phrase_z": phrase_z, "mel": mel}
