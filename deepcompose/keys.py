@@ -58,6 +58,12 @@ def song_key_name(song) -> str | None:
     return key_name(*key) if key else None
 
 
+def home_tonics(tonic: int, mode: str) -> tuple[int, int]:
+    """The pitch classes a tune in this key may end home on: its tonic and its relative's
+    (a melody alone often reads as its relative key: a D major tune as B minor)."""
+    return tonic % 12, (tonic + (3 if mode == "minor" else 9)) % 12
+
+
 def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:
     """Pitch classes of the major scale, or of natural minor plus the raised 7th."""
     steps = MAJOR_STEPS if mode == "major" else MINOR_STEPS

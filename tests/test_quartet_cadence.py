@@ -87,3 +87,18 @@ def test_full_harmony_under_a_bundled_tune(quartet):
     shares = harmony_shares([n[:3] for n in req.melody], [p.notes for p in res.parts])
     assert shares["full"] >= 0.5
     assert shares["semitone"] <= 0.2
+
+
+def test_a_tune_ending_on_its_relative_tonic_ends_there():
+    """A D major line that reads as B minor and ends on D: the cello's final cadence is on D
+    (``keys.home_tonics``, as the band's rule), not on B under the melody's D."""
+    from deepcompose.keys import home_tonics
+    from deepcompose.models.gan_strings.sample import home_of, key_pcs
+
+    melody, t = [], 0.0
+    for p in (71, 66, 62, 71, 73, 74, 71, 66, 64, 62, 71, 74):
+        d = 2.0 if p == 71 else 1.0  # long Bs: the key estimate says B minor
+        melody.append((p, t, t + d, 80))
+        t += d
+    assert key_pcs(melody, ())[:2] == (11, "minor") and home_tonics(11, "minor") == (11, 2)
+    assert home_of(melody) == (round(melody[-1][1] * 4), 2)

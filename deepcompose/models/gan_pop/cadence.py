@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
-from ...keys import estimate_key
+from ...keys import estimate_key, home_tonics
 from ...representations.phrase_position import last_note_steps
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
@@ -68,7 +68,7 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
         return out
     tonic, mode = estimate_key([n[0] for n in melody], [n[2] - n[1] for n in melody])
     start, pitch = last
-    home = pitch % 12 in (tonic, (tonic + (3 if mode == "minor" else 9)) % 12)
+    home = pitch % 12 in home_tonics(tonic, mode)
     tonic = pitch % 12 if home else tonic
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ...keys import home_tonics
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
 from ...representations.phrase_position import PHRASE_BARS, phrase_position
@@ -201,16 +202,21 @@ def key_pcs(notes, degrees) -> tuple[int, str, set[int]]:
 
 def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
     """The rules' final cadence: ``(step, pitch class)`` of the tonic under violin I's last
-    note, where that note is in the tonic triad of the key estimated on violin I's last
-    ``span`` beats (``keys.estimate_key``: the key the piece ends in), or else of the key
-    estimated on all of violin I; None when it is in neither (or without a melody)."""
+    note, from the key estimated on violin I's last ``span`` beats (``keys.estimate_key``:
+    the key the piece ends in), or else on all of violin I: the last note itself when it is
+    that key's tonic or its relative's (``keys.home_tonics``, as the band's cadence rule
+    reads it), else the key's tonic when the note is in its tonic triad; None when neither
+    key fits (or without a melody)."""
     if not melody:
         return None
     last = max(melody, key=lambda n: (n[1], n[0]))
+    step, pc = max(0, round(last[1] * STEPS_PER_BEAT)), int(last[0]) % 12
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
         tonic, mode, _ = key_pcs(notes, ())
-        if (int(last[0]) - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
-            return max(0, round(last[1] * STEPS_PER_BEAT)), tonic
+        if pc in home_tonics(tonic, mode):
+            return step, pc
+        if (pc - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
+            return step, tonic
     return None
 
 
