@@ -112,6 +112,22 @@ def test_forced_chords_are_in_the_sampled_tokens(tiny, monkeypatch):
     assert chords[0] == [(0, 1), (24, 50)]
 
 
+def test_a_note_may_start_where_a_chord_is_forced():
+    # training sequences read POS CHORD PITCH DUR; the sampler must allow the same, or no
+    # note could ever start on a chord change (the downbeats, in pop)
+    grammar = sampling.Grammar([mt.MelodyBar((4, 4), 48, 0, [], [(0, 5), (24, 7)])], True, 96)
+    grammar.push(grammar.allowed()[1])  # the bar token
+    grammar.push(mt.Vocab.POS + 0)
+    mask, forced = grammar.allowed()
+    assert forced == mt.Vocab.CHORD + 5
+    grammar.push(forced)
+    mask, forced = grammar.allowed()
+    assert forced is None
+    assert mask[mt.Vocab.PITCH:mt.Vocab.DUR].all()  # the chord's own note
+    assert mask[mt.Vocab.POS + 1:mt.Vocab.POS + 25].all()  # or a later onset, up to the next chord
+    assert not mask[mt.Vocab.POS + 25:mt.Vocab.PITCH].any()
+
+
 def test_long_continuations_slide_the_window(tiny):
     """32 new bars through a 96-token window: the cache is rebuilt, every bar comes back."""
     bars = mt.line_to_bars(NOTES, BarMap.of(SIGS, pickup=1.0), 12.0)
@@ -192,14 +208,17 @@ def test_same_seed_same_continuation_other_seed_other():
 def test_continue_over_given_chords_lands_on_chord_tones():
     song = folk_song(4)
     chords = "Am | F | C | G"
-    hits = []
+    hits, on_change = [], []
     for seed in range(3):
         out = compose(song, model="transformer", style="pop", task="continue", bars=4,
                       seed=seed, chords=chords)
         new = [(n.pitch, n.start, n.end) for n in out.tracks[0].notes if n.start >= 16.0]
         hits.append(mm.chord_tone_share(new, out.chords))
+        on_change += [abs(start % 4) < 1e-6 for _, start, _ in new]
     assert out.chords[-1][1] >= 32.0  # the progression repeated under the new bars
     assert np.mean([h for h in hits if h is not None]) >= 0.5
+    # the sung line lands on the chord changes too (each bar's downbeat here)
+    assert sum(on_change) >= 3
 
 
 def test_infill_rewrites_only_the_chosen_bars():

@@ -79,7 +79,18 @@ class Grammar:
                 return mask, Vocab.CHORD + chord[1]
             mask[Vocab.PITCH:Vocab.DUR] = True
             return mask, None
-        # after a bar token, a chord or a duration: a later position, or the next bar
+        mask, forced = self._onwards(chord)
+        if self.last == "chord" and self.count < self.max_tokens:
+            # the chord's position may carry a note too (POS CHORD PITCH DUR, as in training)
+            if forced is not None:
+                mask[forced], forced = True, None
+            mask[Vocab.PITCH:Vocab.DUR] = True
+        return mask, forced
+
+    def _onwards(self, chord) -> tuple[np.ndarray, int | None]:
+        """After a bar token, a chord or a duration: a later position (none past ``chord``,
+        the next one due), or the next bar. Returns a mask or a forced token."""
+        mask = np.zeros(Vocab.SIZE, dtype=bool)
         bar = self.templates[self.bar]
         lo, hi = max(self.pos + 1, bar.offset), bar.offset + bar.length
         if chord is not None:
