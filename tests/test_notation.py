@@ -69,6 +69,26 @@ def test_generated_song_to_musicxml_keeps_parts_tempo_and_pickup(tmp_path):
     assert again.tracks[1].program == 32
 
 
+def test_a_quartet_with_a_pickup_keeps_its_timing(tmp_path):
+    """A quartet score writes dynamics at the parts' first notes; in a pickup bar they must
+    move with the notes, or the short first bar is padded back to a full one and every later
+    note comes back a bar-fraction late (a cello note tied over the first bar line)."""
+    tune = [Note(67, 0, 1, 90), Note(72, 1, 3, 90), Note(74, 3, 4, 90), Note(76, 4, 7, 90)]
+    inner = [Note(64, 0, 1, 100), Note(65, 3, 4, 100), Note(62, 4, 7, 100)]
+    cello = [Note(43, 0, 3, 100), Note(55, 3, 4, 96), Note(52, 4, 7, 98)]
+    song = Song(tracks=[Track("Violin I", 40, False, tune), Track("Violin II", 40, False, inner),
+                        Track("Viola", 41, False, [Note(n.pitch - 12, n.start, n.end, 96)
+                                                   for n in inner]),
+                        Track("Cello", 42, False, cello)],
+                tempos=[(0.0, 100.0)], time_signatures=[(0.0, 3, 4)], pickup=1.0)
+    out = tmp_path / "q.musicxml"
+    song.write(out)
+    assert "<dynamics" in out.read_text()
+    again = Song.read(out)
+    assert again.pickup == 1.0
+    assert [notes_of(t) for t in again.tracks] == [notes_of(t) for t in song.tracks]
+
+
 @pytest.mark.parametrize("ext", ["musicxml", "mxl"])
 def test_programs_read_back_as_the_file_says_not_as_the_instrument_name_implies(tmp_path, ext):
     """music21 turns a part named "Electric Piano" (program 4, the band's keys; the file's

@@ -395,8 +395,10 @@ def _trim_pickup(score, shift: Fraction) -> None:
         for el in list(first.recurse().getElementsByClass(note.Rest)):
             if el.getOffsetInHierarchy(first) < shift:
                 el.activeSite.remove(el)
-        moved = list(first.notesAndRests) + [
-            h for h in first.getElementsByClass(harmony.Harmony) if h not in first.notesAndRests]
+        # everything the padding pushed right: notes, chord symbols, and the marks set at a
+        # note (dynamics), which would otherwise leave the short bar as long as the full one
+        moved = [el for el in first.elements if not isinstance(el, stream.Voice)
+                 and (el.offset >= shift or isinstance(el, (note.GeneralNote, harmony.Harmony)))]
         for el in moved:
             first.setElementOffset(el, max(Fraction(0), el.offset - shift))
         for v in first.voices:
