@@ -64,6 +64,14 @@ def home_tonics(tonic: int, mode: str) -> tuple[int, int]:
     return tonic % 12, (tonic + (3 if mode == "minor" else 9)) % 12
 
 
+def ending_tonic(tonic: int, mode: str, last_pitch: int) -> tuple[int, bool]:
+    """The tonic a melody in ``(tonic, mode)`` ends in, read from its last pitch: that pitch
+    class when it is a home tonic (``home_tonics``), with True (it ends home), else the
+    key's own tonic, with False."""
+    home = last_pitch % 12 in home_tonics(tonic, mode)
+    return (last_pitch % 12 if home else tonic % 12), home
+
+
 def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:
     """Pitch classes of the major scale, or of natural minor plus the raised 7th."""
     steps = MAJOR_STEPS if mode == "major" else MINOR_STEPS

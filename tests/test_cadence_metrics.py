@@ -57,3 +57,12 @@ def test_the_tonic_is_read_from_the_notes():
     assert cad.tonic_of(MELODY, [BASS, CHORDS]) == 0
     assert cad.tonic_of([(p + 7, a, b) for p, a, b in MELODY],
                         [[(p + 7, a, b) for p, a, b in BASS]]) == 7
+
+
+def test_a_melody_ends_in_the_tonic_it_lands_on():
+    from deepcompose.keys import ending_tonic
+
+    assert ending_tonic(11, "minor", 62) == (2, True)  # B minor read, ends on D: home D
+    assert ending_tonic(11, "minor", 59) == (11, True)
+    assert ending_tonic(7, "major", 64) == (4, True)  # G major read, ends on its relative E
+    assert ending_tonic(7, "major", 62) == (7, False)  # ends on the 5th: not home

@@ -8,6 +8,7 @@ from deepcompose.representations.phrase_position import (
     N_PHRASE,
     PHRASE_BARS,
     TO_END,
+    phrase_end_onsets,
     phrase_position,
 )
 
@@ -51,3 +52,12 @@ def test_transposed_rows_move_only_the_last_notes_pitch_class():
     up = transpose_phrase(f, 3)
     assert (up[-12:].argmax(0) == (67 + 3) % 12).all()
     assert (up[:-12] == f[:-12]).all() and up is not f
+
+
+def test_phrase_ends_are_the_last_onsets_of_every_nth_bar():
+    bar = np.repeat(np.arange(-1, 9), 4)  # a pickup bar, then bars 0..8 of 4 steps
+    onset = np.zeros(len(bar), dtype=bool)
+    onset[[0, 4, 9, 10, 16, 21, 30, 33]] = True  # bar 1: steps 9 and 10; bar 5: none
+    assert phrase_end_onsets(bar, onset, 2) == [10, 16, 33]  # bars 1, 3, (5 silent), 7
+    assert phrase_end_onsets(bar, onset, 2, stop=3) == [10]
+    assert phrase_end_onsets(bar, onset, 4) == [16, 33]  # bars 3 and 7

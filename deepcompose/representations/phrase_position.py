@@ -45,6 +45,23 @@ def last_note_steps(melody: np.ndarray) -> tuple[int, int] | None:
     return start, pitch
 
 
+def phrase_end_onsets(bar: np.ndarray, onset: np.ndarray, every: int,
+                      stop: int | None = None) -> list[int]:
+    """Where phrases of ``every`` bars end: the step of the melody's last onset in bars
+    ``every - 1``, ``2 every - 1``, ... (from the first full bar; below bar ``stop``, by
+    default every bar), a bar without an onset skipped. ``bar [T]`` as ``phrase_position``
+    reads it, ``onset [T]`` bool. Where the accompaniment families' cadence rules act."""
+    bar = np.asarray(bar, dtype=np.int64)
+    onset = np.asarray(onset, dtype=bool)
+    last = int(bar.max()) + 1 if len(bar) else 0
+    out = []
+    for b in range(every - 1, last if stop is None else min(stop, last), every):
+        steps = np.nonzero(onset & (bar == b))[0]
+        if len(steps):
+            out.append(int(steps[-1]))
+    return out
+
+
 def phrase_position(bar: np.ndarray, melody: np.ndarray,
                     onsets: np.ndarray | None = None) -> np.ndarray:
     """``[N_PHRASE, T]`` features (see the module docstring).

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
-from ...keys import estimate_key, home_tonics
-from ...representations.phrase_position import last_note_steps
+from ...keys import ending_tonic, estimate_key
+from ...representations.phrase_position import last_note_steps, phrase_end_onsets
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
 CADENCE_BARS = 8
@@ -68,8 +68,7 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
         return out
     tonic, mode = estimate_key([n[0] for n in melody], [n[2] - n[1] for n in melody])
     start, pitch = last
-    home = pitch % 12 in home_tonics(tonic, mode)
-    tonic = pitch % 12 if home else tonic
+    tonic, home = ending_tonic(tonic, mode, pitch)
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0
     bar = bar_numbers(in_bar)
@@ -79,11 +78,8 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
         out.root_only[start:] = True
         out.attack[start] = True
     half = _classes([tonic, tonic + 7], HALF)
-    for b in range(CADENCE_BARS - 1, final_bar, CADENCE_BARS):
-        steps = np.nonzero((bar == b) & onset)[0]
-        if not len(steps):
-            continue
-        s = int(steps[-1])
+    for s in phrase_end_onsets(bar, onset, CADENCE_BARS, final_bar):
+        b = bar[s]
         e = s + 1
         while e < T and bar[e] == b and mel[e] == mel[s] and not onset[e]:
             e += 1
