@@ -2,14 +2,16 @@
 accompaniment as the anchor, one style per function.
 
     python benchmarks/cadence_quality.py --style chorale [--weights DIR] [--before DIR]
-                                         [--seeds 1 2 3] [--limit N] [--json out.json]
+                                         [--seeds 1 2 3] [--limit N] [--ablation]
+                                         [--json out.json]
 
-A style is one function in ``STYLES``: ``pieces(weights_dir, seeds, limit) -> list[Piece]``,
-complete validation pieces (never trained on), each with its melody, its real accompaniment
-and the model's (from the weights in ``weights_dir``, None: the shipped ones; one take per
-seed), and its bar lines. Everything else is shared: ``metrics.cadence.cadence_report`` per
-piece for the real parts and for every model take, with the real arrangement's tonic, and
-``summarize`` per column. Adding the band or the quartet is one function and one row.
+A style is one function in ``STYLES``: ``pieces(weights_dir, seeds, limit, rules) ->
+list[Piece]``, complete validation pieces (never trained on), each with its melody, its
+real accompaniment and the model's (from the weights in ``weights_dir``, None: the shipped
+ones; one take per seed; ``rules=False``: its decoding rules off), and its bar lines.
+Everything else is shared: ``metrics.cadence.cadence_report`` per piece for the real parts
+and for every model take, with the real arrangement's tonic, and ``summarize`` per column.
+Adding the band or the quartet is one function and one row.
 
 The checks (issue 26, for the model under test, ``--weights``):
 
@@ -17,7 +19,8 @@ The checks (issue 26, for the model under test, ``--weights``):
     of the real where the real is higher; no semitone clash in the final sonority >= 0.90;
     phrase ends (the last melody note of every 8th bar) with the bass on I or V >= 0.60.
 
-``--before DIR``: another weights folder (the model before a change) as one more column.
+``--before DIR``: another weights folder (the model before a change) as one more column;
+``--ablation``: the model with its decoding rules off as one more (``no rule``).
 Exit status 1 when a check fails.
 """
 
@@ -55,7 +58,7 @@ class Piece:
 # ---------------------------------------------------------------------- styles
 
 
-def chorale_pieces(weights_dir, seeds, limit) -> list[Piece]:
+def chorale_pieces(weights_dir, seeds, limit, rules: bool = True) -> list[Piece]:
     """The JSB valid chorales (76): Bach's soprano in, the chorale GAN's alto, tenor and bass
     out (``generate`` on the voice grid, temperature 1, one take per seed), beside Bach's.
     The grids carry no bar lines: the meter and pickup are ``guess_meter``'s, for both."""
@@ -74,8 +77,8 @@ def chorale_pieces(weights_dir, seeds, limit) -> list[Piece]:
         meter = guess_meter(grid)
         known = grid.copy() != grid.copy()
         known[0] = True
-        takes = [[notes(r) for r in gan.generate("accompany", grid, known, meter, s, 1.0)[1:]]
-                 for s in seeds]
+        takes = [[notes(r) for r in gan.generate("accompany", grid, known, meter, s, 1.0,
+                                                 rules=rules)[1:]] for s in seeds]
         steps = grid.shape[1]
         bars = list(range(meter.offset, steps, meter.steps_per_bar)) + [steps]
         out.append(Piece(f"valid{i:02d}", notes(grid[0]), [notes(r) for r in grid[1:]], takes,
@@ -134,6 +137,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--limit", type=int, help="only the first N pieces")
     ap.add_argument("--json", type=Path, help="write every number here")
+    ap.add_argument("--ablation", action="store_true",
+                    help="also the model with its decoding rules off (rules=False)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     fn = STYLES[args.style]
@@ -142,6 +147,9 @@ def main(argv=None) -> int:
     cols = {"real": summarize(real)}
     if args.before:
         cols["before"] = summarize(reports(fn(args.before, args.seeds, args.limit))[1])
+    if args.ablation:
+        cols["no rule"] = summarize(reports(fn(args.weights, args.seeds, args.limit,
+                                               False))[1])
     cols["model"] = summarize(model)
     print(f"== cadences: {args.style}, {len(pieces)} complete validation pieces, "
           f"{len(args.seeds)} take(s) each (seeds {' '.join(map(str, args.seeds))}) ==")

@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 from deepcompose.data import load_jsb  # noqa: E402
 from deepcompose.models.common.weights import load_family  # noqa: E402
 from deepcompose.models.gan.net import (  # noqa: E402
+    LOW,
     N_METER,
     PARTS,
     TINY_CONFIG,
@@ -171,3 +172,46 @@ def test_simple_tunes_end_home(name):
         out = deepcompose.compose(catalog.load(name), model="gan", seed=seed)
         notes = [[(n.pitch, n.start, n.end) for n in t.notes] for t in out.tracks]
         assert final_bass_home(notes[0], notes[1:]), seed
+
+
+def test_the_phrase_end_rule_writes_a_cadence_chord():
+    """The documented rule (``models/gan/cadence.py``): under the soprano's last note of
+    every 8th bar that belongs to I or V7, a root-position I or V7. Held-out chorales where
+    the network alone (``rules=False``) puts another degree in the bass there at seed 1
+    get I or V in the bass with the rule, under a chord of that root."""
+    from deepcompose.metrics.cadence import last_note, phrase_end_bass, sounding, tonic_of
+    from deepcompose.models.gan.cadence import cadence_chords, phrase_ends
+    from deepcompose.models.gan.net import guess_meter
+    from deepcompose.representations.voices import grid_to_notes
+
+    def notes(row):
+        return [(p, a / 4, b / 4) for p, a, b in grid_to_notes(row)]
+
+    model = load_family("gan", None)
+    with_rule, alone = [], []
+    for i in (2, 3, 19, 20):
+        grid = load_jsb("valid")[i]
+        meter = guess_meter(grid)
+        known = np.zeros(grid.shape, dtype=bool)
+        known[0] = True
+        bars = [b / 4 for b in range(meter.offset, grid.shape[1], meter.steps_per_bar)]
+        bars.append(grid.shape[1] / 4)
+        melody, bach = notes(grid[0]), [notes(r) for r in grid[1:]]
+        tonic = tonic_of(melody, bach)
+        takes = {}
+        for rules, out in ((True, with_rule), (False, alone)):
+            takes[rules] = [notes(r) for r in model.generate(
+                "accompany", grid, known, meter, 1, 1.0, rules=rules)[1:]]
+            out.append(phrase_end_bass(melody, takes[rules], tonic, bars))
+        end = last_note([n for n in melody if bars[7] <= n[1] < bars[8]])[1] + 0.125
+        chord = {p % 12 for p in sounding([melody, *takes[True]], end)}
+        bass = min(sounding(takes[True], end)) % 12
+        allowed = cadence_chords(tonic, True) + cadence_chords(tonic, False)  # i, I, V7
+        assert any(bass == root and chord <= tones for root, tones in allowed), (i, chord)
+    assert with_rule == [1.0] * 4 and np.mean(alone) < 1.0
+    # where it acts: the phrase-end frames only, none with the rule off
+    grid = load_jsb("valid")[2]
+    ends = phrase_ends(grid[0], guess_meter(grid), 0, grid.shape[1] // 2)
+    assert ends.chords and set(np.unique(ends.bonus)) == {0.0, 5.0}
+    assert set(np.nonzero(ends.bonus.any((1, 2)))[0]) == set(ends.chords)
+    assert not phrase_ends(grid[0], guess_meter(grid), 0, grid.shape[1] // 2, 0.0).chords

@@ -96,7 +96,8 @@ DECODING_RULES = Control(
     "rules", "bool", "The style's decoding rules; off: every note as sampled (the ablation). "
     "pop: bass and keys on chord tones, notes end at chord changes, keys in one register per "
     "phrase, the counter-melody answers in the melody's rests below it, phrase dynamics "
-    "(gan_pop card); strings: the cello holds the bass (gan_strings card).", True)
+    "(gan_pop card); strings: the cello holds the bass, cadences (gan_strings card); "
+    "chorale: I or V in the bass at the end of every 8-bar phrase (gan card).", True)
 
 
 CHORDS = Control(
@@ -121,7 +122,7 @@ def drum_feels() -> tuple[str, ...]:
 register(Family(
     "gan", "gan", ("chorale",), "alto, tenor, bass under the melody, learned from JSB",
     "deepcompose.models.gan.composer:GanComposer", "voices", "deepcompose.models.gan.train",
-    ("jsb",), controls=(VOICE_LEADING,)))
+    ("jsb",), controls=(VOICE_LEADING, DECODING_RULES)))
 register(Family(
     "gan_pop", "gan", ("pop",),
     "a band (bass, keys, counter-melody, drums) learned from POP909 and Groove",

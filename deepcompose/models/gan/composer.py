@@ -37,6 +37,7 @@ from ...errors import DeepcomposeError
 from ...representations.voices import REST, Meter
 from ..common.composer import Composer, single_thread
 from ..common.gan_player import GanPlayer
+from .cadence import CADENCE_NATS, fits, phrase_ends
 from .net import (
     DEFAULT_CONFIG,
     HIGH,
@@ -65,7 +66,7 @@ def parallel_perfect(prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
 
 
 def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4,
-                  voice_leading: bool = True):
+                  voice_leading: bool = True, chords: dict | None = None):
     """Choose one (alto, tenor, bass) chord per frame from ``logits`` ``[PARTS, t, V]``.
 
     The candidates are the product of each voice's ``k`` likeliest pitches; a chord's
@@ -73,7 +74,9 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
     (temperature 0 takes the best chord). With ``voice_leading``, chords making
     parallel fifths or octaves with the previous frame (melody included) are
     dropped unless every candidate does. ``prev`` ``[PARTS]``: indices of the
-    frame before; melody pitches ``[t]`` in MIDI. Returns indices ``[PARTS, t]``.
+    frame before; melody pitches ``[t]`` in MIDI. ``chords``: frame -> the cadence chords
+    allowed there (``cadence.phrase_ends``): candidates that are none of them are dropped
+    unless every candidate is none. Returns indices ``[PARTS, t]``.
     """
     top, cand = logits.log_softmax(-1).topk(k, -1)  # [PARTS, t, k]
     combos = torch.cartesian_prod(*[torch.arange(k)] * PARTS)  # [K, PARTS]
@@ -86,6 +89,9 @@ def decode_frames(logits, prev, mel_before, mel_at, temperature, gen, k: int = 4
     out = np.empty((logits.shape[1], PARTS), dtype=np.int64)
     for j in range(len(out)):
         bad = ~np.isfinite(score[j])
+        if chords and j in chords:
+            ok = fits(pitches[j], chords[j])
+            bad |= ~ok if ok.any() else False
         if voice_leading:
             chord = np.concatenate([np.full((len(combos), 1), mel_at[j]), pitches[j]], 1)
             bad |= parallel_perfect(np.concatenate([[mel_before[j]], last]), chord)
@@ -124,7 +130,10 @@ class GanComposer(GanPlayer, Composer):
         no chord moves in parallel fifths or octaves with the frame before, melody
         included, unless every candidate does (``decoding.parallel``). The meter's bar
         lines (``meter.offset``: the pickup) place the beat and bar features of every
-        frame. Control ``chunk``: at most this many frames per generator pass.
+        frame. Controls: ``chunk``, at most this many frames per generator pass; ``rules``
+        (default True), the phrase-end rule of ``cadence.py`` (a root-position I or V7
+        under the melody's last note of every 8th bar where that note belongs to one;
+        False: the network alone).
         """
         with single_thread(), torch.no_grad():
             return self._generate(task, grid, known, meter, seed, temperature,
@@ -142,6 +151,9 @@ class GanComposer(GanPlayer, Composer):
         cond, _, _ = piece_frames(grid, meter, n + W, phrase)  # padded: every window is full
         cond = torch.from_numpy(cond)
         cap, sounding, mel_at, mel_before = self._melody_frames(grid[0], pad_front, n)
+        nats = CADENCE_NATS if controls.get("rules", True) else 0.0
+        cadence = phrase_ends(grid[0], meter, pad_front, n, nats)
+        bonus = torch.from_numpy(cadence.bonus).permute(1, 0, 2)  # [PARTS, n, V]
         gen = torch.Generator().manual_seed(int(seed))
         parts = torch.full((1, PARTS, n + W), REST_IX, dtype=torch.long)
         zs = torch.randn(1, cfg["z_shared"], generator=gen)  # one per piece, as in MuseGAN
@@ -156,11 +168,14 @@ class GanComposer(GanPlayer, Composer):
             n_known = torch.tensor([pos - s])
             logits = self.generator(cond[None, :, s:s + W], known_input(parts[:, :, s:s + W],
                                     n_known), zs, zt)[0, :, pos - s:end - s]  # [PARTS, t, V]
+            logits = logits + bonus[:, pos:end]  # the rule: cadence chords at phrase ends
             logits = self._mask(logits, cap[pos:end], sounding[pos:end])
             prev = parts[0, :, pos - 1] if pos > 0 else torch.full((PARTS,), REST_IX)
             choice = decode_frames(logits, prev, mel_before[pos:end], mel_at[pos:end],
                                    temperature * cfg["sample_scale"], gen,
-                                   voice_leading=voice_leading)
+                                   voice_leading=voice_leading,
+                                   chords={f - pos: c for f, c in cadence.chords.items()
+                                           if pos <= f < end})
             parts[0, :, pos:end] = choice
             pos = end
         rows = from_index(parts[0, :, :n].numpy()).repeat(STEPS_PER_FRAME, axis=1)
