@@ -153,8 +153,9 @@ def table(results, pooled, n_excerpts: int, movements, bars: int) -> str:
 # or ``--weights DIR``) joins ``COLUMNS`` at seeds 1 and 2, and, for its card's ablation, at
 # seed 1 with no decoding rule (``rules=False``) and with per-step sampling noise as well
 # (``share_noise=False``); issue 26's sampling, ablated: the parts' pitches drawn
-# independently (``joint=0``), no gap filling (``legato=0``), and the network alone (no
-# rule, independent draws, no gap filling). Each column arranges violin I of every excerpt
+# independently (``joint=0``), no gap filling (``legato=0``), the parts' attacks drawn
+# independently (``attack_coupling=0``), and the network alone (no rule, independent
+# pitch draws, no gap filling). Each column arranges violin I of every excerpt
 # (its meters, from its first bar line), and ``verdicts`` checks every target of issue 22
 # against ``real``.
 # ``--latency N``: the 8-bar ``compose --style strings`` against the import floor.
@@ -165,6 +166,7 @@ MODEL_COLUMNS = {"model seed 1": (1, True, {}), "model seed 2": (2, True, {}),
                  "seed 1, no rule, per-step noise": (1, False, {"share_noise": False}),
                  "seed 1, independent draw": (1, True, {"joint": 0.0}),
                  "seed 1, no gap filling": (1, True, {"legato": 0}),
+                 "seed 1, independent attacks": (1, True, {"attack_coupling": 0.0}),
                  "seed 1, network alone": (1, False, {"joint": 0.0, "legato": 0})}
 
 

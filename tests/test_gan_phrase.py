@@ -12,7 +12,6 @@ torch = pytest.importorskip("torch")
 from deepcompose.data import load_jsb  # noqa: E402
 from deepcompose.models.common.weights import load_family  # noqa: E402
 from deepcompose.models.gan.net import (  # noqa: E402
-    LOW,
     N_METER,
     PARTS,
     TINY_CONFIG,

@@ -5,6 +5,7 @@ quartet can read."""
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -12,6 +13,7 @@ torch = pytest.importorskip("torch")
 
 from deepcompose import compose  # noqa: E402
 from deepcompose.data.quartets import read_score, score_files  # noqa: E402
+from deepcompose.melodies import path as example  # noqa: E402
 from deepcompose.models.gan_strings import StringQuartet  # noqa: E402
 from deepcompose.models.gan_strings.net import RANGES  # noqa: E402
 from deepcompose.models.registry import player  # noqa: E402
@@ -135,15 +137,57 @@ def test_musicxml_is_a_quartet_score(tmp_path):
 
 
 def test_a_high_cello_still_reads_bass_clef(tmp_path):
-    """A cello line in the tenor range (the pop hook's, seed 9) is written in bass clef, as
-    a cellist reads it, not in the treble-8vb clef a tenor voice would get."""
-    from deepcompose.melodies import path as example
-
+    """A cello line in the tenor range (here the quartet's own cello moved up to G3-G4) is
+    written in bass clef, as a cellist reads it, not in the treble-8vb clef a tenor voice
+    would get."""
     out = compose(str(example("pop-hook")), model="gan", style="strings", seed=9)
-    cello = out.tracks[3]
-    assert sum(n.pitch for n in cello.notes) / len(cello.notes) >= 52  # tenor range
+    high = [replace(n, pitch=n.pitch + 12 * max(0, (57 - n.pitch + 11) // 12))
+            for n in out.tracks[3].notes]  # the same cello, up an octave or two: G3-G4
+    out.tracks[3] = replace(out.tracks[3], notes=high)
+    assert sum(n.pitch for n in high) / len(high) >= 57
     path = tmp_path / "hook.musicxml"
     out.write(path)
     part = re.findall(r"<part id=.*?</part>", path.read_text(), re.S)[3]
     assert re.search(r"<clef[^>]*>\s*<sign>(\w)</sign>\s*<line>(\d)</line>", part).groups() \
         == ("F", "4")
+
+
+def test_gap_classes_count_steps_to_the_next_attack():
+    from deepcompose.models.gan_strings.net import N_GAPS, gap_class
+
+    # attacks at steps 0, 4, 5 and 30; the piece's next attack "after the end" never comes
+    assert gap_class([0, 4, 5, 30], 64 + N_GAPS).tolist() == [3, 0, N_GAPS - 1, N_GAPS - 1]
+
+
+def test_a_duration_drawn_knowing_the_gap_to_the_next_attack_reaches_it():
+    """With ``gap_durations`` each part's note length is drawn after its attacks, reading
+    the gap to the next one: a network that learned "hold to the next note" leaves no rest,
+    whatever its gap-blind duration head says."""
+    from deepcompose.models.gan_pop.net import DURS
+    from deepcompose.models.gan_strings.net import (
+        GAP_GAIN,
+        N_GAPS,
+        TINY_CONFIG,
+        Generator,
+        P,
+        head_size,
+    )
+    from deepcompose.models.gan_strings.sample import sample_part
+
+    G = Generator({**TINY_CONFIG, "gap_durations": True})
+    T, track = 32, "cello"
+    out = torch.zeros(1, head_size(track), T)
+    attacks = [0, 4, 12, 14]
+    out[0, 0] = -20.0
+    out[0, 0, attacks] = 20.0  # these attacks, surely
+    out[0, -1 - len(DURS)] = 5.0  # the gap-blind head: always a 16th
+    with torch.no_grad():
+        for g in range(N_GAPS - 1):  # the learned table: a gap of g + 1 steps -> that length
+            G.gap_bias[2, g, min(range(len(DURS)), key=lambda k: abs(DURS[k] - g - 1))] = (
+                20.0 / GAP_GAIN)
+    draws = (torch.full((T,), 0.5), torch.zeros(P[track], T), torch.zeros(len(DURS), T))
+    blind = sample_part(track, out, 1.0, draws, (1.0, 1.0, 1.0))
+    aware = sample_part(track, out, 1.0, draws, (1.0, 1.0, 1.0), G)
+    assert blind["steps"].tolist() == aware["steps"].tolist() == attacks
+    assert blind["dur"][:3] == [1, 1, 1]
+    assert aware["dur"][:3] == [4, 8, 2]  # each note held to the next attack

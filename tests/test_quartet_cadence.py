@@ -79,6 +79,11 @@ def test_the_quartet_ends_with_the_cello_on_the_tonic(name):
     last = max(melody, key=lambda n: n[1])
     cello = [n for n in parts[2] if n[1] <= last[1] + 0.125 < n[2]]
     assert cello and cello[0][0] % 12 == last[0] % 12
+    # the last chord is home: every part sounds a tone of the tonic triad (both major)
+    tonic = last[0] % 12
+    final = {p % 12 for part in parts for p, a, e in part if a <= last[1] + 0.125 < e}
+    assert final and final <= {tonic, (tonic + 4) % 12, (tonic + 7) % 12}
+    assert len(final | {tonic}) == 3  # and the chord is complete
 
 
 def test_full_harmony_under_a_bundled_tune(quartet):
@@ -101,4 +106,4 @@ def test_a_tune_ending_on_its_relative_tonic_ends_there():
         melody.append((p, t, t + d, 80))
         t += d
     assert key_pcs(melody, ())[:2] == (11, "minor") and home_tonics(11, "minor") == (11, 2)
-    assert home_of(melody) == (round(melody[-1][1] * 4), 2)
+    assert home_of(melody) == (round(melody[-1][1] * 4), 2, {2, 6, 9})  # D major's triad

@@ -218,4 +218,4 @@ def test_curves_errors_are_one_line_and_write_nothing(tmp_path, capsys):
 
 def test_version_is_0_4_0(capsys):
     code, out, _ = cli(capsys, "--version")
-    assert code == 0 and out.strip().endswith("version 0.4.1")
+    assert code == 0 and out.strip().endswith("version 0.4.2")

@@ -21,6 +21,27 @@ def test_a_grown_layer_computes_what_the_old_one_did():
     assert torch.allclose(new(torch.cat([x, extra], 1)), old(x), atol=1e-6)
 
 
+def test_a_new_term_that_starts_at_zero_is_allowed():
+    class WithBias(nn.Module):  # the old layer plus a new learned bias, zero at the start
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv1d(5, 4, 3, padding=1)
+            self.bias = nn.Parameter(torch.zeros(4, 1))
+
+        def forward(self, x):
+            return self.conv(x) + self.bias
+
+    old = nn.Conv1d(5, 4, 3, padding=1)
+    new = WithBias()
+    assert warm_start(new, {f"conv.{k}": v for k, v in old.state_dict().items()}) == ["bias"]
+    x = torch.randn(2, 5, 7)
+    assert torch.allclose(new(x), old(x), atol=1e-6)
+    with torch.no_grad():
+        new.bias.fill_(1.0)  # a new tensor that would change the output is not a warm start
+    with pytest.raises(DeepcomposeError, match="lack"):
+        warm_start(new, {f"conv.{k}": v for k, v in old.state_dict().items()})
+
+
 def test_any_other_mismatch_is_a_clear_error():
     old = nn.Conv1d(5, 4, 3)
     with pytest.raises(DeepcomposeError, match="--init"):

@@ -18,9 +18,10 @@ again by the family under the untouched melody, on the song's recorded chords
   held into the hole, and is cut at the hole's end (the kept notes after it start there);
 - with the family's ``lowest`` part (the quartet's cello), a new note of another part
   that would sound under it goes up by octaves, a new note of that part that would sound
-  above another part goes down, within the pitches the family played for that part; a new
-  note of another part sounds only while the lowest part does, and a new note of the
-  lowest part holds on through a rest while the others sound (``HOLD`` beats at most);
+  above another part goes down, within the pitches the family played for that part (in
+  the input or the new take); a new note of another part sounds only while the lowest
+  part does, and a new note of the lowest part holds on through a rest while the others
+  sound (``HOLD`` beats at most);
 - a take counts when at most ``MAX_SAME`` of its new notes repeat old ones, its note
   density in the hole is within ``DENSITY_TOL`` of the old notes' around it, and at least
   ``MIN_TONES`` of its pitched on-beat notes are on the recorded chords' tones; up to
@@ -126,8 +127,9 @@ def splice(old: list[Note], new: list[Note], hole: tuple[float, float]) -> list[
 def keep_lowest(tracks: list, lowest: int, edited: list[int], bounds: dict[int, tuple]):
     """The ``lowest`` track stays the lowest where new notes would cross it: in each of
     ``edited`` (track indices), a note absent from the input (``bounds[i]``: the input's
-    notes as a set of tuples, the lowest and highest pitch the family played there) moves by
-    octaves within those pitches. Returns the tracks."""
+    notes as a set of tuples, the lowest and highest pitch the family played for that part,
+    in the input or in the new take) moves by octaves within those pitches. Returns the
+    tracks."""
     out = list(tracks)
     for i in edited:
         old, lo, hi = bounds[i]
@@ -240,10 +242,13 @@ def edit(song: Song, melody_index: int, family, task: str, c: dict, arrangement)
             tracks[i] = replace(tracks[i], notes=splice(tracks[i].notes, new[role].notes, hole))
         lowest = roles.get(family.lowest)
         if lowest is not None:
-            bounds = {roles[r]: ({astuple(n) for n in song.tracks[roles[r]].notes},
-                                 min((n.pitch for n in new[r].notes), default=0),
-                                 max((n.pitch for n in new[r].notes), default=127))
-                      for r in roles if r in new}
+            bounds = {}
+            for r in roles:
+                if r in new:
+                    kept = song.tracks[roles[r]].notes
+                    played = [n.pitch for n in (*kept, *new[r].notes)]
+                    bounds[roles[r]] = ({astuple(n) for n in kept}, min(played, default=0),
+                                        max(played, default=127))
             tracks = keep_lowest(tracks, lowest, [i for i in edited if i in bounds], bounds)
         short = miss(old, [n for i in edited for n in tracks[i].notes], hole,
                      song.length_beats, [n for i in edited if not tracks[i].is_drum

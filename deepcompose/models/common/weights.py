@@ -146,18 +146,23 @@ def warm_start(module, tensors: dict, prefix: str = "") -> list[str]:
     input channels) gets the old values in its leading channels and zeros in the new ones,
     so the grown network computes exactly what the old one did until training moves the
     new weights. Convention: a family that adds input features appends them *last* to the
-    grown layer's input. Returns the names of the grown tensors; any other mismatch raises.
+    grown layer's input. A tensor the weights lack is allowed only where the new module
+    holds zeros in it (a new term that starts at zero, so again the network computes what
+    the old one did). Returns the names of the grown and new tensors; any other mismatch
+    raises.
     """
     import torch
 
     state = module.state_dict()
     old = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    missing = sorted(set(state) - set(old))
+    missing = sorted(k for k in set(state) - set(old) if state[k].any())
     if missing:
         raise DeepcomposeError(f"--init weights lack {len(missing)} tensors, e.g. {missing[0]!r}")
-    grown = []
+    grown = sorted(set(state) - set(old))
     with torch.no_grad():
         for name, new in state.items():
+            if name not in old:
+                continue
             was = old[name]
             if was.shape == new.shape:
                 new.copy_(was)

@@ -41,6 +41,8 @@ PROGRAMS = {"violin2": 40, "viola": 41, "cello": 42}  # General MIDI, 0-based
 RANGES = {"violin2": (55, 100), "viola": (48, 88), "cello": (36, 76)}
 P = {k: hi - lo + 1 for k, (lo, hi) in RANGES.items()}
 LOW_LINE = {"violin2": False, "viola": False, "cello": True}  # a double stop's line: top/bottom
+N_GAPS = 17          # gap classes to a part's next attack: 1..16 steps, longer or none
+GAP_GAIN = 30.0      # the gap bias's learning-rate multiplier (``Generator.gap_bias``)
 KEY_SPAN = 64        # steps either side of the local key profile (16 beats)
 PHRASE = 4           # bars per phrase position cycle (meter feature)
 N_EXTRA = 1 + PHRASE  # compound-meter flag, bar in phrase (one-hot)
@@ -80,6 +82,8 @@ DEFAULT_CONFIG = {
     "dur_scale": None,    # generation: duration temperature x T (None: pitch_scale)
     "joint": 0.0,         # generation: pitches drawn part after part (sample.pick_pitches)
     "legato": 0,          # generation: gaps of at most this many steps closed (fill_gaps)
+    "gap_durations": False,  # a note's duration also reads the steps to its part's next attack
+    "attack_coupling": 0.0,  # generation: correlation of the parts' attack draws (0..1)
 }
 TINY_CONFIG = {**DEFAULT_CONFIG, "channels": 16, "dilations": [1, 2], "critic_channels": 8,
                "critic_dilations": [2], "z_shared": 2, "z_phrase": 2, "z_bar": 2,
@@ -141,6 +145,16 @@ def conditioning(mel, onset, mel_vel, in_bar, bpb, bar_start, compound) -> np.nd
                            key_profile(mel)])
 
 
+def gap_class(steps: np.ndarray, end: int) -> np.ndarray:
+    """The gap from each attack to its part's next one, as a class ``[n]`` (``N_GAPS``):
+    ``g - 1`` for a gap of ``g`` = 1..16 steps, 16 for a longer one or none before ``end``.
+    ``steps [n]``: the part's attack steps, rising; ``end``: the next attack after the last
+    (a step at or past the piece's end: none)."""
+    nxt = np.append(np.asarray(steps, dtype=np.int64)[1:], end)
+    gaps = nxt - np.asarray(steps, dtype=np.int64)
+    return np.where((gaps >= 1) & (gaps <= N_GAPS - 1), gaps - 1, N_GAPS - 1)
+
+
 # ---------------------------------------------------------------- networks
 
 
@@ -175,6 +189,15 @@ class Generator(nn.Module):
         self.heads = nn.ModuleList(nn.Sequential(
             nn.Conv1d(c + zt, c, 3, padding=1), nn.GELU(), nn.Conv1d(c, head_size(t), 1))
             for t in TRACKS)
+        # ``gap_durations``: per part, gap class -> a bias on the duration logits, so that a
+        # note's duration is drawn knowing when the part's next (already drawn) attack
+        # comes; zero at the start (a fine-tune starts as the network it grows from), used
+        # as ``GAP_GAIN`` x the stored values so that Adam's steps (about lr per update)
+        # move it GAP_GAIN times faster than the trunk (an equalised learning rate, as in
+        # Karras et al. 2018): a few hundred updates at a fine-tune's lr can reach logits of
+        # several nats
+        self.gap_bias = (nn.Parameter(torch.zeros(len(TRACKS), N_GAPS, len(DURS)))
+                         if cfg.get("gap_durations") else None)
 
     def forward(self, cond, z_shared, z_time, z_track):
         T = cond.shape[-1]
@@ -183,6 +206,14 @@ class Generator(nn.Module):
         h = self.blocks(self.inp(torch.cat([base, zs, z_time, pos], 1)))  # [B, C, T]
         return [head(torch.cat([h, z_track[:, i, :, None].expand(-1, -1, T)], 1))
                 for i, head in enumerate(self.heads)]  # 3 x [B, head_size, T]
+
+    def gap_durations(self, dur: torch.Tensor, gaps: torch.Tensor, track: str):
+        """Duration logits ``[B, len(DURS), T]`` of part ``track`` given the gap class
+        (``gap_class``) at each step ``[B, T]`` (long); unchanged without ``gap_bias``."""
+        if self.gap_bias is None:
+            return dur
+        bias = GAP_GAIN * self.gap_bias[TRACKS.index(track)]  # [N_GAPS, len(DURS)]
+        return dur + bias[gaps].permute(0, 2, 1)
 
 
 class Critic(nn.Module):

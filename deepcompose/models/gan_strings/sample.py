@@ -10,19 +10,26 @@
    for very long pieces).
 3. Per part and step: an attack ~ Bernoulli(sigmoid(logit / (T * attack_scale))), its
    pitch by Gumbel-max at temperature T * pitch_scale over the part's range, its duration
-   class likewise; velocity = the velocity head (learned from the data's written
-   dynamics), no noise. A note ends at its duration or at the part's next attack. With
-   ``share_noise`` the draws come from ``gan_pop.form.NoiseBank``: one noise bar per phrase
-   (``vary`` of the steps drawn afresh per bar), a repeated bar takes its source's noise,
+   class likewise (with ``gap_durations``, knowing the gap to the part's next attack);
+   velocity = the velocity head (learned from the data's written dynamics), no noise. A
+   note ends at its duration or at the part's next attack. With ``share_noise`` the draws
+   come from ``gan_pop.form.NoiseBank``: one noise bar per phrase (``vary`` of the steps
+   drawn afresh per bar), a repeated bar takes its source's noise,
    so figures hold through a phrase and repeated melody gets repeated accompaniment where
    the network's probabilities agree; off, every step is drawn on its own (the ablation).
-   Issue 26: durations at T * ``dur_scale`` when set; a gap of at most ``legato`` steps
-   before the part's next attack is closed (``fill_gaps``); the pitches are drawn part
-   after part with ``joint`` (``pick_pitches``: the upper parts complete the chord over
-   the cello rather than double it).
+   With ``attack_coupling`` rho > 0 the three parts' attack uniforms are correlated
+   (``attack_uniforms``: a Gaussian copula; rho 1, one uniform for all), so the parts tend
+   to start and, with ``gap_durations``, stop together: the accompaniment breathes as one,
+   as the composers' does (their three parts rest together under 5-6% of violin I's
+   time), instead of three independent coin flips per step that almost never leave
+   violin I alone. Issue 26: durations at T * ``dur_scale`` when set; a gap of at most
+   ``legato`` steps before the part's next attack is closed (``fill_gaps``); the pitches
+   are drawn part after part with ``joint`` (``pick_pitches``: the upper parts complete
+   the chord over the cello rather than double it).
 4. Decoding rules (``rules=True``; off for the card's ablation): the cadences of issue 26
-   (``home_of``, ``dominant_of``, ``phrase_ends``: the cello on the tonic under violin I's
-   last note, V7 under the note before it, I or V at the end of every 4-bar phrase), and
+   (``home_of``, ``dominant_of``, ``phrase_ends``: the tonic triad under violin I's last
+   note with the cello on its root, V7 under the note before it, I or V in the cello at
+   the end of every 4-bar phrase), and
    the cello as the bass (``cello_bass``): a cello note holds on through a rest (up to a
    4/4 bar) while violin II or the viola sound, and a cello note that would sound above
    either goes down by octaves while the cello can play it. Ranges need no rule: each
@@ -37,11 +44,16 @@ import torch
 from ...keys import home_tonics
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
-from ...representations.phrase_position import PHRASE_BARS, phrase_position
+from ...representations.phrase_position import (
+    PHRASE_BARS,
+    phrase_end_onsets,
+    phrase_position,
+)
 from ..gan_pop.form import NoiseBank, melody_form
 from ..gan_pop.net import DURS, check_request
 from ..gan_pop.sample import note_ends, piece_rows, run_generator
 from .net import (
+    N_GAPS,
     NAMES,
     PROGRAMS,
     RANGES,
@@ -49,6 +61,7 @@ from .net import (
     P,
     bar_numbers,
     conditioning,
+    gap_class,
     latent_index,
     split_head,
 )
@@ -59,7 +72,7 @@ RUB = 2.0  # the joint draw: a semitone rub costs RUB x joint
 RUB_SPAN = 4  # steps of a note's start checked for rubs (a beat)
 HOME_SPAN = 16.0  # beats of violin I the final cadence reads the key from (the rules)
 SAMPLING_KEYS = ("share_noise", "vary", "attack_scale", "pitch_scale", "dur_scale", "joint",
-                 "legato")
+                 "legato", "attack_coupling")
 ORDER = ("cello", "viola", "violin2")  # the joint draw: the bass first, then upwards
 
 
@@ -122,9 +135,12 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     scales = (float(cfg["attack_scale"]), float(cfg["pitch_scale"]),
               float(cfg["pitch_scale"] if dur_scale is None else dur_scale))
     drawn = {}
+    rho = float(cfg.get("attack_coupling") or 0.0)
+    common = noise.normal(1)[0] if rho > 0 else None
     for track, out in zip(TRACKS, outs, strict=True):
-        draws = (noise.uniform(1)[0], noise.gumbel(P[track]), noise.gumbel(len(DURS)))
-        drawn[track] = sample_part(track, out, tau, draws, scales)
+        draws = (attack_uniforms(noise, common, rho), noise.gumbel(P[track]),
+                 noise.gumbel(len(DURS)))
+        drawn[track] = sample_part(track, out, tau, draws, scales, G)
         drawn[track]["dur"] = fill_gaps(drawn[track]["steps"], drawn[track]["dur"],
                                         int(cfg.get("legato") or 0))
     home = home_of(req.melody) if rules else None
@@ -145,24 +161,40 @@ def arrange(model, req, rules: bool = True, score: bool = True, cfg=None) -> Ban
     return BandResult(parts, [], rank)
 
 
-def sample_part(track, out, tau, draws, scales) -> dict:
+def attack_uniforms(noise: NoiseBank, common: torch.Tensor | None, rho: float):
+    """One part's attack uniforms ``[T]``: its own draw, or (``common`` ``[T]``, a normal
+    draw shared by the parts) a Gaussian copula with correlation ``rho`` to the other
+    parts' (``rho`` 1: the same uniforms; each part still attacks at its own rate)."""
+    if common is None:
+        return noise.uniform(1)[0]
+    own = noise.normal(1)[0]
+    return torch.special.ndtr(rho * common + (1 - rho * rho) ** 0.5 * own)
+
+
+def sample_part(track, out, tau, draws, scales, G=None) -> dict:
     """One part's draw before its pitches: attack steps, duration steps and velocity per
     attack, and the pitch scores ``[P, T]`` (logits / temperature + Gumbel noise; the logits
     alone at temperature 0). ``draws``: uniforms for the attacks ``[T]``, Gumbel noise for
     the pitches ``[P, T]`` and the durations ``[8, T]``; ``scales``: attack, pitch and
-    duration temperatures x ``tau``."""
+    duration temperatures x ``tau``. The attacks are drawn first, so that with the
+    generator ``G``'s ``gap_durations`` each duration reads the gap to the next one."""
     attack, pitch, dur, vel = (x[0] for x in split_head(out, track))
     u_att, g_pitch, g_dur = draws
     t = max(tau, 1e-4)
     p_att = torch.sigmoid(attack / (t * scales[0]))
+    hits = p_att > 0.5 if tau <= 0 else u_att < p_att
+    steps = np.nonzero(hits.numpy())[0]
+    if G is not None and G.gap_bias is not None:
+        T = dur.shape[-1]
+        gaps = np.full(T, N_GAPS - 1, dtype=np.int64)
+        gaps[steps] = gap_class(steps, T + N_GAPS)
+        dur = G.gap_durations(dur[None], torch.from_numpy(gaps)[None], track)[0]
     if tau <= 0:
-        hits, score, dsel = p_att > 0.5, pitch, dur.argmax(0)
+        score, dsel = pitch, dur.argmax(0)
     else:
-        hits = u_att < p_att
         score = pitch / (t * scales[1]) + g_pitch
         dsel = (dur / (t * scales[2]) + g_dur).argmax(0)
     velocity = torch.sigmoid(vel) * 127
-    steps = np.nonzero(hits.numpy())[0]
     return {"track": track, "steps": steps, "score": score.numpy(),
             "dur": [int(DURS[int(dsel[s])]) for s in steps],
             "vel": [int(np.clip(round(float(velocity[s])), 16, 127)) for s in steps]}
@@ -200,24 +232,31 @@ def key_pcs(notes, degrees) -> tuple[int, str, set[int]]:
     return tonic, mode, {(tonic + d) % 12 for d in degrees}
 
 
-def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int] | None:
-    """The rules' final cadence: ``(step, pitch class)`` of the tonic under violin I's last
-    note, from the key estimated on violin I's last ``span`` beats (``keys.estimate_key``:
-    the key the piece ends in), or else on all of violin I: the last note itself when it is
-    that key's tonic or its relative's (``keys.home_tonics``, as the band's cadence rule
-    reads it), else the key's tonic when the note is in its tonic triad; None when neither
-    key fits (or without a melody)."""
+def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None:
+    """The rules' final cadence: ``(step, pitch class, tonic triad)`` of the tonic under
+    violin I's last note, from the key estimated on violin I's last ``span`` beats
+    (``keys.estimate_key``: the key the piece ends in), or else on all of violin I: the last
+    note itself when it is that key's tonic or its relative's (``keys.home_tonics``, as the
+    band's cadence rule reads it; the relative's triad in the other mode), else the key's
+    tonic when the note is in its tonic triad; None when neither key fits (or without a
+    melody). The triad is the pitch classes of the final chord."""
     if not melody:
         return None
     last = max(melody, key=lambda n: (n[1], n[0]))
     step, pc = max(0, round(last[1] * STEPS_PER_BEAT)), int(last[0]) % 12
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
         tonic, mode, _ = key_pcs(notes, ())
+        minor = mode == "minor"
         if pc in home_tonics(tonic, mode):
-            return step, pc
-        if (pc - tonic) % 12 in (0, 3 if mode == "minor" else 4, 7):
-            return step, tonic
+            return step, pc, triad(pc, minor if pc == tonic else not minor)
+        if (pc - tonic) % 12 in (0, 3 if minor else 4, 7):
+            return step, tonic, triad(tonic, minor)
     return None
+
+
+def triad(root: int, minor: bool) -> set[int]:
+    """The pitch classes of the major (minor) triad on ``root``."""
+    return {root % 12, (root + (3 if minor else 4)) % 12, (root + 7) % 12}
 
 
 def dominant_of(melody, home: tuple[int, int] | None) -> tuple[int, set[int], set[int]] | None:
@@ -244,11 +283,7 @@ def phrase_ends(melody, onset: np.ndarray, bar: np.ndarray, phrase: int = PHRASE
     onset in every ``phrase``-th bar (bars from the first full bar: the last bar of each
     phrase), the key estimated on violin I within ``span`` beats either side."""
     out = {}
-    for k in range(phrase - 1, int(bar.max()) + 1 if len(bar) else 0, phrase):
-        steps = np.nonzero(onset & (bar == k))[0]
-        if not len(steps):
-            continue
-        s = int(steps[-1])
+    for s in phrase_end_onsets(bar, onset, phrase):
         near = [n for n in melody if abs(n[1] - s / STEPS_PER_BEAT) <= span]
         if near:
             out[s] = key_pcs(near, (0, 7))[2]
@@ -292,7 +327,9 @@ def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
     sounding (violin I and the parts drawn so far, ``present [12, T]``) gains ``joint``,
     one a semitone from a sounding class loses ``joint``, in units of the scaled logits:
     the upper parts complete the chord rather than double it. The rules' cadences
-    (``cadence``): ``home`` (``home_of``), the cello ends on the tonic; ``phrases``
+    (``cadence``): ``home`` (``home_of``), the cello ends on the tonic and violin II and
+    the viola on tones of the tonic triad not yet sounding (the third first), each struck
+    under violin I's last note and held to the end; ``phrases``
     (``phrase_ends``), step -> the pitch classes (I, V) the cello takes there;
     ``dominant`` (``dominant_of``): the cello on V and the upper parts on the dominant
     seventh's tones under violin I's note before the last."""
@@ -310,16 +347,22 @@ def pick_pitches(drawn: dict, present: np.ndarray, joint: float, T: int,
                     only[dominant[0]] = dominant[1]
                 only[end] = {home[1]}
             d = cadence(d, only, end, T)
-        elif dominant is not None and home is not None and dominant[0] < home[0] < T:
-            only = {dominant[0]: dominant[2]}
-            d = cadence(d, only, None, T)
+        elif home is not None and home[0] < T:
+            only = {home[0]: home[2]}
+            if dominant is not None and dominant[0] < home[0]:
+                only[dominant[0]] = dominant[2]
+            d = cadence(d, only, home[0], T)
         lo = RANGES[track][0]
         pcs = (np.arange(P[track]) + lo) % 12
         notes = []
         for s, dur, vel in zip(d["steps"], d["dur"], d["vel"], strict=True):
             score = d["score"][:, s]
             if s in only:
-                score = np.where(np.isin(pcs, list(only[s])), score, -np.inf)
+                want = only[s]
+                if track != "cello" and home is not None and s == home[0]:
+                    # the last chord: the triad's tones not yet sounding first (its third)
+                    want = (want - set(np.nonzero(present[:, s])[0].tolist())) or want
+                score = np.where(np.isin(pcs, list(want)), score, -np.inf)
             if joint > 0 and present[:, s].any():
                 have = present[:, s]
                 near = present[:, s:s + max(1, min(dur, RUB_SPAN))].any(1)

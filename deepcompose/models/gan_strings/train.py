@@ -36,6 +36,7 @@ from .harmony import harmony_losses
 from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API)
     DEFAULT_CONFIG,
     LOW_LINE,
+    N_GAPS,
     RANGES,
     TINY_CONFIG,
     TRACKS,
@@ -44,6 +45,7 @@ from .net import (  # noqa: F401  (DEFAULT_CONFIG, TINY_CONFIG: the training API
     P,
     bar_numbers,
     conditioning,
+    gap_class,
     latent_index,
     split_head,
 )
@@ -149,7 +151,8 @@ def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
     """Window ``[s, s + W)`` moved by ``k`` semitones -> inputs and targets (numpy):
     ``cond [N_COND, W]``, latent indices ``bar_z``/``phrase_z [W]``, and per part
     ``attack [W]``, ``pitch [W]`` (index in the part's range, -100 without attack),
-    ``dur [W]`` (class), ``vel [W]`` (0..1)."""
+    ``dur [W]`` (class), ``vel [W]`` (0..1); ``<part>_gap [W]``: at each attack the class of
+    the gap to the part's next attack (``net.gap_class``; the note after the window counts)."""
     mel = song.mel[s:s + W]
     mel = np.where(mel >= 0, mel + k, -1)
     onset, bar_start = song.onset[s:s + W], song.bar_start[s:s + W]
@@ -176,6 +179,10 @@ def render(song: MovementArrays, s: int, W: int, k: int, cfg: dict) -> dict:
         vel = np.zeros(W, dtype=np.float32)
         vel[t] = part[:, 3] / 127
         out[track] = (attack, pitch, dur, vel)
+        gaps = np.full(W, N_GAPS - 1, dtype=np.int64)
+        after = notes[hi_i, 1] - s if hi_i < len(notes) else W + N_GAPS  # none: the end
+        gaps[t] = gap_class(t, after)
+        out[f"{track}_gap"] = gaps
     return out
 
 
@@ -196,9 +203,14 @@ def latents(cfg: dict, batch: dict, gen: torch.Generator | None = None, zero: bo
     return draw(B, cfg["z_shared"]), torch.cat([zp, zb], 1), draw(B, len(TRACKS), cfg["z_track"])
 
 
-def heads(outs) -> dict:
-    """Part -> its head ``(attack, pitch, dur, vel)`` logits."""
-    return {t: split_head(out, t) for t, out in zip(TRACKS, outs, strict=True)}
+def heads(outs, G: Generator | None = None, batch: dict | None = None) -> dict:
+    """Part -> its head ``(attack, pitch, dur, vel)`` logits; with the generator ``G`` and
+    the ``batch``, the durations read the gaps to the real next attacks (``gap_durations``)."""
+    out = {t: split_head(o, t) for t, o in zip(TRACKS, outs, strict=True)}
+    if G is None or unwrap(G).gap_bias is None:
+        return out
+    return {t: (a, p, unwrap(G).gap_durations(d, batch[f"{t}_gap"], t), v)
+            for t, (a, p, d, v) in out.items()}
 
 
 class QuartetTrainer:
@@ -231,7 +243,8 @@ class QuartetTrainer:
                 s = int(rng.choice(song.starts[song.starts <= song.T - W]))
             k = shift_for(song, s, W, rng) if transpose else 0
             items.append(render(song, s, W, k, self.cfg))
-        return collate(items, ("cond", "bar_z", "phrase_z", "mel"), TRACKS)
+        return collate(items, ("cond", "bar_z", "phrase_z", "mel",
+                               *(f"{t}_gap" for t in TRACKS)), TRACKS)
 
     def train_step(self, rng) -> dict:
         G, D = self.modules["generator"], self.modules["critic"]
@@ -242,10 +255,11 @@ class QuartetTrainer:
         cond = batch["cond"]
         outs = G(cond, *latents(cfg, batch))
         real = real_rolls(batch, {t: P[t] for t in TRACKS}, {})
-        fake = sampled_rolls(heads(outs), {})
+        hs = heads(outs, G, batch)
+        fake = sampled_rolls(hs, {})
 
-        sup = sum(parts_losses(heads(outs), batch, {}).values())
-        extra = harmony_losses(heads(outs), batch)
+        sup = sum(parts_losses(hs, batch, {}).values())
+        extra = harmony_losses(hs, batch)
         sup = sup + float(cfg.get("harmony_loss", 0.0)) * extra["harmony"]
         adversarial = wgan_update(lambda x: D(cond, x), real, fake, sup, self.optimizers, cfg)
         for scheduler in self.schedulers.values():
@@ -260,9 +274,10 @@ class QuartetTrainer:
         batch = self.valid_batch
         outs = G(batch["cond"], *latents(self.cfg, batch, zero=True))
         G.train()
-        out = {k: float(v) for k, v in parts_losses(heads(outs), batch, {}).items()}
+        hs = heads(outs, G, batch)
+        out = {k: float(v) for k, v in parts_losses(hs, batch, {}).items()}
         out["sup"] = sum(out.values())
-        out.update({k: float(v) for k, v in harmony_losses(heads(outs), batch).items()})
+        out.update({k: float(v) for k, v in harmony_losses(hs, batch).items()})
         for track, o in zip(TRACKS, outs, strict=True):
             attack, pitch, _, _ = split_head(o, track)
             t_att, t_pitch = batch[track][:2]
