@@ -227,8 +227,16 @@ def hook_to_song(seed: int = 1) -> dict:
         sounding[t.name] = [any(n.start < e and n.end > s for n in t.notes) for s, e in spans]
     melody_all = all(sounding[out.tracks[0].name])
     late = {name: sum(v[8:]) for name, v in sounding.items() if name != out.tracks[0].name}
+    from deepcompose.metrics.cadence import final_bass_home, last_note
+
+    mel = [(n.pitch, n.start, n.end) for n in out.tracks[0].notes]
+    band = [[(n.pitch, n.start, n.end) for n in t.notes] for t in out.tracks[1:]
+            if not t.is_drum]
+    last = last_note(mel)
     return {"melody_in_all_16_bars": melody_all, "bars_9_16_each_part_sounds_in": late,
-            "pass": melody_all and all(late.values())}
+            "pass": melody_all and all(late.values()),
+            "last_note": (int(last[0]), float(last[1]), float(last[2])),
+            "bass_home_under_it": bool(final_bass_home(mel, band))}
 
 
 def draw_roll(path: str, style: str, name: str, seed: int) -> None:
@@ -334,7 +342,9 @@ def main(argv=None) -> dict:
         h = report["hook_to_song"]
         print(f"\nhook to song (pop-hook, gan pop continue 8): melody in all 16 bars "
               f"{h['melody_in_all_16_bars']}; of bars 9-16, each part sounds in "
-              f"{h['bars_9_16_each_part_sounds_in']} -> {'PASS' if h['pass'] else 'FAIL'}")
+              f"{h['bars_9_16_each_part_sounds_in']} -> {'PASS' if h['pass'] else 'FAIL'}; "
+              f"last melody note (pitch, start, end) {h['last_note']}, the bass home under it "
+              f"{h['bass_home_under_it']}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2, default=lambda x: (
             x.tolist() if isinstance(x, np.ndarray) else str(x))))

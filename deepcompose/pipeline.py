@@ -91,12 +91,14 @@ def compose(melody, model: str = "gan", task: str = "accompany", *,
 def continue_first(song, melody_index: int, family, c: dict):
     """The song with its melody continued by the melody family the row names
     (``Family.melody``, ``"model:style"``) for ``c["bars"]`` bars, on the same seed,
-    temperature and chords; the arrangement family then plays the whole song."""
+    temperature and chords, its last note on a home tonic (the melody's ending rule); the
+    arrangement family then plays the whole song."""
     model, _, style = family.melody.partition(":")
     given = {"style": style, "bars": c.get("bars"), "seed": c["seed"],
              "temperature": c["temperature"], "chords": c.get("chords")}
     controls = registry.resolve(model, "continue", {k: v for k, v in given.items()
                                                     if v is not None})
+    controls["end_home"] = True  # a song: its last note home (sampling.end_last_note)
     melodist = registry.player(model, style)
     plan = importlib.import_module(f"deepcompose.plans.{melodist.plan}")
     return plan.run(song, melody_index, melodist, "continue", controls)

@@ -244,6 +244,37 @@ def test_hook_into_an_arranged_song():
         assert any(n.start >= 16.0 for n in t.notes), t.name  # the band plays the new bars
 
 
+def test_a_hook_turned_into_a_song_ends_home():
+    """The bundled pop hook (A minor) continued and arranged: the new melody's last note is
+    a home tonic (A, or C for the relative major it may read as), held to the last bar
+    line, and the band's bass lands on it."""
+    from deepcompose.melodies import path as example
+    from deepcompose.metrics.cadence import final_bass_home
+
+    out = compose(str(example("pop-hook")), model="gan", style="pop", task="continue",
+                  bars=8, seed=1)
+    melody = out.tracks[0].notes
+    last = max(melody, key=lambda n: n.start)
+    assert last.pitch % 12 in (9, 0)  # A minor or its relative, C major
+    assert abs(last.end - out.bar_map().end(16)) < 1e-6  # bars 1-16 (the pickup is 0)
+    parts = [[(n.pitch, n.start, n.end) for n in t.notes] for t in out.tracks[1:]
+             if t.name != "Drums"]
+    assert final_bass_home([(n.pitch, n.start, n.end) for n in melody], parts)
+
+
+def test_the_ending_rule_draws_the_last_note_home(tiny):
+    bars = [mt.MelodyBar((4, 4), 48)] * 3
+    for seed in range(3):
+        free = sampling.decode(tiny, [], bars, "pop", seed)
+        home = sampling.decode(tiny, [], bars, "pop", seed, end_home=True)
+        assert free.bars[:2] == home.bars[:2]  # only the last bar's ending is drawn again
+        pos, pitch, dur = home.bars[-1][-1]
+        assert pos <= 24 or len(home.bars[-1]) == len(free.bars[-1])  # a long last note
+        line = sum((mt.bar_tokens(mt.MelodyBar((4, 4), 48, 0, b)) for b in free.bars), [])
+        assert pitch % 12 in sampling.home_pitch_classes(line)  # the key of the line drawn
+        assert pos + dur >= 48  # held to the bar line (the plan cuts it there)
+
+
 def test_cli_melody_errors_are_one_line(tmp_path):
     import subprocess
     import sys

@@ -75,7 +75,8 @@ def continue_melody(song: Song, melody_index: int, family, c: dict) -> Song:
     draw = get_model(family.name).continue_line(
         strip_empty(line[:split], trailing=False), line[split:], c.get("style") or family.styles[0],
         seed=c["seed"], temperature=c["temperature"], top_k=c.get("top_k"),
-        top_p=c.get("top_p"), chords=chords is not None, candidates=c["candidates"])
+        top_p=c.get("top_p"), chords=chords is not None, candidates=c["candidates"],
+        end_home=bool(c.get("end_home")))
     new = drawn_notes(draw.bars, bars[split:], line[split:], velocity_of(melody), end)
     track = replace(melody, notes=list(melody.notes) + new)
     return replace(song, tracks=[track], chords=chords if chords else song.chords)

@@ -34,7 +34,8 @@ class MelodyPlayer:
             return mean_nll_per_note(self.model, lines)
 
     def _write(self, before, hole, style: str, *, after=None, chords: bool = False,
-               seed: int, temperature: float, top_k, top_p, candidates: int) -> Draw:
+               seed: int, temperature: float, top_k, top_p, candidates: int,
+               end_home: bool = False) -> Draw:
         """Bars ``hole`` (their templates) after the token lists ``before`` (and before
         ``after``: an infill); the best of ``candidates`` draws (seeds ``seed``, ``seed + 1``,
         ...) by the model's mean log-probability."""
@@ -42,18 +43,20 @@ class MelodyPlayer:
         top_p = TOP_P if top_p is None else top_p
         with single_thread():
             draws = [decode(self.model, before, templates, style, seed + i, temperature, top_k,
-                            top_p, chords, after=after) for i in range(max(1, candidates))]
+                            top_p, chords, after=after, end_home=end_home)
+                     for i in range(max(1, candidates))]
         return max(draws, key=lambda d: d.score)
 
     def continue_line(self, bars, new, style: str, *, seed: int = 0, temperature: float = 1.0,
-                      top_k=None, top_p=None, chords: bool = False, candidates: int = 1
-                      ) -> Draw:
+                      top_k=None, top_p=None, chords: bool = False, candidates: int = 1,
+                      end_home: bool = False) -> Draw:
         """Write the bars ``new`` (templates: meter, length, chords) after ``bars``. With
         ``chords`` the templates' chords are forced where they fall (and the prompt's are
-        read); without, no chord is read or written."""
+        read); without, no chord is read or written. ``end_home``: the last note on a home
+        tonic, held to the last bar line (``sampling.end_last_note``: a song ends there)."""
         return self._write(tokens_of(bars, chords), new, style, chords=chords, seed=seed,
                            temperature=temperature, top_k=top_k, top_p=top_p,
-                           candidates=candidates)
+                           candidates=candidates, end_home=end_home)
 
     def infill_line(self, before, hole, after, style: str, *, seed: int = 0,
                     temperature: float = 1.0, top_k=None, top_p=None, candidates: int = 1

@@ -24,6 +24,8 @@ import torch
 
 from ...decoding import perturb
 from ...representations.melody_tokens import (
+    DURATIONS,
+    PITCH_LOW,
     MelodyBar,
     Vocab,
     bar_tokens,
@@ -172,11 +174,13 @@ def fit_bars(bar_toks: list[list[int]], budget: int, keep_end: bool = True) -> l
 def decode(model: MelodyTransformer, before: list[list[int]], templates: list[MelodyBar],
            style: str, seed: int, temperature: float = 1.0, top_k: int | None = None,
            top_p: float | None = None, chords: bool = False,
-           after: list[list[int]] | None = None, empty_bars: bool | None = None) -> Draw:
+           after: list[list[int]] | None = None, empty_bars: bool | None = None,
+           end_home: bool = False) -> Draw:
     """Write ``templates`` after the bars ``before`` (token lists per bar). With ``after``
     (token lists of the bars that follow), it is an infill: ``prefix HOLE_n suffix MID``.
     The context keeps as many whole bars as fit; when the window fills up, it is rebuilt
-    from the head and the latest whole bars."""
+    from the head and the latest whole bars. ``end_home`` (continuations only): the
+    ending rule, ``end_last_note``."""
     model.eval()
     gen = torch.Generator().manual_seed(int(seed))
     W, n = model.cfg["window"], len(templates)
@@ -221,7 +225,53 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
         else:
             session.feed([tok])
     written.append(current)
+    if end_home and after is None:
+        end_last_note(model, prompt(written[:-1]), written[-1], templates[-1],
+                      home_pitch_classes(sum(before + written, [])),
+                      (temperature, gen, top_k, top_p))
     return Draw(tokens_to_notes(sum(written, [])), logp_sum / max(drawn, 1))
+
+
+def home_pitch_classes(tokens: list[int]) -> set[int]:
+    """Where a line of ``tokens`` may end home: the tonic of its estimated key and of the
+    relative key (``keys.home_tonics``), read as the band's cadence rule reads the melody
+    (``keys.estimate_key``, duration-weighted), so that the band lands with it."""
+    from ...keys import estimate_key, home_tonics
+
+    notes = [n for bar in tokens_to_notes(tokens) for n in bar]
+    return set(home_tonics(*estimate_key([p for _, p, _ in notes], [d for _, _, d in notes])))
+
+
+def end_last_note(model: MelodyTransformer, context: list[int], last_bar: list[int],
+                  bar: MelodyBar, end_on: set[int], sampling) -> None:
+    """The ending rule (a song's continuation, ``pipeline.continue_first``): the last bar
+    ``last_bar`` (its tokens, changed in place) ends on one long note. Its last note that
+    starts in the first half of the bar (else its last note) is drawn again from the
+    model, after ``context`` and the bar's tokens before it, among the pitches whose class
+    is in ``end_on`` (``home_pitch_classes``), and held to the end of the bar ``bar``; the
+    notes after it go. ``sampling``: ``(temperature, generator, top_k, top_p)``. Without
+    it, a continuation cut at the bar count stops wherever the model was (the pop hook's G
+    on the last 8th, over F)."""
+    notes, pos = [], None
+    for i, t in enumerate(last_bar):
+        if Vocab.kind(t) == "pos":
+            pos = t - Vocab.POS
+        elif Vocab.kind(t) == "pitch":
+            notes.append((i, pos))
+    if not notes:
+        return
+    half = bar.offset + bar.length / 2
+    k, pos = next((n for n in reversed(notes) if n[1] <= half), notes[-1])
+    logits = Session(model, context + last_bar[:k]).logits.float()
+    pcs = (np.arange(Vocab.DUR - Vocab.PITCH) + PITCH_LOW) % 12
+    allowed = torch.zeros(Vocab.SIZE, dtype=torch.bool)
+    allowed[Vocab.PITCH:Vocab.DUR] = torch.as_tensor(np.isin(pcs, list(end_on)))
+    temperature, gen, top_k, top_p = sampling
+    masked = logits.masked_fill(~allowed, -torch.inf)
+    pitch = int(perturb(masked, temperature, gen, top_k, top_p).argmax())
+    rest = bar.offset + bar.length - pos  # ticks to the bar line; the first length reaching it
+    last_bar[k:] = [pitch, Vocab.DUR + min(int(np.searchsorted(DURATIONS, rest)),
+                                           len(DURATIONS) - 1)]
 
 
 def template(bar: MelodyBar) -> MelodyBar:
