@@ -64,12 +64,27 @@ def home_tonics(tonic: int, mode: str) -> tuple[int, int]:
     return tonic % 12, (tonic + (3 if mode == "minor" else 9)) % 12
 
 
-def ending_tonic(tonic: int, mode: str, last_pitch: int) -> tuple[int, bool]:
-    """The tonic a melody in ``(tonic, mode)`` ends in, read from its last pitch: that pitch
-    class when it is a home tonic (``home_tonics``), with True (it ends home), else the
-    key's own tonic, with False."""
-    home = last_pitch % 12 in home_tonics(tonic, mode)
-    return (last_pitch % 12 if home else tonic % 12), home
+def ending_key(tonic: int, mode: str, last_pitch: int) -> tuple[int, str, bool]:
+    """The key a melody in ``(tonic, mode)`` ends in, read from its last pitch: ``(tonic,
+    mode, home)``. Ending on a home tonic (``home_tonics``), that pitch class is the tonic
+    (the relative's in the other mode) and ``home`` is True; else the key itself, False."""
+    pc = last_pitch % 12
+    if pc == tonic % 12:
+        return pc, mode, True
+    if pc in home_tonics(tonic, mode):
+        return pc, "major" if mode == "minor" else "minor", True
+    return tonic % 12, mode, False
+
+
+def triad(root: int, minor: bool) -> frozenset[int]:
+    """The pitch classes of the major (minor) triad on ``root``."""
+    return frozenset((root + d) % 12 for d in (0, 3 if minor else 4, 7))
+
+
+def dominant_seventh(tonic: int) -> frozenset[int]:
+    """The pitch classes of V7 in the key of ``tonic``, major or minor (the raised leading
+    tone in minor, as a cadence has it): V, VII, II, IV."""
+    return frozenset((tonic + d) % 12 for d in (7, 11, 2, 5))
 
 
 def scale_pitch_classes(tonic: int, mode: str) -> frozenset[int]:

@@ -60,9 +60,9 @@ def test_the_tonic_is_read_from_the_notes():
 
 
 def test_a_melody_ends_in_the_tonic_it_lands_on():
-    from deepcompose.keys import ending_tonic
+    from deepcompose.keys import ending_key
 
-    assert ending_tonic(11, "minor", 62) == (2, True)  # B minor read, ends on D: home D
-    assert ending_tonic(11, "minor", 59) == (11, True)
-    assert ending_tonic(7, "major", 64) == (4, True)  # G major read, ends on its relative E
-    assert ending_tonic(7, "major", 62) == (7, False)  # ends on the 5th: not home
+    assert ending_key(11, "minor", 62) == (2, "major", True)  # B minor read, ends on D: D major
+    assert ending_key(11, "minor", 59) == (11, "minor", True)
+    assert ending_key(7, "major", 64) == (4, "minor", True)  # G major, ends on its relative E
+    assert ending_key(7, "major", 62) == (7, "major", False)  # ends on the 5th: not home

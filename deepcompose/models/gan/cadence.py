@@ -12,7 +12,7 @@ root-position I or V7 holding it (the bass on the root, alto and tenor on the ch
 tones), chosen among the decoder's candidates, which ``nats`` more for those pitches bring
 in; a note that fits neither (the 6th degree, a chromatic note) gets no rule. The key is
 read as the band's rule reads it (``keys.estimate_key`` on the melody; the final note's
-pitch class when the melody ends on a home tonic, ``keys.ending_tonic``). Which chord,
+pitch class when the melody ends on a home tonic, ``keys.ending_key``). Which chord,
 which voicing and every other frame stay the network's; the final cadence is its alone.
 
 Units: the voice grid's 16th steps; the decoder's 8th frames (``STEPS_PER_FRAME``).
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...keys import ending_tonic, estimate_key
+from ...keys import dominant_seventh, ending_key, estimate_key, triad
 from ...representations.phrase_position import phrase_end_onsets
 from ...representations.voices import Meter
 from .net import LOW, PARTS, STEPS_PER_FRAME, V
@@ -46,9 +46,7 @@ class PhraseEnds:
 def cadence_chords(tonic: int, minor: bool) -> list[tuple[int, frozenset[int]]]:
     """Root-position I and V7 of a key: ``(root, pitch classes)``; V7 with the raised
     leading tone in minor, as a chorale's cadence has it."""
-    tonic_triad = frozenset((tonic + d) % 12 for d in (0, 3 if minor else 4, 7))
-    dominant = frozenset((tonic + d) % 12 for d in (7, 11, 2, 5))
-    return [(tonic % 12, tonic_triad), ((tonic + 7) % 12, dominant)]
+    return [(tonic % 12, triad(tonic, minor)), ((tonic + 7) % 12, dominant_seventh(tonic))]
 
 
 def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
@@ -64,9 +62,9 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     onset = sounding & np.r_[True, row[1:] != row[:-1]]
     step = np.arange(len(row))
     bar = np.where(step < meter.offset, -1, (step - meter.offset) // meter.steps_per_bar)
-    key_tonic, mode = estimate_key(row[sounding].tolist())  # one count per 16th step
-    tonic, _ = ending_tonic(key_tonic, mode, int(row[sounding][-1]))
-    minor = (mode == "minor") == (tonic == key_tonic)  # the relative key: the other mode
+    tonic, mode, _ = ending_key(*estimate_key(row[sounding].tolist()),  # a count per 16th
+                                int(row[sounding][-1]))
+    minor = mode == "minor"
     pcs = (np.arange(V - 1) + LOW) % 12
     final_bar = int(bar[np.nonzero(onset)[0][-1]])  # the final cadence is the network's
     for s in phrase_end_onsets(bar, onset, CADENCE_BARS, final_bar):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
-from ...keys import ending_tonic, estimate_key
+from ...keys import ending_key, estimate_key
 from ...representations.phrase_position import last_note_steps, phrase_end_onsets
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
@@ -68,7 +68,7 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
         return out
     tonic, mode = estimate_key([n[0] for n in melody], [n[2] - n[1] for n in melody])
     start, pitch = last
-    tonic, home = ending_tonic(tonic, mode, pitch)
+    tonic, _, home = ending_key(tonic, mode, pitch)
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0
     bar = bar_numbers(in_bar)

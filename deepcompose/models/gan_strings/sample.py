@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...keys import home_tonics
+from ...keys import dominant_seventh, ending_key, estimate_key, triad
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
 from ...representations.phrase_position import (
@@ -226,8 +226,6 @@ def melody_pcs(melody, T: int) -> np.ndarray:
 def key_pcs(notes, degrees) -> tuple[int, str, set[int]]:
     """The key estimated on ``notes`` (``keys.estimate_key``): ``(tonic, mode, the pitch
     classes of its scale ``degrees``)`` (semitones above the tonic)."""
-    from ...keys import estimate_key
-
     tonic, mode = estimate_key([n[0] for n in notes], [n[2] - n[1] for n in notes])
     return tonic, mode, {(tonic + d) % 12 for d in degrees}
 
@@ -236,7 +234,7 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
     """The rules' final cadence: ``(step, pitch class, tonic triad)`` of the tonic under
     violin I's last note, from the key estimated on violin I's last ``span`` beats
     (``keys.estimate_key``: the key the piece ends in), or else on all of violin I: the last
-    note itself when it is that key's tonic or its relative's (``keys.home_tonics``, as the
+    note itself when it is that key's tonic or its relative's (``keys.ending_key``, as the
     band's cadence rule reads it; the relative's triad in the other mode), else the key's
     tonic when the note is in its tonic triad; None when neither key fits (or without a
     melody). The triad is the pitch classes of the final chord."""
@@ -246,17 +244,12 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
     step, pc = max(0, round(last[1] * STEPS_PER_BEAT)), int(last[0]) % 12
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
         tonic, mode, _ = key_pcs(notes, ())
-        minor = mode == "minor"
-        if pc in home_tonics(tonic, mode):
-            return step, pc, triad(pc, minor if pc == tonic else not minor)
-        if (pc - tonic) % 12 in (0, 3 if minor else 4, 7):
-            return step, tonic, triad(tonic, minor)
+        home, home_mode, ends_home = ending_key(tonic, mode, pc)
+        if ends_home:
+            return step, home, triad(home, home_mode == "minor")
+        if pc in triad(tonic, mode == "minor"):
+            return step, tonic, triad(tonic, mode == "minor")
     return None
-
-
-def triad(root: int, minor: bool) -> set[int]:
-    """The pitch classes of the major (minor) triad on ``root``."""
-    return {root % 12, (root + (3 if minor else 4)) % 12, (root + 7) % 12}
 
 
 def dominant_of(melody, home: tuple[int, int] | None) -> tuple[int, set[int], set[int]] | None:
@@ -271,7 +264,7 @@ def dominant_of(melody, home: tuple[int, int] | None) -> tuple[int, set[int], se
         return None
     note = max(before, key=lambda n: (n[1], n[0]))
     tonic = home[1]
-    seventh = {(tonic + d) % 12 for d in (7, 11, 2, 5)}
+    seventh = dominant_seventh(tonic)
     if int(note[0]) % 12 not in seventh:
         return None
     return max(0, round(note[1] * STEPS_PER_BEAT)), {(tonic + 7) % 12}, seventh
