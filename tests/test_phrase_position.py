@@ -8,6 +8,7 @@ from deepcompose.representations.phrase_position import (
     N_PHRASE,
     PHRASE_BARS,
     TO_END,
+    phrase_end_notes,
     phrase_end_onsets,
     phrase_position,
 )
@@ -61,3 +62,13 @@ def test_phrase_ends_are_the_last_onsets_of_every_nth_bar():
     assert phrase_end_onsets(bar, onset, 2) == [10, 16, 33]  # bars 1, 3, (5 silent), 7
     assert phrase_end_onsets(bar, onset, 2, stop=3) == [10]
     assert phrase_end_onsets(bar, onset, 4) == [16, 33]  # bars 3 and 7
+
+
+def test_a_phrase_end_note_lasts_while_its_pitch_does_within_its_bar():
+    bar = np.repeat(np.arange(0, 4), 4)  # bars 0..3 of 4 steps
+    melody = np.array([60] * 5 + [62, 62, 64] + [65] * 6 + [-1, -1])
+    onset = np.zeros(16, dtype=bool)
+    onset[[0, 5, 6, 7, 8]] = True  # step 6 repeats 62: a note of its own
+    # bar 1's last note, E at step 7, ends at the bar line; bar 3's last onset is in bar 2
+    assert phrase_end_notes(bar, melody, onset, 2) == [(7, 8)]
+    assert phrase_end_notes(bar, melody, onset, 1) == [(0, 4), (7, 8), (8, 12)]

@@ -62,6 +62,21 @@ def phrase_end_onsets(bar: np.ndarray, onset: np.ndarray, every: int,
     return out
 
 
+def phrase_end_notes(bar: np.ndarray, melody: np.ndarray, onset: np.ndarray, every: int,
+                     stop: int | None = None) -> list[tuple[int, int]]:
+    """The notes that end phrases (``phrase_end_onsets``) as steps ``[(start, end))``: from
+    the onset while the same pitch sounds with no new onset, cut at the bar line.
+    ``melody [T]``: pitch per step, -1 rest."""
+    bar = np.asarray(bar, dtype=np.int64)
+    out = []
+    for s in phrase_end_onsets(bar, onset, every, stop):
+        e = s + 1
+        while e < len(bar) and bar[e] == bar[s] and melody[e] == melody[s] and not onset[e]:
+            e += 1
+        out.append((s, e))
+    return out
+
+
 def phrase_position(bar: np.ndarray, melody: np.ndarray,
                     onsets: np.ndarray | None = None) -> np.ndarray:
     """``[N_PHRASE, T]`` features (see the module docstring).

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...keys import dominant_seventh, ending_key, estimate_key, triad
-from ...representations.phrase_position import phrase_end_onsets
+from ...representations.phrase_position import phrase_end_notes
 from ...representations.voices import Meter
 from .net import LOW, PARTS, STEPS_PER_FRAME, V
 
@@ -67,14 +67,11 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     minor = mode == "minor"
     pcs = (np.arange(V - 1) + LOW) % 12
     final_bar = int(bar[np.nonzero(onset)[0][-1]])  # the final cadence is the network's
-    for s in phrase_end_onsets(bar, onset, CADENCE_BARS, final_bar):
+    for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar):
         fit = [(root, chord) for root, chord in cadence_chords(tonic, minor)
                if row[s] % 12 in chord]
         if not fit:
             continue
-        e = s + 1
-        while e < len(row) and bar[e] == bar[s] and row[e] == row[s]:
-            e += 1
         first = (s + pad_front) // STEPS_PER_FRAME
         last = min(-(-(e + pad_front) // STEPS_PER_FRAME), frames)
         roots = [root for root, _ in fit]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
 from ...keys import ending_key, estimate_key
-from ...representations.phrase_position import last_note_steps, phrase_end_onsets
+from ...representations.phrase_position import last_note_steps, phrase_end_notes
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
 CADENCE_BARS = 8
@@ -78,11 +78,7 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
         out.root_only[start:] = True
         out.attack[start] = True
     half = _classes([tonic, tonic + 7], HALF)
-    for s in phrase_end_onsets(bar, onset, CADENCE_BARS, final_bar):
-        b = bar[s]
-        e = s + 1
-        while e < T and bar[e] == b and mel[e] == mel[s] and not onset[e]:
-            e += 1
+    for s, e in phrase_end_notes(bar, mel, onset, CADENCE_BARS, final_bar):
         out.chord_bonus[s // STEPS_PER_BEAT:-(-e // STEPS_PER_BEAT), half] += nats
         out.root_only[s // STEPS_PER_BEAT * STEPS_PER_BEAT:e] = True
     return out
