@@ -11,8 +11,12 @@ and no global setting is changed.
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("deepcompose")  # pyproject.toml's, as installed
+except PackageNotFoundError:  # a source tree on sys.path, not installed
+    __version__ = "unknown"
 __all__ = [
     "compose", "read", "Song", "Track", "Note", "DeepcomposeError", "list_models", "__version__",
 ]
