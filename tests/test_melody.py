@@ -136,6 +136,76 @@ def test_long_continuations_slide_the_window(tiny):
     assert len(draw.bars) == 32
 
 
+def test_bar_numbers_run_through_a_fill_in_the_middle_sequence():
+    """The bar bias needs each token's bar in the piece: the suffix after ``HOLE_2`` counts
+    from after the hole, the middle after ``MID`` from before it."""
+    bars = mt.line_to_bars(NOTES, BarMap.of(SIGS, pickup=1.0), 12.0)  # 5 bars: pickup + 4
+    toks = [mt.bar_tokens(b) for b in bars]
+    seq = mt.fim_tokens("folk", sum(toks[:2], []), sum(toks[4:], []), 2, sum(toks[2:4], []))
+    _, _, numbers, _ = net.bar_state(np.asarray(seq))
+    at_bar_tokens = [int(n) for t, n in zip(seq, numbers, strict=True)
+                     if mt.Vocab.kind(t) == "bar"]
+    assert at_bar_tokens == [0, 1, 4, 2, 3]
+
+
+def test_cached_decoding_sees_what_the_full_pass_sees():
+    """With a trained (non-zero) bar bias, logits from the KV cache token by token equal
+    one pass over the whole sequence, for a continuation and an infill."""
+    torch.manual_seed(1)
+    model = net.MelodyTransformer(dict(net.TINY_CONFIG)).eval()
+    with torch.no_grad():
+        model.bar_bias.table.normal_(0, 0.1)
+    bars = mt.line_to_bars(NOTES, BarMap.of(SIGS, pickup=1.0), 12.0)
+    toks = [mt.bar_tokens(b) for b in bars]
+    for seq in (mt.head("folk") + sum(toks, []),
+                mt.fim_tokens("folk", toks[0], sum(toks[3:], []), 2, sum(toks[1:3], []))):
+        with torch.no_grad():
+            full = model.run(np.asarray(seq))
+            session = sampling.Session(model, seq[:5])
+            steps = [session.logits] + [session.feed([t]) for t in seq[5:]]
+        assert torch.allclose(full[4:], torch.stack(steps), atol=1e-4)
+
+
+def test_a_long_infill_keeps_its_bar_numbers_when_the_window_slides(tiny, monkeypatch):
+    """A 12-bar hole through a 96-token window: the context is rebuilt without the hole's
+    first bars, yet the last bar written is still counted as the hole's 12th."""
+    bars = mt.line_to_bars(NOTES, BarMap.of(SIGS, pickup=1.0), 12.0)
+    toks = [mt.bar_tokens(b) for b in bars]
+    seen, skipped = [], []
+    feed, skip = sampling.Session.feed, sampling.Session.skip
+
+    def spy_feed(self, t):
+        out = feed(self, t)
+        seen.append(self.state)
+        return out
+
+    def spy_skip(self, k):
+        skipped.append(k)
+        skip(self, k)
+
+    monkeypatch.setattr(sampling.Session, "feed", spy_feed)
+    monkeypatch.setattr(sampling.Session, "skip", spy_skip)
+    draw = sampling.decode(tiny, toks[:2], [mt.MelodyBar((4, 4), 48)] * 12, "folk", 0,
+                           after=toks[2:])
+    assert len(draw.bars) == 12 and max(skipped) > 0
+    _, _, bar, before_hole = seen[-1]
+    assert bar - before_hole == 12
+
+
+def test_weights_from_before_the_bar_bias_still_load_and_play():
+    """0.4.0-0.4.2 weights (no ``bar_bias`` in their config, no table) load as they were."""
+    from deepcompose.models.melody.player import MelodyPlayer
+
+    cfg = {k: v for k, v in net.TINY_CONFIG.items() if k != "bar_bias"}
+    old = net.MelodyTransformer({**cfg, "bar_bias": False})
+    assert not any("bar_bias" in k for k in old.state_dict())
+    player = MelodyPlayer.from_weights(old.state_dict(), {"config": cfg, "styles": ["folk"]})
+    assert player.model.bar_bias is None
+    bars = mt.line_to_bars(NOTES, BarMap.of(SIGS, pickup=1.0), 12.0)
+    draw = player.continue_line(bars, [mt.MelodyBar((4, 4), 48)] * 2, "folk", seed=0)
+    assert len(draw.bars) == 2 and all(draw.bars)
+
+
 def test_training_windows_fit_and_mix_fill_in_the_middle():
     from deepcompose.data.melody_lines import Line
 

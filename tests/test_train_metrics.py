@@ -216,9 +216,9 @@ def test_curves_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["log.jsonl"]
 
 
-def test_version_is_0_4_2_on_the_cli_and_the_package(capsys):
+def test_version_is_0_4_3_on_the_cli_and_the_package(capsys):
     import deepcompose
 
     code, out, _ = cli(capsys, "--version")
-    assert code == 0 and out.strip().endswith("version 0.4.2")
-    assert deepcompose.__version__ == "0.4.2"
+    assert code == 0 and out.strip().endswith("version 0.4.3")
+    assert deepcompose.__version__ == "0.4.3"

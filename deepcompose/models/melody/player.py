@@ -22,7 +22,8 @@ class MelodyPlayer:
 
     @classmethod
     def from_weights(cls, tensors: dict, meta: dict) -> MelodyPlayer:
-        model = MelodyTransformer({**DEFAULT_CONFIG, **meta["config"]})
+        # weights whose config does not name bar_bias predate it (0.4.0-0.4.2)
+        model = MelodyTransformer({**DEFAULT_CONFIG, "bar_bias": False, **meta["config"]})
         model.load_state_dict(tensors, strict=True)
         return cls(model, tuple(meta.get("styles", ())))
 

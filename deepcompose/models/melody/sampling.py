@@ -34,8 +34,7 @@ from ...representations.melody_tokens import (
     meter_index,
     tokens_to_notes,
 )
-from ..transformer.net import KVCache
-from .net import MelodyTransformer, bar_state
+from .net import START, MelodyCache, MelodyTransformer, bar_state
 
 EMPTY_BARS = False  # may a new bar stay empty? (the rule off: the card's ablation)
 MAX_TOKENS_PER_BAR = 96  # a bar that runs longer is closed (a third of a small window)
@@ -142,17 +141,22 @@ class Session:
 
     def __init__(self, model: MelodyTransformer, prompt: list[int]):
         self.model, self.W = model, model.cfg["window"]
-        self.cache = KVCache(model.cfg, 1, self.W)
-        self.state = (0, 0)
+        self.cache = MelodyCache(model.cfg, 1, self.W)
+        self.state = START
         self.logits = self.feed(prompt)
 
     def feed(self, toks: list[int]) -> torch.Tensor:
         ids = np.asarray(toks, dtype=np.int64)
-        ticks, meters = bar_state(ids, self.state)
-        self.state = (int(ticks[-1]), int(meters[-1]))
-        as_t = (torch.as_tensor(a)[None] for a in (ids, ticks, meters))
+        ticks, meters, bars, self.state = bar_state(ids, self.state)
+        as_t = (torch.as_tensor(a)[None] for a in (ids, ticks, meters, bars))
         self.logits = self.model(*as_t, cache=self.cache)[0, -1]
         return self.logits
+
+    def skip(self, bars: int) -> None:
+        """Count ``bars`` more bars before the next token: the hole's first bars, left out
+        of a rebuilt infill context, so that the bars after ``MID`` keep their numbers."""
+        tick, meter, bar, before_hole = self.state
+        self.state = (tick, meter, bar + bars, before_hole)
 
     @property
     def room(self) -> int:
@@ -188,20 +192,30 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
     # room kept after the prompt: the bars to write, and always more than one open bar
     reserve = min(W // 2, max(per_bar + 8, 24 * n + 8))
 
-    def prompt(written: list[list[int]]) -> list[int]:
+    budget = W - reserve - 4
+
+    def context(written: list[list[int]]) -> list[int]:  # a continuation's prompt
+        return head(style) + fit_bars(before + written, budget)
+
+    def start(written: list[list[int]], current: list[int]) -> Session:
+        """A session over the prompt, the finished bars ``written`` and the open bar."""
         if after is None:
-            return head(style) + fit_bars(before + written, W - reserve - 4)
-        mid = fit_bars(written, W - reserve - 4)  # the hole's bars so far, latest first
-        budget = max(0, W - reserve - 4 - len(mid))
-        suffix = fit_bars(after, budget // 2, keep_end=False)
-        prefix = fit_bars(before, budget - len(suffix))
-        return fim_tokens(style, prefix, suffix, n) + mid
+            return Session(model, context(written) + current)
+        mid = fit_bars(written, budget)  # the hole's bars so far, latest first
+        room = max(0, budget - len(mid))
+        suffix = fit_bars(after, room // 2, keep_end=False)
+        prefix = fit_bars(before, room - len(suffix))
+        session = Session(model, fim_tokens(style, prefix, suffix, n))
+        session.skip(len(written) - sum(Vocab.kind(t) == "bar" for t in mid))
+        if mid or current:
+            session.feed(mid + current)
+        return session
 
     grammar = Grammar(templates, chords, per_bar, EMPTY_BARS if empty_bars is None
                       else empty_bars)
     written: list[list[int]] = []  # tokens of finished bars, then the current bar's
     current: list[int] = []
-    session = Session(model, prompt([]))
+    session = start([], [])
     logp_sum, drawn = 0.0, 0
     while True:
         mask, forced = grammar.allowed()
@@ -221,12 +235,12 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
             current = []
         current.append(tok)
         if session.room < 1:  # rebuild from whole bars, the open bar replayed after them
-            session = Session(model, prompt(written) + current)
+            session = start(written, current)
         else:
             session.feed([tok])
     written.append(current)
     if end_home and after is None:
-        end_last_note(model, prompt(written[:-1]), written[-1], templates[-1],
+        end_last_note(model, context(written[:-1]), written[-1], templates[-1],
                       home_pitch_classes(sum(before + written, [])),
                       (temperature, gen, top_k, top_p))
     return Draw(tokens_to_notes(sum(written, [])), logp_sum / max(drawn, 1))

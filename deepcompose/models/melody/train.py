@@ -85,7 +85,7 @@ class MelodyTrainer:
         self.valid = valid
 
     def batch(self, rng: np.random.Generator):
-        """ids, ticks, meters ``[B, W]`` and targets ``[B, W]`` (-1 = padding)."""
+        """ids, ticks, meters, bars ``[B, W]`` and targets ``[B, W]`` (-1 = padding)."""
         W, B = self.cfg["window"], self.cfg["batch"]
         ids = np.full((B, W), Vocab.PAD, dtype=np.int64)
         tgt = np.full((B, W), -1, dtype=np.int64)
@@ -96,18 +96,17 @@ class MelodyTrainer:
             seq = np.asarray(draw_window(line, rng, self.cfg, self.spans[id(line)]))
             ids[b, :len(seq) - 1] = seq[:-1]
             tgt[b, :len(seq) - 1] = seq[1:]
-        ticks = np.zeros_like(ids)
-        meters = np.zeros_like(ids)
+        ticks, meters, bars = (np.zeros_like(ids) for _ in range(3))
         for b in range(B):
-            ticks[b], meters[b] = bar_state(ids[b])
-        return tuple(torch.as_tensor(a) for a in (ids, ticks, meters, tgt))
+            ticks[b], meters[b], bars[b], _ = bar_state(ids[b])
+        return tuple(torch.as_tensor(a) for a in (ids, ticks, meters, bars, tgt))
 
     def train_step(self, rng: np.random.Generator) -> dict:
         model, opt = self.modules["model"], self.optimizers["adamw"]
         lr = current_lr(opt)
-        ids, ticks, meters, tgt = self.batch(rng)
+        ids, ticks, meters, bars, tgt = self.batch(rng)
         model.train()
-        logits = model(ids, ticks, meters)  # [B, W, SIZE]
+        logits = model(ids, ticks, meters, bars)  # [B, W, SIZE]
         loss = F.cross_entropy(logits.reshape(-1, Vocab.SIZE), tgt.reshape(-1),
                                ignore_index=-1)
         optimizer_step(loss, model, opt, self.schedulers["adamw"], self.cfg["grad_clip"])

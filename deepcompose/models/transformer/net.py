@@ -110,9 +110,10 @@ class SelfAttention(nn.Module):
         self.dropout = cfg["dropout"]
         self.drop = nn.Dropout(cfg["dropout"])
 
-    def forward(self, x, rot, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x, rot, cache: KVCache | None = None, layer: int = 0, bias=None):
         """x: [B, T, d]; rot: rotary (cos, sin) [T, hd/2] each. With a cache, the T tokens
-        are appended after ``cache.length``."""
+        are appended after ``cache.length``. ``bias``: an additive float mask
+        [B, H, T, past+T] that already holds the causal mask (-inf), or None."""
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)  # [B, T, d] each
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
@@ -124,7 +125,10 @@ class SelfAttention(nn.Module):
             cache.v[layer, :, :, past : past + T] = v
             k = cache.k[layer, :, :, : past + T]  # [B, H, past+T, hd]
             v = cache.v[layer, :, :, : past + T]
-        if past and T > 1:  # queries after a non-empty cache: causal mask with an offset
+        if bias is not None:
+            drop = self.dropout if self.training else 0.0
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=drop)
+        elif past and T > 1:  # queries after a non-empty cache: causal mask with an offset
             mask = torch.ones(T, past + T, dtype=torch.bool).tril(diagonal=past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
@@ -150,8 +154,8 @@ class Block(nn.Module):
             nn.Dropout(cfg["dropout"]),
         )
 
-    def forward(self, x, rot, cache=None, layer=0):
-        x = x + self.attn(self.ln1(x), rot, cache, layer)
+    def forward(self, x, rot, cache=None, layer=0, bias=None):
+        x = x + self.attn(self.ln1(x), rot, cache, layer, bias)
         return x + self.mlp(self.ln2(x))
 
 
