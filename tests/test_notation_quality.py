@@ -165,6 +165,23 @@ def test_chords_round_trip_as_harmony(tmp_path):
     assert back.chords == [(0.0, 8.0, "A:min7"), (8.0, 16.0, "G:maj/3")]
 
 
+def test_a_chord_changing_under_a_held_note_adds_no_visible_rests(tmp_path):
+    """A syncopated melody note held over a chord change (beat 1.5-2.5 over a change at
+    beat 2): one voice, the chord symbols above it and no rests drawn under it (only the
+    line's own 8th rest at beat 1), and the notes and chords read back as written."""
+    notes = [Note(69, 0, 0.5), Note(72, 0.5, 1), Note(76, 1.5, 2.5), Note(74, 2.5, 3),
+             Note(72, 3, 4), Note(74, 4, 8)]
+    chords = [(0.0, 2.0, "A:min"), (2.0, 4.0, "G:maj"), (4.0, 6.0, "F:maj"),
+              (6.0, 8.0, "C:maj")]
+    song = Song(tracks=[Track("Melody", 0, False, notes)], chords=chords)
+    xml = xml_of(song, tmp_path)
+    assert "<backup>" not in xml and len(re.findall(r"<rest", xml)) == 1
+    back = Song.read(tmp_path / "score.musicxml")
+    assert back.chords == chords
+    assert [(n.pitch, n.start, n.end) for n in back.tracks[0].notes] == [
+        (n.pitch, n.start, n.end) for n in notes]
+
+
 def _write(song, path):
     song.write(path)
     return path

@@ -260,6 +260,8 @@ def song_to_music21(song: Song, title: str | None = None):
         score.insert(0, part)
     with _quiet_beams():
         score = score.makeNotation()
+    if chord_part is not None:
+        _one_line_under_chords(score.parts[chord_part])
     if shift:
         _trim_pickup(score, shift)
     for part in score.parts:
@@ -381,6 +383,30 @@ def _show_rests(part) -> None:
     for m in part.getElementsByClass(stream.Measure):
         for r in m.getElementsByClass(note.Rest):
             r.style.hideObjectOnPrint = False
+
+
+def _one_line_under_chords(part) -> None:
+    """A chord that changes under a held note makes music21 split the bar into two voices,
+    the line and the chord symbols on rests (drawn under the line). Such a bar becomes one
+    voice again: the chord symbols sit over the line where they fall (MusicXML's harmony
+    ``<offset>``). Bars with two lines of notes keep their voices."""
+    from music21 import harmony, note, stream
+
+    for m in part.getElementsByClass(stream.Measure):
+        voices = list(m.voices)
+        lines = [v for v in voices if any(not isinstance(el, harmony.Harmony)
+                                          for el in v.getElementsByClass(note.NotRest))]
+        if len(voices) < 2 or len(lines) != 1:
+            continue
+        for v in voices:
+            keep = (lambda el: True) if v is lines[0] else (
+                lambda el: isinstance(el, harmony.Harmony))
+            for el in list(v.elements):
+                at = v.offset + v.elementOffset(el)
+                v.remove(el)
+                if keep(el):
+                    m.insert(at, el)
+            m.remove(v)
 
 
 def _trim_pickup(score, shift: Fraction) -> None:
