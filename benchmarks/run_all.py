@@ -140,6 +140,15 @@ def main(argv=None) -> int:
     sections.append(("String quartet quality (gan --style strings, OpenScore valid works)", run(
         "strings quality", ["benchmarks/strings_quality.py", "--model",
                             *(["--limit", "10"] if args.quick else [])], log)[0]))
+    sections.append(("Chorale GAN cadences (JSB validation chorales)", run(
+        "chorale cadences", ["benchmarks/cadence_quality.py", "--style", "chorale",
+                             "--ablation", *(["--limit", "10"] if args.quick else [])],
+        log)[0]))
+    sections.append(("Band cadences (POP909 validation songs)", run(
+        "band cadences", ["benchmarks/band_cadence.py", "--out", str(tmp / "band_cadence.md"),
+                          *(["--limit", "10"] if args.quick else [])], log)[0]))
+    sections.append(("Modal folk tunes: the bass on the final", run(
+        "modal endings", ["benchmarks/modal_endings.py"], log)[0]))
     sections.append(("Melody continuation (transformer --style pop, folk, classical)", run(
         "melody quality", ["benchmarks/melody_quality.py",
                            *(["--pieces", "8", "--seeds", "1"] if args.quick else [])], log)[0]))

@@ -64,16 +64,36 @@ def home_tonics(tonic: int, mode: str) -> tuple[int, int]:
     return tonic % 12, (tonic + (3 if mode == "minor" else 9)) % 12
 
 
-def ending_key(tonic: int, mode: str, last_pitch: int) -> tuple[int, str, bool]:
+def ending_key(tonic: int, mode: str, last_pitch: int, hist=None) -> tuple[int, str, bool]:
     """The key a melody in ``(tonic, mode)`` ends in, read from its last pitch: ``(tonic,
     mode, home)``. Ending on a home tonic (``home_tonics``), that pitch class is the tonic
-    (the relative's in the other mode) and ``home`` is True; else the key itself, False."""
+    (the relative's in the other mode) and ``home`` is True. Given the melody's
+    pitch-class histogram ``hist`` ``[12]``, a tune that ends off the key's tonic triad
+    ends on its own final (``modal_final``: E Dorian reads as D major), home too. Else
+    the key itself, False (a melody that stops on its 3rd or 5th is over I anyway)."""
     pc = last_pitch % 12
     if pc == tonic % 12:
         return pc, mode, True
     if pc in home_tonics(tonic, mode):
         return pc, "major" if mode == "minor" else "minor", True
+    final = modal_final(hist, tonic, mode, pc) if hist is not None else None
+    if final is not None:
+        return pc, final, True
     return tonic % 12, mode, False
+
+
+def modal_final(hist, tonic: int, mode: str, final: int) -> str | None:
+    """A folk tune ends on its final, which the key estimate may not read as a tonic (a
+    Dorian, Mixolydian or Aeolian tune reads as the major key of its scale, or as the
+    key of its 4th): when the last pitch class ``final`` lies off the estimated key's tonic
+    triad, the tune is read as ending home on it, in the mode of the third the melody
+    sings above it more (``hist`` ``[12]``, duration per pitch class): ``"minor"`` or
+    ``"major"``. None when the final is in the tonic triad, or the melody never sings a
+    perfect fifth above it (no triad to end on)."""
+    hist = np.asarray(hist, dtype=float)
+    if final in triad(tonic, mode == "minor") or hist[(final + 7) % 12] <= 0:
+        return None
+    return "minor" if hist[(final + 3) % 12] > hist[(final + 4) % 12] else "major"
 
 
 def triad(root: int, minor: bool) -> frozenset[int]:

@@ -13,7 +13,10 @@ tones), chosen among the decoder's candidates, which ``nats`` more for those pit
 in; a note that fits neither (the 6th degree, a chromatic note) gets no rule. The key is
 read as the band's rule reads it (``keys.estimate_key`` on the melody; the final note's
 pitch class when the melody ends on a home tonic, ``keys.ending_key``). Which chord,
-which voicing and every other frame stay the network's; the final cadence is its alone.
+which voicing and every other frame stay the network's; the final cadence is its alone,
+except where a tune ends on a modal final (``keys.modal_final``: off the estimated key's
+tonic triad, as E Dorian reads as D major): Bach's chorales taught the network tonal
+endings only, so the rule writes the final's root-position triad under the last note.
 
 Units: the voice grid's 16th steps; the decoder's 8th frames (``STEPS_PER_FRAME``).
 """
@@ -24,7 +27,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ...keys import dominant_seventh, ending_key, estimate_key, triad
+from ...keys import (
+    dominant_seventh,
+    ending_key,
+    estimate_key,
+    home_tonics,
+    modal_final,
+    pitch_class_histogram,
+    triad,
+)
 from ...representations.phrase_position import phrase_end_notes
 from ...representations.voices import Meter
 from .net import LOW, PARTS, STEPS_PER_FRAME, V
@@ -62,14 +73,22 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     onset = sounding & np.r_[True, row[1:] != row[:-1]]
     step = np.arange(len(row))
     bar = np.where(step < meter.offset, -1, (step - meter.offset) // meter.steps_per_bar)
-    tonic, mode, _ = ending_key(*estimate_key(row[sounding].tolist()),  # a count per 16th
-                                int(row[sounding][-1]))
+    sung, final = row[sounding].tolist(), int(row[sounding][-1]) % 12  # a count per 16th
+    key = estimate_key(sung)
+    tonic, mode, _ = ending_key(*key, final)  # the phrase ends' key
     minor = mode == "minor"
     pcs = (np.arange(V - 1) + LOW) % 12
-    final_bar = int(bar[np.nonzero(onset)[0][-1]])  # the final cadence is the network's
-    for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar):
-        fit = [(root, chord) for root, chord in cadence_chords(tonic, minor)
-               if row[s] % 12 in chord]
+    last_onset = int(np.nonzero(onset)[0][-1])
+    final_bar = int(bar[last_onset])  # the final cadence is the network's, unless modal
+    places = [(s, e, cadence_chords(tonic, minor))
+              for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar)]
+    modal = None if final in home_tonics(*key) else modal_final(pitch_class_histogram(sung),
+                                                                 *key, final)
+    if modal is not None:  # the final's triad under the last note
+        places.append((last_onset, int(np.nonzero(sounding)[0][-1]) + 1,
+                       cadence_chords(final, modal == "minor")[:1]))
+    for s, e, chords in places:
+        fit = [(root, chord) for root, chord in chords if row[s] % 12 in chord]
         if not fit:
             continue
         first = (s + pad_front) // STEPS_PER_FRAME

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
-from ...keys import ending_key, estimate_key
+from ...keys import ending_key, estimate_key, pitch_class_histogram
 from ...representations.phrase_position import last_note_steps, phrase_end_notes
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
@@ -66,15 +66,17 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
     last = last_note_steps(mel)
     if last is None or not melody:
         return out
-    tonic, mode = estimate_key([n[0] for n in melody], [n[2] - n[1] for n in melody])
+    sung = [n[0] for n in melody], [n[2] - n[1] for n in melody]
+    key = estimate_key(*sung)
     start, pitch = last
-    tonic, _, home = ending_key(tonic, mode, pitch)
+    tonic, _, _ = ending_key(*key, pitch)  # the phrase ends' key
+    final, _, home = ending_key(*key, pitch, pitch_class_histogram(*sung))  # modal finals too
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0
     bar = bar_numbers(in_bar)
     final_bar = int(bar[start])
     if home:
-        out.chord_bonus[start // STEPS_PER_BEAT:, _classes([tonic], HOME)] += nats
+        out.chord_bonus[start // STEPS_PER_BEAT:, _classes([final], HOME)] += nats
         out.root_only[start:] = True
         out.attack[start] = True
     half = _classes([tonic, tonic + 7], HALF)

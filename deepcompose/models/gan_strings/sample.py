@@ -41,7 +41,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...keys import dominant_seventh, ending_key, estimate_key, triad
+from ...keys import (
+    dominant_seventh,
+    ending_key,
+    estimate_key,
+    pitch_class_histogram,
+    triad,
+)
 from ...representations.bars import meter_stretches
 from ...representations.multitrack import BandPart, BandResult, steps_for
 from ...representations.phrase_position import (
@@ -237,7 +243,8 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
     (``keys.estimate_key``: the key the piece ends in), or else on all of violin I: the last
     note itself when it is that key's tonic or its relative's (``keys.ending_key``, as the
     band's cadence rule reads it; the relative's triad in the other mode), else the key's
-    tonic when the note is in its tonic triad; None when neither key fits (or without a
+    tonic when the note is in its tonic triad, else (all of violin I's key only) the note
+    as a modal final (``keys.modal_final``); None when nothing fits (or without a
     melody). The triad is the pitch classes of the final chord."""
     if not melody:
         return None
@@ -245,7 +252,10 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
     step, pc = max(0, round(last[1] * STEPS_PER_BEAT)), int(last[0]) % 12
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
         tonic, mode, _ = key_pcs(notes, ())
-        home, home_mode, ends_home = ending_key(tonic, mode, pc)
+        hist = None  # a modal final (keys.modal_final) only once neither key ends home
+        if notes is melody:
+            hist = pitch_class_histogram([n[0] for n in notes], [n[2] - n[1] for n in notes])
+        home, home_mode, ends_home = ending_key(tonic, mode, pc, hist)
         if ends_home:
             return step, home, triad(home, home_mode == "minor")
         if pc in triad(tonic, mode == "minor"):
