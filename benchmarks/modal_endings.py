@@ -1,4 +1,5 @@
-"""Do modal folk tunes end home? The folk validation tunes whose last note lies off the
+"""Do modal folk tunes end home? The folk validation tunes whose last note, held a beat or
+more (``keys.FINAL_BEATS``; a shorter one is a pickup back into a repeat), lies off the
 tonic triad of the key their melody reads as (``keys.estimate_key``: E Dorian reads as D
 major), arranged by every style; the share whose bass, under the last melody note, is on
 that note's pitch class (its final).
@@ -20,16 +21,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout'
 
 from deepcompose import compose  # noqa: E402
 from deepcompose.data.folk import load_folk  # noqa: E402
-from deepcompose.keys import PC_NAMES, estimate_key, triad  # noqa: E402
+from deepcompose.keys import FINAL_BEATS, PC_NAMES, estimate_key, triad  # noqa: E402
 from deepcompose.song import Note, Song, Track  # noqa: E402
 
 
 def off_triad_tunes() -> list:
-    """``(tune, song)`` for every valid tune whose final is off its key's tonic triad."""
+    """``(tune, song)`` for every valid tune whose held final is off its key's tonic triad."""
     out = []
     for t in load_folk("valid"):
         n = t.notes
-        if len(n) < 8:
+        last = n[n[:, 1].argmax()]
+        if len(n) < 8 or last[2] - last[1] < FINAL_BEATS:
             continue
         tonic, mode = estimate_key(n[:, 0].astype(int), n[:, 2] - n[:, 1])
         if int(n[n[:, 1].argmax(), 0]) % 12 in triad(tonic, mode == "minor"):
@@ -68,7 +70,8 @@ def main(argv=None) -> dict:
             row.append(f"{style} {PC_NAMES[bass % 12] if bass is not None else '-':3s}"
                        f"{'ok' if ok else '  '}")
         print("  ".join(row))
-    print(f"\n{len(tunes)} folk validation tunes end off their key's tonic triad; the bass on "
+    print(f"\n{len(tunes)} folk validation tunes end on a held note off their key's tonic "
+          f"triad; the bass on "
           f"the final (seed {args.seed}): "
           + ", ".join(f"{s} {hits[s]}/{len(tunes)}" for s in styles)
           + f" ({time.time() - t0:.0f} s)")

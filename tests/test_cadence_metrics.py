@@ -69,19 +69,21 @@ def test_a_melody_ends_in_the_tonic_it_lands_on():
 
 
 def test_a_tune_that_ends_off_its_tonic_triad_ends_on_its_final():
-    """E Dorian reads as D major: a tune on D major's scale that ends on E ends home on E,
-    minor when it sings G more than G#; on the 3rd or 5th it is over I (not home), and with
-    no fifth above the final there is no triad to end on."""
+    """E Dorian reads as D major: a tune on D major's scale that ends on a held E ends home
+    on E, minor when it sings G more than G#; a short last E leads back to a repeat, on the
+    3rd or 5th it is over I (not home), and with no fifth above the final there is no triad
+    to end on."""
     from deepcompose.keys import ending_key, pitch_class_histogram
 
     dorian = pitch_class_histogram([62, 64, 66, 67, 69, 71, 73, 64, 71, 64],
                                    [2, 3, 1, 2, 2, 2, 1, 2, 1, 4])
-    assert ending_key(2, "major", 64, dorian) == (4, "minor", True)
+    assert ending_key(2, "major", 64, dorian, 2.0) == (4, "minor", True)
     assert ending_key(2, "major", 64) == (2, "major", False)  # no histogram: as before
-    assert ending_key(2, "major", 66, dorian) == (2, "major", False)  # the 3rd: over I
-    assert ending_key(2, "major", 69, dorian) == (2, "major", False)  # the 5th: over I
+    assert ending_key(2, "major", 64, dorian, 0.5) == (2, "major", False)  # a lead-back
+    assert ending_key(2, "major", 66, dorian, 2.0) == (2, "major", False)  # the 3rd: over I
+    assert ending_key(2, "major", 69, dorian, 2.0) == (2, "major", False)  # the 5th: over I
     no_fifth = pitch_class_histogram([62, 64, 66, 67, 69, 73], [2, 2, 2, 2, 2, 2])
-    assert ending_key(2, "major", 73, no_fifth) == (2, "major", False)  # C# has no G#
+    assert ending_key(2, "major", 73, no_fifth, 2.0) == (2, "major", False)  # C# has no G#
     mixed = pitch_class_histogram([64, 68, 68, 71, 62], [1, 2, 2, 1, 1])
-    assert ending_key(2, "major", 64, mixed) == (4, "major", True)  # sings G#: E major
+    assert ending_key(2, "major", 64, mixed, 2.0) == (4, "major", True)  # sings G#: E major
 

@@ -32,12 +32,11 @@ from ...keys import (
     ending_key,
     estimate_key,
     home_tonics,
-    modal_final,
     pitch_class_histogram,
     triad,
 )
 from ...representations.phrase_position import phrase_end_notes
-from ...representations.voices import Meter
+from ...representations.voices import STEPS_PER_BEAT, Meter
 from .net import LOW, PARTS, STEPS_PER_FRAME, V
 
 CADENCE_BARS = 8  # the band's: a phrase end every 8 bars from the first full bar
@@ -82,11 +81,11 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     final_bar = int(bar[last_onset])  # the final cadence is the network's, unless modal
     places = [(s, e, cadence_chords(tonic, minor))
               for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar)]
-    modal = None if final in home_tonics(*key) else modal_final(pitch_class_histogram(sung),
-                                                                 *key, final)
-    if modal is not None:  # the final's triad under the last note
-        places.append((last_onset, int(np.nonzero(sounding)[0][-1]) + 1,
-                       cadence_chords(final, modal == "minor")[:1]))
+    last_end = int(np.nonzero(sounding)[0][-1]) + 1
+    _, final_mode, home = ending_key(*key, final, pitch_class_histogram(sung),
+                                     (last_end - last_onset) / STEPS_PER_BEAT)
+    if home and final not in home_tonics(*key):  # a modal final: its triad under the last note
+        places.append((last_onset, last_end, cadence_chords(final, final_mode == "minor")[:1]))
     for s, e, chords in places:
         fit = [(root, chord) for root, chord in chords if row[s] % 12 in chord]
         if not fit:

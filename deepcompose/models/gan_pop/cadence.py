@@ -70,7 +70,9 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
     key = estimate_key(*sung)
     start, pitch = last
     tonic, _, _ = ending_key(*key, pitch)  # the phrase ends' key
-    final, _, home = ending_key(*key, pitch, pitch_class_histogram(*sung))  # modal finals too
+    held = max(melody, key=lambda n: (n[1], n[0]))
+    final, _, home = ending_key(*key, pitch, pitch_class_histogram(*sung),  # modal finals too
+                                held[2] - held[1])
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0
     bar = bar_numbers(in_bar)

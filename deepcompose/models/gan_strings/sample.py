@@ -255,7 +255,7 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
         hist = None  # a modal final (keys.modal_final) only once neither key ends home
         if notes is melody:
             hist = pitch_class_histogram([n[0] for n in notes], [n[2] - n[1] for n in notes])
-        home, home_mode, ends_home = ending_key(tonic, mode, pc, hist)
+        home, home_mode, ends_home = ending_key(tonic, mode, pc, hist, last[2] - last[1])
         if ends_home:
             return step, home, triad(home, home_mode == "minor")
         if pc in triad(tonic, mode == "minor"):
