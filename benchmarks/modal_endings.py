@@ -1,8 +1,8 @@
-"""Do modal folk tunes end home? The folk validation tunes whose last note, held a beat or
-more (``keys.FINAL_BEATS``; a shorter one is a pickup back into a repeat), lies off the
-tonic triad of the key their melody reads as (``keys.estimate_key``: E Dorian reads as D
-major), arranged by every style; the share whose bass, under the last melody note, is on
-that note's pitch class (its final).
+"""Do modal folk tunes end home? The folk validation tunes whose last note, held at least
+as long as their median note (``keys.held_final``; a shorter one is a pickup back into a
+repeat), lies off the tonic triad of the key their melody reads as (``keys.estimate_key``:
+E Dorian reads as D major), arranged by every style; the share whose bass, under the last
+melody note, is on that note's pitch class (its final).
 
     python benchmarks/modal_endings.py [--seed 1] [--styles chorale,pop,strings]
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout'
 
 from deepcompose import compose  # noqa: E402
 from deepcompose.data.folk import load_folk  # noqa: E402
-from deepcompose.keys import FINAL_BEATS, PC_NAMES, estimate_key, triad  # noqa: E402
+from deepcompose.keys import PC_NAMES, estimate_key, held_final, triad  # noqa: E402
 from deepcompose.song import Note, Song, Track  # noqa: E402
 
 
@@ -31,7 +31,7 @@ def off_triad_tunes() -> list:
     for t in load_folk("valid"):
         n = t.notes
         last = n[n[:, 1].argmax()]
-        if len(n) < 8 or last[2] - last[1] < FINAL_BEATS:
+        if len(n) < 8 or not held_final(last[2] - last[1], n[:, 2] - n[:, 1]):
             continue
         tonic, mode = estimate_key(n[:, 0].astype(int), n[:, 2] - n[:, 1])
         if int(n[n[:, 1].argmax(), 0]) % 12 in triad(tonic, mode == "minor"):

@@ -64,26 +64,28 @@ def home_tonics(tonic: int, mode: str) -> tuple[int, int]:
     return tonic % 12, (tonic + (3 if mode == "minor" else 9)) % 12
 
 
-FINAL_BEATS = 1.0  # a last note shorter than this is a pickup into a repeat, not a final
+def held_final(last_length: float, lengths) -> bool:
+    """Is a melody's last note its final, not a pickup back into a repeat? It is when it
+    lasts at least as long as the melody's median note (``lengths``, any unit, the same as
+    ``last_length``): the 16th E that ends *The Morning of Life* after a held D is not."""
+    return len(lengths) > 0 and last_length >= float(np.median(lengths))
 
 
 def ending_key(tonic: int, mode: str, last_pitch: int, hist=None,
-               last_beats: float = 0.0) -> tuple[int, str, bool]:
+               held: bool = False) -> tuple[int, str, bool]:
     """The key a melody in ``(tonic, mode)`` ends in, read from its last pitch: ``(tonic,
     mode, home)``. Ending on a home tonic (``home_tonics``), that pitch class is the tonic
     (the relative's in the other mode) and ``home`` is True. Given the melody's
-    pitch-class histogram ``hist`` ``[12]`` and a last note held ``last_beats`` >=
-    ``FINAL_BEATS``, a tune that ends off the key's tonic triad ends on its own final
-    (``modal_final``: E Dorian reads as D major), home too. Else the key itself, False (a
-    melody that stops on its 3rd or 5th is over I anyway; a short last note leads back to
-    a repeat)."""
+    pitch-class histogram ``hist`` ``[12]`` and a ``held`` last note (``held_final``), a
+    tune that ends off the key's tonic triad ends on its own final (``modal_final``: E
+    Dorian reads as D major), home too. Else the key itself, False (a melody that stops
+    on its 3rd or 5th is over I anyway; a short last note leads back to a repeat)."""
     pc = last_pitch % 12
     if pc == tonic % 12:
         return pc, mode, True
     if pc in home_tonics(tonic, mode):
         return pc, "major" if mode == "minor" else "minor", True
-    held = hist is not None and last_beats >= FINAL_BEATS
-    final = modal_final(hist, tonic, mode, pc) if held else None
+    final = modal_final(hist, tonic, mode, pc) if hist is not None and held else None
     if final is not None:
         return pc, final, True
     return tonic % 12, mode, False

@@ -77,13 +77,21 @@ def test_a_tune_that_ends_off_its_tonic_triad_ends_on_its_final():
 
     dorian = pitch_class_histogram([62, 64, 66, 67, 69, 71, 73, 64, 71, 64],
                                    [2, 3, 1, 2, 2, 2, 1, 2, 1, 4])
-    assert ending_key(2, "major", 64, dorian, 2.0) == (4, "minor", True)
+    assert ending_key(2, "major", 64, dorian, True) == (4, "minor", True)
     assert ending_key(2, "major", 64) == (2, "major", False)  # no histogram: as before
-    assert ending_key(2, "major", 64, dorian, 0.5) == (2, "major", False)  # a lead-back
-    assert ending_key(2, "major", 66, dorian, 2.0) == (2, "major", False)  # the 3rd: over I
-    assert ending_key(2, "major", 69, dorian, 2.0) == (2, "major", False)  # the 5th: over I
+    assert ending_key(2, "major", 64, dorian, False) == (2, "major", False)  # a lead-back
+    assert ending_key(2, "major", 66, dorian, True) == (2, "major", False)  # the 3rd: over I
+    assert ending_key(2, "major", 69, dorian, True) == (2, "major", False)  # the 5th: over I
     no_fifth = pitch_class_histogram([62, 64, 66, 67, 69, 73], [2, 2, 2, 2, 2, 2])
-    assert ending_key(2, "major", 73, no_fifth, 2.0) == (2, "major", False)  # C# has no G#
+    assert ending_key(2, "major", 73, no_fifth, True) == (2, "major", False)  # C# has no G#
     mixed = pitch_class_histogram([64, 68, 68, 71, 62], [1, 2, 2, 1, 1])
-    assert ending_key(2, "major", 64, mixed, 2.0) == (4, "major", True)  # sings G#: E major
+    assert ending_key(2, "major", 64, mixed, True) == (4, "major", True)  # sings G#: E major
+
+
+def test_a_last_note_shorter_than_the_tunes_median_leads_back_to_a_repeat():
+    from deepcompose.keys import held_final
+
+    assert held_final(0.5, [0.5, 0.5, 0.25, 1.0, 0.5])  # an 8th ending a tune of 8ths
+    assert not held_final(0.25, [0.5, 0.5, 0.25, 1.0, 0.5])  # a 16th after them: a pickup
+    assert not held_final(1.0, [])
 

@@ -31,12 +31,13 @@ from ...keys import (
     dominant_seventh,
     ending_key,
     estimate_key,
+    held_final,
     home_tonics,
     pitch_class_histogram,
     triad,
 )
 from ...representations.phrase_position import phrase_end_notes
-from ...representations.voices import STEPS_PER_BEAT, Meter
+from ...representations.voices import Meter, grid_to_notes
 from .net import LOW, PARTS, STEPS_PER_FRAME, V
 
 CADENCE_BARS = 8  # the band's: a phrase end every 8 bars from the first full bar
@@ -82,8 +83,9 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     places = [(s, e, cadence_chords(tonic, minor))
               for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar)]
     last_end = int(np.nonzero(sounding)[0][-1]) + 1
+    lengths = [b - a for _, a, b in grid_to_notes(row)]  # steps
     _, final_mode, home = ending_key(*key, final, pitch_class_histogram(sung),
-                                     (last_end - last_onset) / STEPS_PER_BEAT)
+                                     held_final(last_end - last_onset, lengths))
     if home and final not in home_tonics(*key):  # a modal final: its triad under the last note
         places.append((last_onset, last_end, cadence_chords(final, final_mode == "minor")[:1]))
     for s, e, chords in places:

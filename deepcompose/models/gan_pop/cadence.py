@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...chords import N_CLASSES, VOCAB_QUALITIES
-from ...keys import ending_key, estimate_key, pitch_class_histogram
+from ...keys import ending_key, estimate_key, held_final, pitch_class_histogram
 from ...representations.phrase_position import last_note_steps, phrase_end_notes
 from .net import STEPS_PER_BEAT, Q, bar_numbers
 
@@ -70,9 +70,9 @@ def cadences(melody, mel: np.ndarray, onset: np.ndarray, in_bar: np.ndarray,
     key = estimate_key(*sung)
     start, pitch = last
     tonic, _, _ = ending_key(*key, pitch)  # the phrase ends' key
-    held = max(melody, key=lambda n: (n[1], n[0]))
+    end = max(melody, key=lambda n: (n[1], n[0]))
     final, _, home = ending_key(*key, pitch, pitch_class_histogram(*sung),  # modal finals too
-                                held[2] - held[1])
+                                held_final(end[2] - end[1], sung[1]))
     hits = np.nonzero(onset[start:])[0]
     start += int(hits[-1]) if len(hits) else 0
     bar = bar_numbers(in_bar)

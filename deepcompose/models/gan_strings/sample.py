@@ -45,6 +45,7 @@ from ...keys import (
     dominant_seventh,
     ending_key,
     estimate_key,
+    held_final,
     pitch_class_histogram,
     triad,
 )
@@ -255,7 +256,8 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
         hist = None  # a modal final (keys.modal_final) only once neither key ends home
         if notes is melody:
             hist = pitch_class_histogram([n[0] for n in notes], [n[2] - n[1] for n in notes])
-        home, home_mode, ends_home = ending_key(tonic, mode, pc, hist, last[2] - last[1])
+        held = held_final(last[2] - last[1], [n[2] - n[1] for n in melody])
+        home, home_mode, ends_home = ending_key(tonic, mode, pc, hist, held)
         if ends_home:
             return step, home, triad(home, home_mode == "minor")
         if pc in triad(tonic, mode == "minor"):
