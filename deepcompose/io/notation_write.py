@@ -399,12 +399,10 @@ def _one_line_under_chords(part) -> None:
         if len(voices) < 2 or len(lines) != 1:
             continue
         for v in voices:
-            keep = (lambda el: True) if v is lines[0] else (
-                lambda el: isinstance(el, harmony.Harmony))
             for el in list(v.elements):
                 at = v.offset + v.elementOffset(el)
                 v.remove(el)
-                if keep(el):
+                if v is lines[0] or isinstance(el, harmony.Harmony):
                     m.insert(at, el)
             m.remove(v)
 

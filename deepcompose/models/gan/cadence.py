@@ -78,14 +78,14 @@ def phrase_ends(melody: np.ndarray, meter: Meter, pad_front: int, frames: int,
     tonic, mode, _ = ending_key(*key, final)  # the phrase ends' key
     minor = mode == "minor"
     pcs = (np.arange(V - 1) + LOW) % 12
-    last_onset = int(np.nonzero(onset)[0][-1])
+    notes = grid_to_notes(row)  # (pitch, start, end) in steps
+    _, last_onset, last_end = notes[-1]
     final_bar = int(bar[last_onset])  # the final cadence is the network's, unless modal
     places = [(s, e, cadence_chords(tonic, minor))
               for s, e in phrase_end_notes(bar, row, onset, CADENCE_BARS, final_bar)]
-    last_end = int(np.nonzero(sounding)[0][-1]) + 1
-    lengths = [b - a for _, a, b in grid_to_notes(row)]  # steps
     _, final_mode, home = ending_key(*key, final, pitch_class_histogram(sung),
-                                     held_final(last_end - last_onset, lengths))
+                                     held_final(last_end - last_onset,
+                                                [b - a for _, a, b in notes]))
     if home and final not in home_tonics(*key):  # a modal final: its triad under the last note
         places.append((last_onset, last_end, cadence_chords(final, final_mode == "minor")[:1]))
     for s, e, chords in places:

@@ -251,12 +251,12 @@ def home_of(melody, span: float = HOME_SPAN) -> tuple[int, int, set[int]] | None
         return None
     last = max(melody, key=lambda n: (n[1], n[0]))
     step, pc = max(0, round(last[1] * STEPS_PER_BEAT)), int(last[0]) % 12
+    lengths = [n[2] - n[1] for n in melody]
+    held = held_final(last[2] - last[1], lengths)
     for notes in ([n for n in melody if n[2] > last[2] - span], melody):
         tonic, mode, _ = key_pcs(notes, ())
-        hist = None  # a modal final (keys.modal_final) only once neither key ends home
-        if notes is melody:
-            hist = pitch_class_histogram([n[0] for n in notes], [n[2] - n[1] for n in notes])
-        held = held_final(last[2] - last[1], [n[2] - n[1] for n in melody])
+        # a modal final (keys.modal_final) only on all of violin I, once no key ends home
+        hist = pitch_class_histogram([n[0] for n in melody], lengths) if notes is melody else None
         home, home_mode, ends_home = ending_key(tonic, mode, pc, hist, held)
         if ends_home:
             return step, home, triad(home, home_mode == "minor")

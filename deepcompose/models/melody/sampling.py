@@ -191,7 +191,6 @@ def decode(model: MelodyTransformer, before: list[list[int]], templates: list[Me
     per_bar = min(MAX_TOKENS_PER_BAR, W // 3)
     # room kept after the prompt: the bars to write, and always more than one open bar
     reserve = min(W // 2, max(per_bar + 8, 24 * n + 8))
-
     budget = W - reserve - 4
 
     def context(written: list[list[int]]) -> list[int]:  # a continuation's prompt
